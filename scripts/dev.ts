@@ -1,0 +1,128 @@
+// npm run dev: the whole local product in one command. Embedded Postgres (unless DATABASE_URL is
+// set), the WebSocket-to-TCP bridge the Neon driver needs, migrations, the demo seed, the site
+// build, and `wrangler dev` (Worker, AccountHub hubs, static assets). Ctrl-C stops all of it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { DEMO_ACCOUNT_ID, DEMO_USERS } from './lib/demo';
+import { ensureDevVars } from './lib/dev-vars';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './lib/embedded-postgres';
+import { migrateDatabase } from './lib/migrate';
+import { type PgBridge, startPgBridge } from './lib/pg-bridge';
+import { seedDemo } from './lib/seed';
+import { signToken } from './lib/sign-token';
+
+const root = resolve(import.meta.dirname, '..');
+process.chdir(root);
+const port = Number(process.env.PORT ?? 8787);
+const children: ChildProcess[] = [];
+let embedded: EmbeddedPostgres | undefined;
+let bridge: PgBridge | undefined;
+let stopping = false;
+
+const say = (msg: string) => console.log(`[dev] ${msg}`);
+
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.all(
+      children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())),
+    );
+    await bridge?.close();
+    await embedded?.stop();
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+function run(cmd: string, args: string[], opts: { wait: boolean }): Promise<void> | ChildProcess {
+  const child = spawn(cmd, args, { stdio: 'inherit', env: process.env });
+  children.push(child);
+  if (!opts.wait) return child;
+  return new Promise((ok, fail) =>
+    child.once('exit', (code) =>
+      code === 0 ? ok() : fail(new Error(`${cmd} ${args.join(' ')} exited ${code}`)),
+    ),
+  );
+}
+
+const vars = ensureDevVars();
+let databaseUrl = process.env.DATABASE_URL;
+if (!databaseUrl) {
+  embedded = await startEmbeddedPostgres({
+    dataDir: resolve(root, '.data/pglite'),
+    port: Number(process.env.PGLITE_PORT ?? 0),
+  });
+  databaseUrl = embedded.url;
+  say(`embedded Postgres (PGlite) on 127.0.0.1:${embedded.port}, data in .data/pglite`);
+} else {
+  say('using DATABASE_URL');
+}
+bridge = await startPgBridge();
+const proxy = bridge.proxy;
+say(`Neon driver bridge on ${proxy}`);
+try {
+  await migrateDatabase(databaseUrl);
+  await seedDemo(databaseUrl);
+  say('migrations applied, demo account seeded');
+  await run('vite', ['build', '--logLevel', 'warn'], { wait: true });
+  say('site built into web/dist');
+} catch (err) {
+  console.error(`[dev] start-up failed: ${(err as Error).message}`);
+  await shutdown(1);
+}
+// Rebuild the site on change while the Worker serves it.
+run('vite', ['build', '--watch', '--logLevel', 'warn'], { wait: false });
+const wrangler = run(
+  'wrangler',
+  [
+    'dev',
+    '--port',
+    String(port),
+    '--ip',
+    '127.0.0.1',
+    '--persist-to',
+    '.data/wrangler',
+    '--show-interactive-dev-session=false',
+    '--var',
+    `DATABASE_URL:${databaseUrl}`,
+    '--var',
+    `NEON_WS_PROXY:${proxy}`,
+  ],
+  { wait: false },
+) as ChildProcess;
+wrangler.once('exit', (code) => {
+  if (!stopping) {
+    console.error(`[dev] wrangler exited (${code}); stopping`);
+    void shutdown(code ?? 1);
+  }
+});
+
+// Print the URL and a token once the Worker answers.
+const url = `http://127.0.0.1:${port}`;
+for (let i = 0; i < 600 && !stopping; i++) {
+  try {
+    const res = await fetch(`${url}/healthz`);
+    if (res.ok) break;
+  } catch {
+    // not up yet
+  }
+  await new Promise((r) => setTimeout(r, 250));
+}
+const secret = vars.JWT_SECRET ?? '';
+const tokens = await Promise.all(
+  DEMO_USERS.map(async (u) => ({
+    ...u,
+    token: await signToken({ sub: u.id, acct: DEMO_ACCOUNT_ID, role: u.role, name: u.name }, secret),
+  })),
+);
+console.log(`
+  Switchboard is running at ${url}
+  Demo account ${DEMO_ACCOUNT_ID}
+${tokens.map((t) => `  ${t.role.padEnd(8)} ${t.name.padEnd(15)} ${t.token}`).join('\n')}
+
+  try:  curl -H "Authorization: Bearer ${tokens[0]?.token}" ${url}/v1/sessions
+  more tokens: npm run token -- --role engineer|admin|viewer
+  Ctrl-C stops everything.
+`);

@@ -1,0 +1,52 @@
+import type { AddressInfo } from 'node:net';
+import { createConnection } from 'node:net';
+import { WebSocketServer } from './node-ws';
+
+// The Neon driver speaks the Postgres protocol over a WebSocket. Neon's proxy does that in
+// production; locally this bridge copies each WebSocket's bytes to a TCP connection to the
+// server named in `?address=host:port`. Only loopback targets are allowed: it is not a proxy
+// to the rest of the network.
+const loopback = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+export interface PgBridge {
+  port: number;
+  /** host:port/path for the Worker's NEON_WS_PROXY setting. */
+  proxy: string;
+  close(): Promise<void>;
+}
+
+export async function startPgBridge(port = 0): Promise<PgBridge> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve, reject) => {
+    wss.once('listening', resolve);
+    wss.once('error', reject);
+  });
+  wss.on('connection', (ws, req) => {
+    const address = new URL(req.url ?? '/', 'http://bridge').searchParams.get('address') ?? '';
+    const sep = address.lastIndexOf(':');
+    const host = address.slice(0, sep);
+    const targetPort = Number(address.slice(sep + 1));
+    if (sep < 0 || !loopback.has(host) || !Number.isInteger(targetPort) || targetPort <= 0) {
+      ws.close(1008, 'address must be a loopback host:port');
+      return;
+    }
+    const tcp = createConnection({ host: host.replace(/^\[|\]$/g, ''), port: targetPort });
+    tcp.setNoDelay(true);
+    tcp.on('data', (chunk) => ws.readyState === ws.OPEN && ws.send(chunk));
+    tcp.on('error', () => ws.close(1011, 'database connection failed'));
+    tcp.on('close', () => ws.readyState === ws.OPEN && ws.close());
+    ws.on('message', (data: Buffer) => tcp.write(data));
+    ws.on('close', () => tcp.destroy());
+    ws.on('error', () => tcp.destroy());
+  });
+  const actual = (wss.address() as AddressInfo).port;
+  return {
+    port: actual,
+    proxy: `127.0.0.1:${actual}/v1`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,25 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          DATABASE_URL: inject('databaseUrl'),
+          NEON_WS_PROXY: inject('wsProxy'),
+          JWT_SECRET: 'test-secret-0123456789abcdef',
+          LOG_LEVEL: 'warn',
+          SSE_KEEPALIVE_MS: '200',
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ['./test/setup/global-setup.ts'],
+    include: ['worker/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+  },
+});

@@ -1,0 +1,51 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
+import { getConfig } from './config';
+import type { AppEnv } from './lib/app-env';
+import { authenticate } from './lib/auth';
+import { database } from './lib/database';
+import { ApiError } from './lib/errors';
+import { setLogLevel } from './lib/log';
+import { onError } from './lib/on-error';
+import { health } from './routes/health';
+import { sessionRoutes } from './routes/sessions';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const withConfig = createMiddleware<AppEnv>(async (c, next) => {
+  const config = getConfig(c.env);
+  setLogLevel(config.LOG_LEVEL);
+  c.set('config', config);
+  await next();
+});
+
+// A body that is there must be JSON: anything else is a 415, not a confusing validation error.
+const jsonOnly = createMiddleware<AppEnv>(async (c, next) => {
+  const hasBody = c.req.header('content-length') !== undefined && c.req.header('content-length') !== '0';
+  const chunked = c.req.header('transfer-encoding') !== undefined;
+  if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && (hasBody || chunked)) {
+    const type = c.req.header('content-type') ?? '';
+    if (!/^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(type)) {
+      throw new ApiError(415, 'unsupported_media_type', 'request bodies must be application/json');
+    }
+  }
+  await next();
+});
+
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new ApiError(413, 'payload_too_large', `request body is over ${MAX_BODY_BYTES} bytes`);
+  },
+});
+
+export const app = new Hono<AppEnv>()
+  .onError(onError)
+  .notFound((c) =>
+    c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
+  )
+  .use(withConfig)
+  .route('/healthz', health)
+  .use('/v1/*', limitBody, jsonOnly, authenticate, database)
+  .route('/v1/sessions', sessionRoutes);

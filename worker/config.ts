@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+// Every setting Switchboard reads, validated in one place. A missing or malformed value fails
+// the request with a message naming the setting instead of surfacing later as an odd 500.
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1');
+const list = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+export const configSchema = z
+  .object({
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+    // Local and test setups only: host:port/path of the WebSocket-to-TCP bridge the Neon driver uses.
+    NEON_WS_PROXY: z.string().optional(),
+    JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    JWKS_URL: z.url().optional(),
+    DEV_MODE: flag,
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    LLM_PROVIDER: z.enum(['none', 'fake', 'openai', 'workers-ai']).default('fake'),
+    OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
+    OPENAI_API_KEY: z.string().optional(),
+    OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+    WORKERS_AI_MODEL: z.string().default('@cf/meta/llama-3.1-8b-instruct'),
+    LLM_TIMEOUT_MS: int(30_000, 1),
+    HTTP_GET_ALLOW_HOSTS: list,
+    MAX_RUNS_PER_KEY: int(5, 1),
+    MAX_RUNS_PER_ACCOUNT: int(50, 1),
+    RUN_TIMEOUT_SECONDS: int(300, 1),
+    PAUSE_TIMEOUT_SECONDS: int(86_400, 1),
+    SSE_KEEPALIVE_MS: int(15_000, 10),
+    SSE_RETRY_MS: int(3_000, 0),
+    SSE_BUFFER_BYTES: int(1_048_576, 1024),
+    ESCALATION_RETENTION_DAYS: int(7, 7),
+    ESCALATION_RETENTION_EVENTS: int(10_000, 10_000),
+    OUTBOX_REDELIVER_AFTER_SECONDS: int(30, 0),
+  })
+  .refine((c) => c.JWT_SECRET !== undefined || c.JWKS_URL !== undefined, {
+    message: 'set JWT_SECRET or JWKS_URL',
+    path: ['JWT_SECRET'],
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration: ${issues.join('; ')}`);
+  }
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Reads the validated configuration for a Worker or Durable Object `env`. */
+export function getConfig(env: object): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`));
+  }
+  cache.set(env, parsed.data);
+  return parsed.data;
+}

@@ -1,0 +1,150 @@
+import { sql } from 'drizzle-orm';
+import {
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+// The one drizzle schema module: every table Switchboard keeps in Postgres.
+// Migrations in migrations/ are generated from this file by drizzle-kit.
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+
+export const roleEnum = pgEnum('user_role', ['engineer', 'admin', 'viewer']);
+export const stepOutcomeEnum = pgEnum('step_outcome', ['worked', 'failed', 'partial', 'unknown']);
+
+export const accounts = pgTable('accounts', {
+  id: uuid('id').primaryKey(),
+  createdAt: createdAt(),
+});
+
+// Users are provisioned from token claims; name and role follow the latest token seen.
+export const users = pgTable(
+  'users',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    id: uuid('id').notNull(),
+    name: text('name').notNull(),
+    role: roleEnum('role').notNull(),
+    createdAt: createdAt(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.id] })],
+);
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    createdBy: uuid('created_by').notNull(),
+    title: text('title').notNull(),
+    problemSummary: text('problem_summary').notNull(),
+    customer: text('customer'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('sessions_account_created_idx').on(t.accountId, t.createdAt.desc(), t.id.desc())],
+);
+
+export const sessionSteps = pgTable(
+  'session_steps',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => sessions.id),
+    accountId: uuid('account_id').notNull(),
+    authorId: uuid('author_id').notNull(),
+    action: text('action').notNull(),
+    outcome: stepOutcomeEnum('outcome').notNull(),
+    notes: text('notes'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('session_steps_session_idx').on(t.sessionId, t.createdAt)],
+);
+
+export const handoffIntentEnum = pgEnum('handoff_intent', ['escalate', 'transfer']);
+export const severityEnum = pgEnum('handoff_severity', ['low', 'normal', 'high', 'urgent']);
+export const handoffStatusEnum = pgEnum('handoff_status', ['open', 'picked_up', 'resolved', 'cancelled']);
+export const aiStatusEnum = pgEnum('ai_status', ['pending', 'done', 'failed']);
+
+export interface AiAssessment {
+  source: 'heuristic' | 'llm';
+  provider: string;
+  model: string | null;
+  summary: string;
+  likely_cause: string | null;
+  suggested_next_steps: string[];
+  generated_at: string;
+}
+
+export const handoffs = pgTable(
+  'handoffs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => sessions.id),
+    createdBy: uuid('created_by').notNull(),
+    intent: handoffIntentEnum('intent').notNull(),
+    reason: text('reason').notNull(),
+    severity: severityEnum('severity').notNull(),
+    toUserId: uuid('to_user_id'),
+    status: handoffStatusEnum('status').notNull().default('open'),
+    pickedUpBy: uuid('picked_up_by'),
+    pickedUpAt: timestamp('picked_up_at', { withTimezone: true, mode: 'date' }),
+    closedBy: uuid('closed_by'),
+    closedAt: timestamp('closed_at', { withTimezone: true, mode: 'date' }),
+    aiStatus: aiStatusEnum('ai_status').notNull().default('pending'),
+    aiAssessment: jsonb('ai_assessment').$type<AiAssessment>(),
+    aiError: text('ai_error'),
+    // Bumped by every change; clients keep the card with the higher version.
+    version: integer('version').notNull().default(1),
+    idempotencyKey: text('idempotency_key'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('handoffs_account_created_idx').on(t.accountId, t.createdAt.desc(), t.id.desc()),
+    uniqueIndex('handoffs_idempotency_idx')
+      .on(t.accountId, t.createdBy, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+  ],
+);
+
+// Written in the same transaction as the change it announces; the cron relay re-publishes rows the
+// hub has not acknowledged, and the hub de-duplicates by id.
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id').notNull(),
+    topic: text('topic').notNull(),
+    eventType: text('event_type').notNull(),
+    payload: jsonb('payload').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: createdAt(),
+    publishedAt: timestamp('published_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('outbox_pending_idx').on(t.createdAt).where(sql`${t.publishedAt} is null`)],
+);
+
+export type HandoffRow = typeof handoffs.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;
+export type SessionStepRow = typeof sessionSteps.$inferSelect;

@@ -1,0 +1,23 @@
+import type { Config } from '../config';
+import type { Db } from '../db/client';
+
+export type Role = 'engineer' | 'admin' | 'viewer';
+
+/** Who is calling, from a verified token; `accountId` is canonical (lower-case, hyphenated). */
+export interface Identity {
+  userId: string;
+  accountId: string;
+  role: Role;
+  name: string;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    config: Config;
+    identity: Identity;
+    jwtPayload: unknown;
+    /** Opens (once per request) the database and provisions the caller's account and user. */
+    db: () => Promise<Db>;
+  };
+}

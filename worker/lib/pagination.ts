@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { ApiError } from './errors';
+
+/** `limit` (1..200, default 50) and an opaque `cursor`, shared by every list endpoint. */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+export interface CursorKey {
+  createdAt: Date;
+  id: string;
+}
+
+const keySchema = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
+
+export function encodeCursor(key: CursorKey): string {
+  const json = JSON.stringify([key.createdAt.toISOString(), key.id]);
+  return btoa(json).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function decodeCursor(cursor: string | undefined): CursorKey | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const json = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
+    const [createdAt, id] = keySchema.parse(JSON.parse(json));
+    return { createdAt: new Date(createdAt), id };
+  } catch {
+    throw new ApiError(400, 'validation_failed', 'invalid query: cursor', [
+      { field: 'cursor', message: 'not a cursor returned by this list' },
+    ]);
+  }
+}
+
+/** Given limit+1 rows (newest first), the page and the cursor of the next one. */
+export function page<T extends { createdAt: Date; id: string }>(rows: T[], limit: number) {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+}
