@@ -1,0 +1,741 @@
+import { describe, expect, it } from 'vitest';
+import { createFakeProvider } from '../providers/fake-provider';
+import { LlmError, type LlmProvider } from '../providers/llm-provider';
+import { createToolRegistry } from '../tools/registry';
+import type { Tool } from '../tools/tool';
+import { type Checkpoint, type ExecuteOptions, type ExecutorEvent, execute } from './executor';
+import type { Graph } from './graph-schema';
+import { validateGraph } from './validate-graph';
+
+const EXTRA_TOOLS = ['count', 'hang', 'stubborn'];
+
+function graphOf(input: unknown): Graph {
+  const result = validateGraph(input, {
+    toolNames: ['echo', 'http_get', 'json_path', 'fail', ...EXTRA_TOOLS],
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return result.graph;
+}
+
+/** A test harness: counts node runs, records every onStep call, and keeps a fake clock. */
+function harness(options: { llm?: LlmProvider; extra?: Tool[] } = {}) {
+  const runs = new Map<string, number>();
+  const toolSignals: AbortSignal[] = [];
+  const countTool: Tool = {
+    name: 'count',
+    async run(args) {
+      const key = String(args.key);
+      runs.set(key, (runs.get(key) ?? 0) + 1);
+      return { key, n: runs.get(key) };
+    },
+  };
+  const hangTool: Tool = {
+    name: 'hang',
+    run: (_args, ctx) =>
+      new Promise((_resolve, reject) => {
+        toolSignals.push(ctx.signal);
+        ctx.signal.addEventListener('abort', () => reject(new Error('aborted')));
+      }),
+  };
+  // Ignores its signal entirely, to prove cancel does not wait for it.
+  const stubbornTool: Tool = { name: 'stubborn', run: () => new Promise(() => undefined) };
+  let clock = 1000;
+  const steps: { events: ExecutorEvent[]; checkpoint: Checkpoint }[] = [];
+  const deps = {
+    llm: options.llm ?? createFakeProvider(),
+    tools: createToolRegistry([countTool, hangTool, stubbornTool, ...(options.extra ?? [])]),
+    now: () => {
+      clock += 5;
+      return clock;
+    },
+  };
+  const onStep: ExecuteOptions['onStep'] = (events, checkpoint) => {
+    steps.push({ events, checkpoint });
+  };
+  const events = () => steps.flatMap((s) => s.events);
+  const types = () => events().map((e) => `${e.type}:${'node_id' in e ? e.node_id : `${e.from}->${e.to}`}`);
+  return { runs, toolSignals, deps, onStep, steps, events, types };
+}
+
+const start = (state: Record<string, unknown> = {}, next = 'a'): Checkpoint => ({ next, state });
+const live = () => new AbortController().signal;
+
+const countChain = (ids: string[]) =>
+  graphOf({
+    entry: ids[0],
+    nodes: ids.map((id) => ({ id, type: 'tool', tool: 'count', args: { key: id }, output_key: id })),
+    edges: ids.slice(0, -1).map((id, i) => ({ from: id, to: ids[i + 1] })),
+  });
+
+describe('execute', () => {
+  it('runs a linear graph, emitting events per node and ending at __end__', async () => {
+    const graph = graphOf({
+      entry: 'a',
+      nodes: [
+        { id: 'a', type: 'transform', set: { greeting: 'hi {{name}}', copy: '{{profile}}' } },
+        { id: 'b', type: 'llm', prompt: 'Say {{greeting}}', system: 'You are {{name}}', output_key: 'said' },
+        {
+          id: 'c',
+          type: 'tool',
+          tool: 'echo',
+          args: { said: '{{said}}', n: '{{profile.n}}' },
+          output_key: 'echoed',
+        },
+      ],
+      edges: [
+        { from: 'a', to: 'b' },
+        { from: 'b', to: 'c' },
+        { from: 'c', to: '__end__' },
+      ],
+    });
+    const h = harness();
+    const result = await execute({
+      graph,
+      checkpoint: start({ name: 'Ada', profile: { n: 2 } }),
+      signal: live(),
+      deps: h.deps,
+      onStep: h.onStep,
+    });
+
+    expect(result.status).toBe('completed');
+    if (result.status !== 'completed') return;
+    const said = (await createFakeProvider().complete({ prompt: 'Say hi Ada', system: 'You are Ada' })).text;
+    expect(result.state).toEqual({
+      name: 'Ada',
+      profile: { n: 2 },
+      greeting: 'hi Ada',
+      copy: { n: 2 },
+      said,
+      echoed: { said, n: 2 },
+    });
+    expect(h.types()).toEqual([
+      'node_started:a',
+      'node_completed:a',
+      'edge_traversed:a->b',
+      'node_started:b',
+      'node_completed:b',
+      'edge_traversed:b->c',
+      'node_started:c',
+      'node_completed:c',
+      'edge_traversed:c->__end__',
+    ]);
+    // One onStep per start and one per completion, the latter carrying the new checkpoint.
+    expect(h.steps.map((s) => s.events.length)).toEqual([1, 2, 1, 2, 1, 2]);
+    expect(h.steps[1]?.checkpoint).toEqual({
+      next: 'b',
+      state: expect.objectContaining({ greeting: 'hi Ada' }),
+    });
+    expect(h.steps[5]?.checkpoint.next).toBe('__end__');
+    const completed = h.events().find((e) => e.type === 'node_completed' && e.node_id === 'b');
+    expect(completed).toMatchObject({ duration_ms: 5, state: { said } });
+    const plain = h.events().find((e) => e.type === 'edge_traversed');
+    expect(plain && 'condition_result' in plain).toBe(false);
+  });
+
+  it('snapshots state in node_completed and never mutates the given checkpoint', async () => {
+    const graph = countChain(['a', 'b']);
+    const h = harness();
+    const checkpoint = start({ keep: 1 });
+    await execute({ graph, checkpoint, signal: live(), deps: h.deps, onStep: h.onStep });
+    expect(checkpoint).toEqual({ next: 'a', state: { keep: 1 } });
+    const first = h.events().find((e) => e.type === 'node_completed' && e.node_id === 'a');
+    expect(first?.type === 'node_completed' && Object.keys(first.state)).toEqual(['keep', 'a']);
+  });
+
+  it('treats a node without an outgoing edge as the end', async () => {
+    const graph = graphOf({ entry: 'a', nodes: [{ id: 'a', type: 'transform', set: { x: 1 } }], edges: [] });
+    const h = harness();
+    const result = await execute({
+      graph,
+      checkpoint: start(),
+      signal: live(),
+      deps: h.deps,
+      onStep: h.onStep,
+    });
+    expect(result).toEqual({ status: 'completed', state: { x: 1 } });
+    expect(h.events().at(-1)).toEqual({ type: 'edge_traversed', from: 'a', to: '__end__' });
+  });
+
+  describe('branching', () => {
+    const graph = graphOf({
+      entry: 'a',
+      nodes: [
+        { id: 'a', type: 'transform', set: {} },
+        { id: 'vpn', type: 'transform', set: { went: 'vpn' } },
+        { id: 'other', type: 'transform', set: { went: 'other' } },
+      ],
+      edges: [
+        {
+          from: 'a',
+          branches: [
+            { when: { field_equals: { field: 'product', value: 'vpn' } }, to: 'vpn' },
+            { when: { field_exists: 'urgent' }, to: '__end__' },
+          ],
+          default: 'other',
+        },
+      ],
+    });
+
+    it('follows the matching branch with condition_result true', async () => {
+      const h = harness();
+      const result = await execute({
+        graph,
+        checkpoint: start({ product: 'vpn' }),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(result).toMatchObject({ status: 'completed', state: { went: 'vpn' } });
+      expect(h.events()).toContainEqual({
+        type: 'edge_traversed',
+        from: 'a',
+        to: 'vpn',
+        condition_result: true,
+      });
+    });
+
+    it('can branch straight to __end__', async () => {
+      const h = harness();
+      const result = await execute({
+        graph,
+        checkpoint: start({ urgent: true }),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(result).toEqual({ status: 'completed', state: { urgent: true } });
+      expect(h.events()).toContainEqual({
+        type: 'edge_traversed',
+        from: 'a',
+        to: '__end__',
+        condition_result: true,
+      });
+    });
+
+    it('takes the default with condition_result false', async () => {
+      const h = harness();
+      const result = await execute({
+        graph,
+        checkpoint: start({ product: 'dns' }),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(result).toMatchObject({ status: 'completed', state: { went: 'other' } });
+      expect(h.events()).toContainEqual({
+        type: 'edge_traversed',
+        from: 'a',
+        to: 'other',
+        condition_result: false,
+      });
+    });
+  });
+
+  describe('tool errors', () => {
+    it('routes a failed tool through its tool_error branch to __end__', async () => {
+      const graph = graphOf({
+        entry: 'a',
+        nodes: [
+          {
+            id: 'a',
+            type: 'tool',
+            tool: 'fail',
+            args: { message: 'status page down' },
+            output_key: 'status',
+          },
+          { id: 'b', type: 'transform', set: { reached: true } },
+        ],
+        edges: [{ from: 'a', branches: [{ when: { tool_error: true }, to: '__end__' }], default: 'b' }],
+      });
+      const h = harness();
+      const result = await execute({
+        graph,
+        checkpoint: start({ q: 1 }),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(result).toEqual({ status: 'completed', state: { q: 1 } });
+      expect(h.events()).toContainEqual({
+        type: 'edge_traversed',
+        from: 'a',
+        to: '__end__',
+        condition_result: true,
+      });
+      const completed = h.events().find((e) => e.type === 'node_completed');
+      expect(completed).toMatchObject({
+        node_id: 'a',
+        tool_error: expect.stringContaining('status page down'),
+      });
+    });
+
+    it('takes the tool_error: false branch and skips tool_error: true when the tool succeeds', async () => {
+      const graph = graphOf({
+        entry: 'a',
+        nodes: [
+          { id: 'a', type: 'tool', tool: 'echo', args: { ok: true }, output_key: 'r' },
+          { id: 'b', type: 'transform', set: { reached: 'b' } },
+        ],
+        edges: [
+          {
+            from: 'a',
+            branches: [
+              { when: { tool_error: true }, to: '__end__' },
+              { when: { tool_error: false }, to: 'b' },
+            ],
+            default: '__end__',
+          },
+        ],
+      });
+      const h = harness();
+      const result = await execute({
+        graph,
+        checkpoint: start(),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(result).toMatchObject({ status: 'completed', state: { r: { ok: true }, reached: 'b' } });
+    });
+
+    it('fails the run when no tool_error branch handles the failure', async () => {
+      const graph = graphOf({
+        entry: 'a',
+        nodes: [
+          { id: 'a', type: 'transform', set: { before: true } },
+          { id: 'lookup', type: 'tool', tool: 'fail', args: { message: 'nope' } },
+          { id: 'c', type: 'transform', set: {} },
+        ],
+        edges: [
+          { from: 'a', to: 'lookup' },
+          { from: 'lookup', branches: [{ when: { field_exists: 'x' }, to: 'c' }], default: 'c' },
+        ],
+      });
+      const h = harness();
+      const result = await execute({
+        graph,
+        checkpoint: start(),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(result).toMatchObject({
+        status: 'failed',
+        node_id: 'lookup',
+        code: 'node_failed',
+        checkpoint: { next: 'lookup', state: { before: true } },
+      });
+      if (result.status === 'failed') {
+        expect(result.message).toContain('"lookup"');
+        expect(result.message).toContain('nope');
+      }
+      expect(h.types().at(-1)).toBe('node_started:lookup');
+    });
+  });
+
+  it('fails the run when the LLM fails, naming the node and the error', async () => {
+    const llm: LlmProvider = {
+      name: 'broken',
+      complete: async () => {
+        throw new LlmError('rate_limited', 'slow down', { status: 429 });
+      },
+    };
+    const graph = graphOf({
+      entry: 'a',
+      nodes: [{ id: 'a', type: 'llm', prompt: 'x', output_key: 'o' }],
+      edges: [{ from: 'a', to: '__end__' }],
+    });
+    const h = harness({ llm });
+    const result = await execute({
+      graph,
+      checkpoint: start(),
+      signal: live(),
+      deps: h.deps,
+      onStep: h.onStep,
+    });
+    expect(result).toMatchObject({
+      status: 'failed',
+      node_id: 'a',
+      code: 'node_failed',
+      checkpoint: { next: 'a' },
+    });
+    if (result.status === 'failed') expect(result.message).toMatch(/node "a".*rate_limited.*slow down/);
+  });
+
+  describe('human input', () => {
+    const graph = graphOf({
+      entry: 'ask',
+      nodes: [
+        { id: 'ask', type: 'human_input', prompt: 'Which product, {{user}}?', output_key: 'product' },
+        { id: 'answer', type: 'llm', prompt: 'Help with {{product}}', output_key: 'answer' },
+      ],
+      edges: [{ from: 'ask', to: 'answer' }],
+    });
+
+    it('pauses, then resumes with the input stored under output_key', async () => {
+      const h = harness();
+      const paused = await execute({
+        graph,
+        checkpoint: start({ user: 'Ada' }, 'ask'),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(paused).toEqual({
+        status: 'paused',
+        node_id: 'ask',
+        prompt: 'Which product, Ada?',
+        checkpoint: { next: 'ask', state: { user: 'Ada' } },
+      });
+      expect(h.steps).toHaveLength(1);
+      expect(h.steps[0]?.events).toEqual([
+        { type: 'node_started', node_id: 'ask' },
+        { type: 'graph_paused', node_id: 'ask', prompt: 'Which product, Ada?' },
+      ]);
+      if (paused.status !== 'paused') return;
+
+      const h2 = harness();
+      const resumed = await execute({
+        graph,
+        checkpoint: { ...paused.checkpoint, resume_input: 'vpn' },
+        signal: live(),
+        deps: h2.deps,
+        onStep: h2.onStep,
+      });
+      expect(resumed).toMatchObject({ status: 'completed', state: { user: 'Ada', product: 'vpn' } });
+      expect(h2.types()).toEqual([
+        'node_completed:ask',
+        'edge_traversed:ask->answer',
+        'node_started:answer',
+        'node_completed:answer',
+        'edge_traversed:answer->__end__',
+      ]);
+      expect(h2.steps[0]?.checkpoint).toEqual({ next: 'answer', state: { user: 'Ada', product: 'vpn' } });
+      expect(h2.steps[0]?.checkpoint).not.toHaveProperty('resume_input');
+    });
+
+    it('accepts any JSON as resume input, including null and objects', async () => {
+      for (const input of [null, { product: 'vpn', urgent: true }, [1, 2], 0]) {
+        const h = harness();
+        const result = await execute({
+          graph,
+          checkpoint: { next: 'ask', state: {}, resume_input: input },
+          signal: live(),
+          deps: h.deps,
+          onStep: h.onStep,
+        });
+        expect(result).toMatchObject({ status: 'completed', state: { product: input } });
+      }
+    });
+
+    it('pauses again when a loop comes back to the human node', async () => {
+      const loop = graphOf({
+        entry: 'ask',
+        nodes: [
+          { id: 'ask', type: 'human_input', prompt: 'Again?', output_key: 'reply' },
+          { id: 'note', type: 'transform', set: { last: '{{reply}}' } },
+        ],
+        edges: [
+          { from: 'ask', to: 'note' },
+          { from: 'note', to: 'ask' },
+        ],
+      });
+      const h = harness();
+      const result = await execute({
+        graph: loop,
+        checkpoint: { next: 'ask', state: {}, resume_input: 'one' },
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(result).toMatchObject({
+        status: 'paused',
+        node_id: 'ask',
+        checkpoint: { next: 'ask', state: { last: 'one' } },
+      });
+      if (result.status === 'paused') expect(result.checkpoint).not.toHaveProperty('resume_input');
+    });
+  });
+
+  describe('restart from a checkpoint', () => {
+    /** Simulates a hub that dies: onStep "commits" checkpoints until a given call, then throws. */
+    function crashingStore(crashOnCall: number) {
+      let calls = 0;
+      let saved: Checkpoint | undefined;
+      const onStep: ExecuteOptions['onStep'] = (_events, checkpoint) => {
+        calls++;
+        if (calls === crashOnCall) throw new Error('hub evicted');
+        saved = checkpoint;
+      };
+      return { onStep, saved: () => saved };
+    }
+
+    it('continues without repeating finished nodes', async () => {
+      const graph = countChain(['a', 'b', 'c', 'd']);
+      const h = harness();
+      // Calls: 1 start a, 2 done a, 3 start b, 4 done b, 5 start c -> crash before c runs.
+      const store = crashingStore(5);
+      await expect(
+        execute({ graph, checkpoint: start(), signal: live(), deps: h.deps, onStep: store.onStep }),
+      ).rejects.toThrow('hub evicted');
+      expect(Object.fromEntries(h.runs)).toEqual({ a: 1, b: 1 });
+      const saved = store.saved();
+      expect(saved?.next).toBe('c');
+
+      const result = await execute({
+        graph,
+        checkpoint: saved ?? start(),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(result.status).toBe('completed');
+      expect(Object.fromEntries(h.runs)).toEqual({ a: 1, b: 1, c: 1, d: 1 });
+      expect(h.types()[0]).toBe('node_started:c');
+      if (result.status === 'completed') expect(Object.keys(result.state)).toEqual(['a', 'b', 'c', 'd']);
+    });
+
+    it('re-runs only the node whose completion was not committed', async () => {
+      const graph = countChain(['a', 'b', 'c']);
+      const h = harness();
+      // Call 4 is b's completion: b ran, but its checkpoint never landed.
+      const store = crashingStore(4);
+      await expect(
+        execute({ graph, checkpoint: start(), signal: live(), deps: h.deps, onStep: store.onStep }),
+      ).rejects.toThrow('hub evicted');
+      expect(store.saved()?.next).toBe('b');
+      await execute({
+        graph,
+        checkpoint: store.saved() ?? start(),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(Object.fromEntries(h.runs)).toEqual({ a: 1, b: 2, c: 1 });
+    });
+
+    it('completes immediately from an __end__ checkpoint', async () => {
+      const h = harness();
+      const result = await execute({
+        graph: countChain(['a']),
+        checkpoint: { next: '__end__', state: { done: 1 } },
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(result).toEqual({ status: 'completed', state: { done: 1 } });
+      expect(h.steps).toHaveLength(0);
+      expect(h.runs.size).toBe(0);
+    });
+  });
+
+  describe('cancellation', () => {
+    it('aborts an in-flight LLM call and returns cancelled promptly', async () => {
+      let seen: AbortSignal | undefined;
+      const inner = createFakeProvider({ delayMs: 60_000 });
+      const controller = new AbortController();
+      const llm: LlmProvider = {
+        name: 'spy',
+        complete: (req) => {
+          seen = req.signal;
+          // Cancel while the provider call is in flight.
+          setTimeout(() => controller.abort(new Error('cancel')), 1);
+          return inner.complete(req);
+        },
+      };
+      const graph = graphOf({
+        entry: 'a',
+        nodes: [
+          { id: 'a', type: 'transform', set: { x: 1 } },
+          { id: 'b', type: 'llm', prompt: 'slow', output_key: 'o' },
+        ],
+        edges: [{ from: 'a', to: 'b' }],
+      });
+      const h = harness({ llm });
+      const startedAt = Date.now();
+      const result = await execute({
+        graph,
+        checkpoint: start(),
+        signal: controller.signal,
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(Date.now() - startedAt).toBeLessThan(2000);
+      expect(result).toEqual({ status: 'cancelled', checkpoint: { next: 'b', state: { x: 1 } } });
+      expect(seen?.aborted).toBe(true);
+      expect(h.types().at(-1)).toBe('node_started:b');
+    });
+
+    it('aborts an in-flight tool call through its context signal', async () => {
+      const graph = graphOf({
+        entry: 'a',
+        nodes: [{ id: 'a', type: 'tool', tool: 'hang', args: {} }],
+        edges: [],
+      });
+      const h = harness();
+      const controller = new AbortController();
+      const pending = execute({
+        graph,
+        checkpoint: start(),
+        signal: controller.signal,
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      await new Promise((r) => setTimeout(r, 1));
+      controller.abort();
+      expect(await pending).toMatchObject({ status: 'cancelled', checkpoint: { next: 'a' } });
+      expect(h.toolSignals[0]?.aborted).toBe(true);
+    });
+
+    it('does not wait for a tool that ignores the signal', async () => {
+      const graph = graphOf({
+        entry: 'a',
+        nodes: [{ id: 'a', type: 'tool', tool: 'stubborn', args: {} }],
+        edges: [],
+      });
+      const h = harness();
+      const controller = new AbortController();
+      const pending = execute({
+        graph,
+        checkpoint: start(),
+        signal: controller.signal,
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      await new Promise((r) => setTimeout(r, 1));
+      controller.abort();
+      expect(await pending).toMatchObject({ status: 'cancelled' });
+    });
+
+    it('returns cancelled without running anything when already aborted', async () => {
+      const h = harness();
+      const result = await execute({
+        graph: countChain(['a']),
+        checkpoint: start(),
+        signal: AbortSignal.abort(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(result).toEqual({ status: 'cancelled', checkpoint: { next: 'a', state: {} } });
+      expect(h.steps).toHaveLength(0);
+    });
+
+    it('stops between nodes when aborted during onStep', async () => {
+      const graph = countChain(['a', 'b']);
+      const h = harness();
+      const controller = new AbortController();
+      const onStep: ExecuteOptions['onStep'] = (events, checkpoint) => {
+        h.onStep(events, checkpoint);
+        if (events[0]?.type === 'node_completed') controller.abort();
+      };
+      const result = await execute({
+        graph,
+        checkpoint: start(),
+        signal: controller.signal,
+        deps: h.deps,
+        onStep,
+      });
+      expect(result).toMatchObject({ status: 'cancelled', checkpoint: { next: 'b' } });
+      expect(Object.fromEntries(h.runs)).toEqual({ a: 1 });
+    });
+  });
+
+  it('fails a runaway loop after maxSteps', async () => {
+    const graph = graphOf({
+      entry: 'poll',
+      nodes: [
+        { id: 'poll', type: 'tool', tool: 'count', args: { key: 'poll' }, output_key: 'r' },
+        { id: 'wait', type: 'transform', set: {} },
+      ],
+      edges: [
+        { from: 'poll', branches: [{ when: { field_exists: 'never' }, to: '__end__' }], default: 'wait' },
+        { from: 'wait', to: 'poll' },
+      ],
+    });
+    const h = harness();
+    const result = await execute({
+      graph,
+      checkpoint: start({}, 'poll'),
+      signal: live(),
+      deps: h.deps,
+      onStep: h.onStep,
+      maxSteps: 10,
+    });
+    expect(result).toMatchObject({ status: 'failed', code: 'node_failed', node_id: 'poll' });
+    if (result.status === 'failed') expect(result.message).toContain('10 steps');
+    expect(h.runs.get('poll')).toBe(5);
+  });
+
+  it('fails when the checkpoint names a node the graph does not have', async () => {
+    const h = harness();
+    const result = await execute({
+      graph: countChain(['a']),
+      checkpoint: start({}, 'zzz'),
+      signal: live(),
+      deps: h.deps,
+      onStep: h.onStep,
+    });
+    expect(result).toMatchObject({ status: 'failed', node_id: 'zzz' });
+  });
+
+  it('propagates onStep failures', async () => {
+    const h = harness();
+    await expect(
+      execute({
+        graph: countChain(['a']),
+        checkpoint: start(),
+        signal: live(),
+        deps: h.deps,
+        onStep: async () => {
+          throw new Error('storage full');
+        },
+      }),
+    ).rejects.toThrow('storage full');
+    expect(h.runs.size).toBe(0);
+  });
+
+  it('hands tools the injected fetch and allow-list', async () => {
+    const graph = graphOf({
+      entry: 'get',
+      nodes: [
+        {
+          id: 'get',
+          type: 'tool',
+          tool: 'http_get',
+          args: { url: 'https://status.example.com/{{p}}' },
+          output_key: 'status',
+        },
+      ],
+      edges: [],
+    });
+    const urls: string[] = [];
+    const fakeFetch = (async (input: RequestInfo | URL) => {
+      urls.push(String(input));
+      return new Response('{"up":true}', { headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const h = harness();
+    const deps = { ...h.deps, fetch: fakeFetch, allowHosts: ['*.example.com'] };
+    const result = await execute({
+      graph,
+      checkpoint: start({ p: 'vpn' }, 'get'),
+      signal: live(),
+      deps,
+      onStep: h.onStep,
+    });
+    expect(result).toEqual({
+      status: 'completed',
+      state: { p: 'vpn', status: { status: 200, body: { up: true } } },
+    });
+    expect(urls).toEqual(['https://status.example.com/vpn']);
+
+    const denied = await execute({
+      graph,
+      checkpoint: start({ p: 'vpn' }, 'get'),
+      signal: live(),
+      deps: h.deps,
+      onStep: h.onStep,
+    });
+    expect(denied).toMatchObject({ status: 'failed', node_id: 'get' });
+    if (denied.status === 'failed') expect(denied.message).toContain('allow-list');
+  });
+});

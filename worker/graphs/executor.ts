@@ -1,0 +1,279 @@
+import type { LlmProvider } from '../providers/llm-provider';
+import type { ToolRegistry } from '../tools/registry';
+import { chooseNext, chooseOnToolError, type EdgeChoice } from './conditions';
+import { type Edge, END, type Graph, type GraphNode, type HumanInputNode } from './graph-schema';
+import { renderTemplate, renderValue, type State } from './template';
+
+/**
+ * Runs a validated graph from a checkpoint. Pure apart from the injected deps: no storage, no
+ * timers, no clock except `now()`. The caller (the account hub) persists what `onStep` hands it and
+ * can always restart from the last checkpoint it stored.
+ */
+
+export type { State } from './template';
+
+export type ExecutorEvent =
+  | { type: 'node_started'; node_id: string }
+  | {
+      type: 'node_completed';
+      node_id: string;
+      state: State;
+      duration_ms: number;
+      /** Set when a failed tool was routed by a `tool_error` branch instead of failing the run. */
+      tool_error?: string;
+    }
+  | { type: 'edge_traversed'; from: string; to: string; condition_result?: boolean }
+  | { type: 'graph_paused'; node_id: string; prompt: string };
+
+export interface Checkpoint {
+  /** The node to run next, or `__end__`. */
+  next: string;
+  state: State;
+  /** Present (not undefined) when continuing a paused human_input node; JSON null is a valid input. */
+  resume_input?: unknown;
+}
+
+export type ExecutionResult =
+  | { status: 'completed'; state: State }
+  | { status: 'paused'; node_id: string; prompt: string; checkpoint: Checkpoint }
+  | { status: 'failed'; node_id: string; code: 'node_failed'; message: string; checkpoint: Checkpoint }
+  | { status: 'cancelled'; checkpoint: Checkpoint };
+
+export interface ExecutorDeps {
+  llm: LlmProvider;
+  tools: ToolRegistry;
+  now: () => number;
+  /** Handed to tools; defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Hosts `http_get` may reach; empty means none. */
+  allowHosts?: readonly string[];
+}
+
+export interface ExecuteOptions {
+  graph: Graph;
+  checkpoint: Checkpoint;
+  /** Abort on cancel or run timeout: the in-flight LLM or tool call is aborted too. */
+  signal: AbortSignal;
+  deps: ExecutorDeps;
+  /**
+   * Awaited before a node runs (`[node_started]`, or `[node_started, graph_paused]` when pausing)
+   * and after it finishes (`[node_completed, edge_traversed]` with the new checkpoint), so events and
+   * checkpoint can be written in one transaction. If it throws, execute rejects with that error.
+   */
+  onStep: (events: ExecutorEvent[], checkpoint: Checkpoint) => Promise<void> | void;
+  /** Nodes run by this call before the run fails as a runaway loop. Not carried across calls. */
+  maxSteps?: number;
+}
+
+export const DEFAULT_MAX_STEPS = 1000;
+
+type NodeOutcome =
+  | { kind: 'ok'; state: State }
+  | { kind: 'tool_failed'; message: string }
+  | { kind: 'failed'; message: string }
+  | { kind: 'cancelled' };
+
+class Cancelled extends Error {}
+
+/** Settles when the signal aborts even if the callee ignores it, so cancel is prompt. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(new Cancelled());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) {
+    const code = 'code' in err && typeof err.code === 'string' ? `${err.code}: ` : '';
+    return `${code}${err.message}`;
+  }
+  return String(err);
+}
+
+function withKey(state: State, key: string, value: unknown): State {
+  // A computed key always creates an own property, even for odd names.
+  return { ...state, [key]: value };
+}
+
+async function runNode(
+  node: Exclude<GraphNode, HumanInputNode>,
+  state: State,
+  signal: AbortSignal,
+  deps: ExecutorDeps,
+): Promise<NodeOutcome> {
+  switch (node.type) {
+    case 'transform': {
+      const rendered = renderValue(node.set, state) as Record<string, unknown>;
+      let next = state;
+      for (const [key, value] of Object.entries(rendered)) next = withKey(next, key, value);
+      return { kind: 'ok', state: next };
+    }
+    case 'llm': {
+      const prompt = renderTemplate(node.prompt, state);
+      const system = node.system === undefined ? undefined : renderTemplate(node.system, state);
+      try {
+        const result = await untilAborted(
+          deps.llm.complete({ prompt, ...(system === undefined ? {} : { system }), signal }),
+          signal,
+        );
+        return { kind: 'ok', state: withKey(state, node.output_key, result.text) };
+      } catch (err) {
+        if (err instanceof Cancelled || signal.aborted) return { kind: 'cancelled' };
+        return { kind: 'failed', message: `node "${node.id}" (llm) failed: ${errorMessage(err)}` };
+      }
+    }
+    case 'tool': {
+      const tool = deps.tools.get(node.tool);
+      if (!tool)
+        return { kind: 'failed', message: `node "${node.id}": tool "${node.tool}" is not available` };
+      const args = renderValue(node.args, state) as Record<string, unknown>;
+      try {
+        const output = await untilAborted(
+          tool.run(args, {
+            signal,
+            fetch: deps.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+            allowHosts: deps.allowHosts ?? [],
+          }),
+          signal,
+        );
+        // Round-trip through JSON: state is persisted and streamed, so it must hold JSON only.
+        const value: unknown = output === undefined ? null : JSON.parse(JSON.stringify(output));
+        return {
+          kind: 'ok',
+          state: node.output_key === undefined ? state : withKey(state, node.output_key, value),
+        };
+      } catch (err) {
+        if (err instanceof Cancelled || signal.aborted) return { kind: 'cancelled' };
+        return {
+          kind: 'tool_failed',
+          message: `node "${node.id}" (tool ${node.tool}) failed: ${errorMessage(err)}`,
+        };
+      }
+    }
+  }
+}
+
+export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
+  const { graph, signal, deps, onStep } = opts;
+  const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
+  const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
+  const edges = new Map<string, Edge>(graph.edges.map((e) => [e.from, e]));
+
+  let checkpoint: Checkpoint = structuredClone(opts.checkpoint);
+  let steps = 0;
+
+  const cancelled = (): ExecutionResult => ({ status: 'cancelled', checkpoint });
+  const failed = (node_id: string, message: string): ExecutionResult => ({
+    status: 'failed',
+    node_id,
+    code: 'node_failed',
+    message,
+    checkpoint,
+  });
+  const advance = async (
+    from: string,
+    state: State,
+    choice: EdgeChoice,
+    duration_ms: number,
+    toolError?: string,
+  ) => {
+    const next: Checkpoint = { next: choice.to, state };
+    const completed: ExecutorEvent = {
+      type: 'node_completed',
+      node_id: from,
+      state: structuredClone(state),
+      duration_ms,
+      ...(toolError === undefined ? {} : { tool_error: toolError }),
+    };
+    const edge: ExecutorEvent = {
+      type: 'edge_traversed',
+      from,
+      to: choice.to,
+      ...(choice.condition_result === undefined ? {} : { condition_result: choice.condition_result }),
+    };
+    await onStep([completed, edge], structuredClone(next));
+    checkpoint = next;
+  };
+
+  for (;;) {
+    // A run whose last step already reached the end is complete, even if a cancel arrived meanwhile.
+    if (checkpoint.next === END) return { status: 'completed', state: checkpoint.state };
+    if (signal.aborted) return cancelled();
+    const node = nodes.get(checkpoint.next);
+    if (!node) return failed(checkpoint.next, `node "${checkpoint.next}" does not exist in this graph`);
+    if (steps >= maxSteps) {
+      return failed(
+        node.id,
+        `run exceeded ${maxSteps} steps at node "${node.id}"; the graph is probably looping`,
+      );
+    }
+    steps++;
+    const state = checkpoint.state;
+
+    if (node.type === 'human_input') {
+      if (checkpoint.resume_input === undefined) {
+        const prompt = renderTemplate(node.prompt, state);
+        await onStep(
+          [
+            { type: 'node_started', node_id: node.id },
+            { type: 'graph_paused', node_id: node.id, prompt },
+          ],
+          structuredClone(checkpoint),
+        );
+        return { status: 'paused', node_id: node.id, prompt, checkpoint };
+      }
+      const nextState = withKey(state, node.output_key, structuredClone(checkpoint.resume_input));
+      // The wait was the person's, not the node's: report no processing time.
+      await advance(
+        node.id,
+        nextState,
+        chooseNext(edges.get(node.id), { state: nextState, toolError: false }),
+        0,
+      );
+      continue;
+    }
+
+    if (checkpoint.resume_input !== undefined) {
+      // A resume input only belongs to the human_input node it answers; anything else is stale.
+      const { resume_input: _stale, ...rest } = checkpoint;
+      checkpoint = rest;
+    }
+
+    await onStep([{ type: 'node_started', node_id: node.id }], structuredClone(checkpoint));
+    if (signal.aborted) return cancelled();
+    const started = deps.now();
+    const outcome = await runNode(node, state, signal, deps);
+    const duration = Math.max(0, deps.now() - started);
+    if (outcome.kind === 'cancelled' || signal.aborted) return cancelled();
+
+    const edge = edges.get(node.id);
+    if (outcome.kind === 'failed') return failed(node.id, outcome.message);
+    if (outcome.kind === 'tool_failed') {
+      const choice = chooseOnToolError(edge);
+      if (!choice) return failed(node.id, outcome.message);
+      await advance(node.id, state, choice, duration, outcome.message);
+      continue;
+    }
+    await advance(
+      node.id,
+      outcome.state,
+      chooseNext(edge, { state: outcome.state, toolError: false }),
+      duration,
+    );
+  }
+}

@@ -1,0 +1,262 @@
+import { describe, expect, it } from 'vitest';
+import { validateGraph } from './validate-graph';
+
+type Json = Record<string, unknown>;
+
+const designExample = (): { entry: string; nodes: Json[]; edges: Json[] } => ({
+  entry: 'ask',
+  nodes: [
+    { id: 'ask', type: 'human_input', prompt: 'Which product?', output_key: 'product' },
+    { id: 'route', type: 'transform', set: { routed: true } },
+    {
+      id: 'lookup',
+      type: 'tool',
+      tool: 'http_get',
+      args: { url: 'https://status.example.com/{{product}}' },
+      output_key: 'status',
+    },
+    { id: 'answer', type: 'llm', prompt: 'Help with {{product}} given {{status}}', output_key: 'answer' },
+  ],
+  edges: [
+    { from: 'ask', to: 'route' },
+    {
+      from: 'route',
+      branches: [{ when: { field_equals: { field: 'product', value: 'vpn' } }, to: 'lookup' }],
+      default: '__end__',
+    },
+    { from: 'lookup', branches: [{ when: { tool_error: true }, to: '__end__' }], default: 'answer' },
+    { from: 'answer', to: '__end__' },
+  ],
+});
+
+/** Asserts the graph is rejected with an issue whose message contains every fragment. */
+function expectIssue(input: unknown, ...fragments: string[]) {
+  const result = validateGraph(input);
+  expect(result.ok, 'graph should be rejected').toBe(false);
+  if (result.ok) return;
+  const messages = result.issues.map((i) => i.message);
+  const hit = result.issues.find((i) => fragments.every((f) => i.message.includes(f)));
+  expect(
+    hit,
+    `no issue containing ${JSON.stringify(fragments)} in ${JSON.stringify(messages)}`,
+  ).toBeDefined();
+  return hit;
+}
+
+describe('validateGraph', () => {
+  it('accepts the DESIGN.md example', () => {
+    const result = validateGraph(designExample());
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.graph.nodes).toHaveLength(4);
+  });
+
+  it('accepts a loop that waits for a person', () => {
+    const result = validateGraph({
+      entry: 'ask',
+      nodes: [
+        { id: 'ask', type: 'human_input', prompt: 'More?', output_key: 'more' },
+        { id: 'think', type: 'llm', prompt: '{{more}}', output_key: 'answer' },
+      ],
+      edges: [
+        { from: 'ask', to: 'think' },
+        { from: 'think', to: 'ask' },
+      ],
+    });
+    expect(result).toMatchObject({ ok: true });
+  });
+
+  it('accepts a loop with a branch out, and a node with no outgoing edge', () => {
+    const result = validateGraph({
+      entry: 'poll',
+      nodes: [
+        { id: 'poll', type: 'tool', tool: 'echo', args: { done: true }, output_key: 'r' },
+        { id: 'wait', type: 'transform', set: { waited: true } },
+        { id: 'last', type: 'transform', set: { done: true } },
+      ],
+      edges: [
+        {
+          from: 'poll',
+          branches: [{ when: { field_equals: { field: 'r.done', value: true } }, to: 'last' }],
+          default: 'wait',
+        },
+        { from: 'wait', to: 'poll' },
+      ],
+    });
+    expect(result).toMatchObject({ ok: true });
+  });
+
+  it('normalises the field_exists shorthand', () => {
+    const g = designExample();
+    g.edges[1] = {
+      from: 'route',
+      branches: [{ when: { field_exists: 'product' }, to: 'lookup' }],
+      default: '__end__',
+    };
+    const result = validateGraph(g);
+    expect(result.ok).toBe(true);
+    if (result.ok)
+      expect(result.graph.edges[1]).toMatchObject({
+        branches: [{ when: { field_exists: { field: 'product' } } }],
+      });
+  });
+
+  it('rejects non-objects and missing parts', () => {
+    expectIssue(null, 'graph must be an object');
+    expectIssue([], 'graph must be an object');
+    const noEntry: Json = designExample();
+    delete noEntry.entry;
+    expectIssue(noEntry, 'graph has no entry');
+    expectIssue({ ...designExample(), nodes: [] }, 'non-empty "nodes"');
+    expectIssue({ ...designExample(), edges: 'x' }, '"edges" must be an array');
+    expectIssue({ ...designExample(), extra: 1 }, 'unknown field "extra"');
+  });
+
+  it('rejects an entry that is not a node', () => {
+    const hit = expectIssue({ ...designExample(), entry: 'start' }, 'entry "start" is not a node');
+    expect(hit?.path).toBe('entry');
+  });
+
+  it('rejects unknown node types, naming the node', () => {
+    const g = designExample();
+    g.nodes[1] = { id: 'route', type: 'switch', set: {} };
+    const hit = expectIssue(g, 'node "route"', 'unknown node type "switch"');
+    expect(hit?.path).toBe('nodes[1].type');
+  });
+
+  it('names the node and field for a malformed node', () => {
+    const g = designExample();
+    g.nodes[3] = { id: 'answer', type: 'llm', prompt: 'x' };
+    const hit = expectIssue(g, 'node "answer"', 'output_key: is required');
+    expect(hit?.path).toBe('nodes[3].output_key');
+    const typo = designExample();
+    typo.nodes[3] = { id: 'answer', type: 'llm', prompt: 'x', outputKey: 'a' };
+    expectIssue(typo, 'node "answer"', 'outputKey');
+    const badId = designExample();
+    badId.nodes.push({ id: 'bad id!', type: 'transform', set: {} });
+    expectIssue(badId, 'nodes[4]', 'id');
+  });
+
+  it('rejects duplicate node ids', () => {
+    const g = designExample();
+    g.nodes.push({ id: 'route', type: 'transform', set: {} });
+    expectIssue(g, 'node "route"', 'duplicate node id');
+  });
+
+  it('rejects the reserved id __end__', () => {
+    const g = designExample();
+    g.nodes.push({ id: '__end__', type: 'transform', set: {} });
+    expectIssue(g, 'node "__end__"', 'reserved');
+  });
+
+  it('rejects dangling edges, naming the edge', () => {
+    const fromMissing = designExample();
+    fromMissing.edges.push({ from: 'ghost', to: 'answer' });
+    expectIssue(fromMissing, 'edge "ghost" → "answer"', 'source node "ghost" does not exist');
+
+    const toMissing = designExample();
+    toMissing.edges[3] = { from: 'answer', to: 'nowhere' };
+    const hit = expectIssue(toMissing, 'edge "answer" → "nowhere"', 'target node "nowhere" does not exist');
+    expect(hit?.path).toBe('edges[3].to');
+
+    const branchMissing = designExample();
+    branchMissing.edges[1] = {
+      from: 'route',
+      branches: [{ when: { tool_error: false }, to: 'x' }],
+      default: 'y',
+    };
+    expectIssue(branchMissing, 'edge from "route"', 'target node "x"');
+    expectIssue(branchMissing, 'edge from "route"', 'target node "y"');
+  });
+
+  it('rejects a node with more than one outgoing edge', () => {
+    const g = designExample();
+    g.edges.push({ from: 'ask', to: 'answer' });
+    expectIssue(g, 'edge "ask" → "answer"', 'node "ask" already has an outgoing edge');
+  });
+
+  it('rejects a branch edge without a default', () => {
+    const g = designExample();
+    g.edges[2] = { from: 'lookup', branches: [{ when: { tool_error: true }, to: '__end__' }] };
+    const hit = expectIssue(g, 'edge from "lookup"', 'needs a "default"');
+    expect(hit?.path).toBe('edges[2].default');
+  });
+
+  it('rejects malformed conditions', () => {
+    const g = designExample();
+    g.edges[1] = { from: 'route', branches: [{ when: { field_is: 'x' }, to: 'lookup' }], default: '__end__' };
+    const hit = expectIssue(g, 'edge from "route"', 'condition must be');
+    expect(hit?.path).toBe('edges[1].branches[0].when');
+  });
+
+  it('rejects tool_error conditions on edges from non-tool nodes', () => {
+    const g = designExample();
+    g.edges[1] = {
+      from: 'route',
+      branches: [{ when: { tool_error: true }, to: 'lookup' }],
+      default: 'lookup',
+    };
+    expectIssue(g, 'edge from "route"', 'tool_error conditions only apply');
+  });
+
+  it('rejects unreachable nodes', () => {
+    const g = designExample();
+    g.nodes.push({ id: 'orphan', type: 'transform', set: { x: 1 } });
+    const hit = expectIssue(g, 'node "orphan" is unreachable from entry "ask"');
+    expect(hit?.path).toBe('nodes[4]');
+  });
+
+  it('rejects a cycle with no human_input and no way out', () => {
+    const hit = expectIssue(
+      {
+        entry: 'a',
+        nodes: [
+          { id: 'a', type: 'transform', set: {} },
+          { id: 'b', type: 'llm', prompt: 'p', output_key: 'o' },
+          { id: 'c', type: 'transform', set: {} },
+        ],
+        edges: [
+          { from: 'a', to: 'b' },
+          { from: 'b', to: 'c' },
+          { from: 'c', branches: [{ when: { field_exists: 'o' }, to: 'a' }], default: 'b' },
+        ],
+      },
+      'form a cycle',
+    );
+    expect(hit?.message).toMatch(/"a".*"b".*"c"|"b".*"c".*"a"|"c".*"a".*"b"/);
+    expectIssue(
+      { entry: 'a', nodes: [{ id: 'a', type: 'transform', set: {} }], edges: [{ from: 'a', to: 'a' }] },
+      'node "a" loops to itself',
+    );
+  });
+
+  it('rejects unknown tools', () => {
+    const g = designExample();
+    g.nodes[2] = { id: 'lookup', type: 'tool', tool: 'shell', args: {} };
+    expectIssue(g, 'node "lookup"', 'unknown tool "shell"', 'http_get');
+    expect(validateGraph(g, { toolNames: ['shell'] }).ok).toBe(true);
+    expect(validateGraph(designExample(), { toolNames: ['echo'] }).ok).toBe(false);
+  });
+
+  it('enforces the size caps', () => {
+    const nodes = Array.from({ length: 201 }, (_, i) => ({ id: `n${i}`, type: 'transform', set: {} }));
+    expectIssue({ entry: 'n0', nodes, edges: [] }, '201 nodes', 'limit is 200');
+    const edges = Array.from({ length: 401 }, () => ({ from: 'a', to: '__end__' }));
+    expectIssue(
+      { entry: 'a', nodes: [{ id: 'a', type: 'transform', set: {} }], edges },
+      '401 edges',
+      'limit is 400',
+    );
+  });
+
+  it('reports every problem at once, each with a path', () => {
+    const g = designExample();
+    g.edges.push({ from: 'ask', to: 'answer' });
+    g.nodes.push({ id: 'orphan', type: 'transform', set: {} });
+    const result = validateGraph(g);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.issues.length).toBeGreaterThanOrEqual(2);
+      for (const issue of result.issues) expect(issue.path).not.toBe('');
+    }
+  });
+});

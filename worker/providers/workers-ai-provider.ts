@@ -1,0 +1,100 @@
+import { LlmError, type LlmProvider, raceAbort } from './llm-provider';
+
+export interface WorkersAiMessage {
+  role: 'system' | 'user';
+  content: string;
+}
+
+/**
+ * The slice of the `AI` binding this provider uses, typed structurally so this module builds and
+ * tests without the workers types; `env.AI` is assignable to it as is.
+ */
+export interface AiRunner {
+  run(
+    model: string,
+    inputs: { messages: WorkersAiMessage[] },
+    options?: { signal?: AbortSignal },
+  ): Promise<unknown>;
+}
+
+export interface WorkersAiProviderOptions {
+  binding: AiRunner;
+  model?: string;
+  timeoutMs?: number;
+}
+
+export const DEFAULT_WORKERS_AI_MODEL = '@cf/meta/llama-3.1-8b-instruct';
+export const DEFAULT_WORKERS_AI_TIMEOUT_MS = 60_000;
+
+/** Text models answer `{response}`; some newer ones answer in the OpenAI `choices` shape. */
+function extractText(output: unknown): string | undefined {
+  if (typeof output !== 'object' || output === null) return undefined;
+  if ('response' in output && typeof output.response === 'string') return output.response;
+  if ('choices' in output && Array.isArray(output.choices)) {
+    const first: unknown = output.choices[0];
+    if (typeof first === 'object' && first !== null && 'message' in first) {
+      const message = first.message;
+      if (
+        typeof message === 'object' &&
+        message !== null &&
+        'content' in message &&
+        typeof message.content === 'string'
+      ) {
+        return message.content;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The binding throws plain Errors whose messages carry Workers AI's numeric codes; capacity and
+ * rate-limit codes (3040, 3036) are worth retrying, and so is anything we cannot classify.
+ */
+function mapBindingError(err: unknown): LlmError {
+  const message = err instanceof Error ? err.message : String(err);
+  const short = message.slice(0, 300);
+  if (/\b(3040|3036)\b|capacity|rate limit/i.test(message)) {
+    return new LlmError('rate_limited', `Workers AI is rate limited: ${short}`, { cause: err });
+  }
+  if (/\b(5007|5006|5004)\b|invalid input|bad input/i.test(message)) {
+    return new LlmError('bad_request', `Workers AI refused the request: ${short}`, { cause: err });
+  }
+  return new LlmError('provider_error', `Workers AI failed: ${short}`, { cause: err });
+}
+
+export function createWorkersAiProvider(options: WorkersAiProviderOptions): LlmProvider {
+  const model = options.model ?? DEFAULT_WORKERS_AI_MODEL;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_WORKERS_AI_TIMEOUT_MS;
+  return {
+    name: 'workers-ai',
+    async complete(req) {
+      if (req.signal?.aborted) throw new LlmError('aborted', 'LLM call aborted');
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+      const messages: WorkersAiMessage[] = [
+        ...(req.system !== undefined && req.system !== ''
+          ? [{ role: 'system' as const, content: req.system }]
+          : []),
+        { role: 'user', content: req.prompt },
+      ];
+      const onAbort = () =>
+        req.signal?.aborted
+          ? new LlmError('aborted', 'LLM call aborted')
+          : new LlmError('timeout', `Workers AI did not answer within ${timeoutMs} ms`);
+      let output: unknown;
+      try {
+        // The binding may ignore the signal; raceAbort makes cancel prompt either way.
+        output = await raceAbort(options.binding.run(model, { messages }, { signal }), signal, onAbort);
+      } catch (err) {
+        if (err instanceof LlmError) throw err;
+        if (signal.aborted) throw onAbort();
+        throw mapBindingError(err);
+      }
+      const text = extractText(output);
+      if (text === undefined)
+        throw new LlmError('bad_response', 'Workers AI response has no text "response"');
+      return { text, model };
+    },
+  };
+}

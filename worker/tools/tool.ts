@@ -1,0 +1,46 @@
+/**
+ * Tools are the side-effecting steps of a graph run. They receive everything they may touch through
+ * `ctx` (no globals), so the hub can abort them on cancel and tests can inject a fake `fetch`.
+ */
+
+export interface ToolContext {
+  /** Aborted on cancel or run timeout; tools must pass it to any I/O they start. */
+  signal: AbortSignal;
+  fetch: typeof fetch;
+  /** Host allow-list for network tools: exact hosts or `*.suffix` patterns. */
+  allowHosts: readonly string[];
+}
+
+export interface Tool {
+  readonly name: string;
+  run(args: Record<string, unknown>, ctx: ToolContext): Promise<unknown>;
+}
+
+export type ToolErrorCode =
+  | 'bad_args'
+  | 'not_allowed'
+  | 'redirect'
+  | 'http_status'
+  | 'too_large'
+  | 'bad_response'
+  | 'network'
+  | 'aborted'
+  | 'failed';
+
+/**
+ * The one error type a graph can route on (`tool_error` conditions). The message is shown to users
+ * in run events, so it must never contain secrets.
+ */
+export class ToolError extends Error {
+  override readonly name = 'ToolError';
+  readonly code: ToolErrorCode;
+
+  constructor(code: ToolErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
