@@ -8,6 +8,8 @@ import { database } from './lib/database';
 import { ApiError } from './lib/errors';
 import { setLogLevel } from './lib/log';
 import { onError } from './lib/on-error';
+import { escalationRoutes } from './routes/escalations';
+import { handoffRoutes } from './routes/handoffs';
 import { health } from './routes/health';
 import { sessionRoutes } from './routes/sessions';
 
@@ -48,4 +50,6 @@ export const app = new Hono<AppEnv>()
   .use(withConfig)
   .route('/healthz', health)
   .use('/v1/*', limitBody, jsonOnly, authenticate, database)
-  .route('/v1/sessions', sessionRoutes);
+  .route('/v1/sessions', sessionRoutes)
+  .route('/v1', handoffRoutes)
+  .route('/v1/escalations', escalationRoutes);

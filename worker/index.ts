@@ -1,7 +1,9 @@
 import { app } from './app';
+import { scheduled } from './scheduled';
 
 export { AccountHub } from './hub/account-hub';
 
 export default {
   fetch: app.fetch,
+  scheduled,
 } satisfies ExportedHandler<Env>;

@@ -552,7 +552,7 @@ describe('execute', () => {
         edges: [{ from: 'a', to: 'b' }],
       });
       const h = harness({ llm });
-      const startedAt = Date.now();
+      // No clock here: a cancel that did not abort the call would hang until the test timeout.
       const result = await execute({
         graph,
         checkpoint: start(),
@@ -560,7 +560,6 @@ describe('execute', () => {
         deps: h.deps,
         onStep: h.onStep,
       });
-      expect(Date.now() - startedAt).toBeLessThan(2000);
       expect(result).toEqual({ status: 'cancelled', checkpoint: { next: 'b', state: { x: 1 } } });
       expect(seen?.aborted).toBe(true);
       expect(h.types().at(-1)).toBe('node_started:b');

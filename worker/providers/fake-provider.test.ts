@@ -56,3 +56,19 @@ describe('fake provider', () => {
     expect((await llm.complete({ prompt: 'ok' })).text).toContain('ok');
   });
 });
+
+describe('fake provider directives', () => {
+  it('fails on [[fake:fail]] with a non-retryable error', async () => {
+    const p = createFakeProvider();
+    await expect(p.complete({ prompt: 'x [[fake:fail]]' })).rejects.toMatchObject({ code: 'bad_request', retryable: false });
+  });
+
+  it('waits on [[fake:delay=N]] and can be aborted meanwhile', async () => {
+    const p = createFakeProvider();
+    const ctl = new AbortController();
+    const pending = p.complete({ prompt: '[[fake:delay=5000]] slow', signal: ctl.signal });
+    ctl.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'aborted' });
+    await expect(p.complete({ prompt: '[[fake:delay=1]] quick' })).resolves.toMatchObject({ model: 'fake-1' });
+  });
+});

@@ -1,4 +1,4 @@
-import { abortedError, type LlmProvider, type LlmRequest } from './llm-provider';
+import { abortedError, LlmError, type LlmProvider, type LlmRequest } from './llm-provider';
 
 export interface FakeProviderOptions {
   /** Simulated latency, so cancel and timeout paths can be exercised. */
@@ -46,13 +46,23 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+// Directives a prompt may carry, so dev graphs and tests can exercise slow and failing models
+// through the real configuration: `[[fake:delay=250]]` waits 250 ms (abortably), `[[fake:fail]]`
+// answers with a non-retryable provider error.
+const DELAY_DIRECTIVE = /\[\[fake:delay=(\d{1,6})\]\]/;
+const FAIL_DIRECTIVE = '[[fake:fail]]';
+
 export function createFakeProvider(options: FakeProviderOptions = {}): LlmProvider {
   const model = options.model ?? 'fake-1';
   return {
     name: 'fake',
     async complete(req) {
       if (req.signal?.aborted) throw abortedError(req.signal.reason);
-      if (options.delayMs !== undefined && options.delayMs > 0) await sleep(options.delayMs, req.signal);
+      const delay = Number(DELAY_DIRECTIVE.exec(req.prompt)?.[1] ?? options.delayMs ?? 0);
+      if (delay > 0) await sleep(delay, req.signal);
+      if (req.prompt.includes(FAIL_DIRECTIVE)) {
+        throw new LlmError('bad_request', 'the fake provider was asked to fail', { retryable: false });
+      }
       if (req.signal?.aborted) throw abortedError(req.signal.reason);
       return { text: options.respond ? options.respond(req) : fakeCompletion(req), model };
     },

@@ -1,0 +1,97 @@
+import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import type { EscalationCard, EscalationEventType } from '../contract/events';
+import type { Db, Tx } from '../db/client';
+import { outbox } from '../db/schema';
+import type { HubEvent } from '../hub/account-hub';
+import { hubFor } from '../hub/hub-client';
+import { log } from '../lib/log';
+
+export const ESCALATIONS_TOPIC = 'escalations';
+
+/** Records a card change in the outbox, inside the transaction that made the change. */
+export async function recordChange(
+  tx: Tx,
+  accountId: string,
+  type: EscalationEventType,
+  card: EscalationCard,
+): Promise<HubEvent> {
+  const data = { card, version: card.version };
+  const [row] = await tx
+    .insert(outbox)
+    .values({ accountId, topic: ESCALATIONS_TOPIC, eventType: type, payload: data })
+    .returning({ id: outbox.id });
+  if (!row) throw new Error('outbox insert returned no row');
+  return { key: row.id, topic: ESCALATIONS_TOPIC, type, data };
+}
+
+/**
+ * Publishes committed outbox events to the account's hub and marks them acknowledged. A failure
+ * here loses nothing: the rows stay unacknowledged and the cron relay delivers them; the hub
+ * de-duplicates by outbox id, so a publish that did reach the hub is not shown twice.
+ */
+export async function publishCommitted(env: Env, db: Db, accountId: string, events: HubEvent[]): Promise<boolean> {
+  if (events.length === 0) return true;
+  try {
+    await hubFor(env, accountId).publish(accountId, events);
+  } catch (err) {
+    log('warn', 'publish after commit failed; the outbox relay will deliver', { accountId, err });
+    return false;
+  }
+  try {
+    await db
+      .update(outbox)
+      .set({ publishedAt: sql`now()` })
+      .where(
+        inArray(
+          outbox.id,
+          events.map((e) => e.key),
+        ),
+      );
+  } catch (err) {
+    // Published but not acknowledged: the relay publishes again and the hub drops the duplicate.
+    log('warn', 'outbox acknowledgement failed', { accountId, err });
+  }
+  return true;
+}
+
+/** The cron relay: re-publishes outbox rows older than `olderThanSeconds` that were never acknowledged. */
+export async function relayOutbox(env: Env, db: Db, olderThanSeconds: number, limit = 500) {
+  const rows = await db
+    .select()
+    .from(outbox)
+    .where(
+      and(isNull(outbox.publishedAt), lt(outbox.createdAt, sql`now() - make_interval(secs => ${olderThanSeconds})`)),
+    )
+    .orderBy(asc(outbox.createdAt))
+    .limit(limit);
+  const byAccount = new Map<string, typeof rows>();
+  for (const row of rows) byAccount.set(row.accountId, [...(byAccount.get(row.accountId) ?? []), row]);
+  let published = 0;
+  let failed = 0;
+  for (const [accountId, list] of byAccount) {
+    const events: HubEvent[] = list.map((r) => ({
+      key: r.id,
+      topic: r.topic,
+      type: r.eventType as EscalationEventType,
+      data: r.payload,
+    }));
+    const ok = await publishCommitted(env, db, accountId, events);
+    if (ok) published += list.length;
+    else {
+      failed += list.length;
+      await db
+        .update(outbox)
+        .set({ attempts: sql`${outbox.attempts} + 1` })
+        .where(
+          and(
+            eq(outbox.accountId, accountId),
+            inArray(
+              outbox.id,
+              list.map((r) => r.id),
+            ),
+          ),
+        );
+    }
+  }
+  return { published, failed };
+}

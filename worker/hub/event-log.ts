@@ -1,0 +1,156 @@
+import { sseFrame } from '../streams/sse-frame';
+
+export interface AppendResult {
+  id: number;
+  frame: string;
+  duplicate: boolean;
+}
+
+export type ReplayStart =
+  | { kind: 'replay'; frames: string[] }
+  | { kind: 'reset'; reason: 'too_old' | 'unknown'; lastId: number; frame: string };
+
+/**
+ * An append-only event log per topic in the hub's SQLite storage. Ids are sequential per topic,
+ * assigned and stored before anything is sent, and never reused: the topic row keeps the last id
+ * even after old events are purged.
+ */
+export class EventLog {
+  constructor(private readonly sql: SqlStorage) {}
+
+  static migrate(sql: SqlStorage): void {
+    sql.exec(`create table if not exists topics (
+      topic text primary key,
+      last_id integer not null default 0,
+      purged_through integer not null default 0
+    )`);
+    sql.exec(`create table if not exists events (
+      topic text not null,
+      id integer not null,
+      type text not null,
+      data text not null,
+      dedupe_key text,
+      created_at integer not null,
+      primary key (topic, id)
+    ) without rowid`);
+    sql.exec('create unique index if not exists events_dedupe on events (topic, dedupe_key) where dedupe_key is not null');
+    sql.exec('create index if not exists events_created on events (topic, created_at)');
+  }
+
+  lastId(topic: string): number {
+    const row = this.sql.exec<{ last_id: number }>('select last_id from topics where topic = ?', topic).toArray()[0];
+    return row?.last_id ?? 0;
+  }
+
+  /** Appends unless `dedupeKey` was already logged on this topic (then returns the original id). */
+  append(topic: string, type: string, data: unknown, dedupeKey?: string, now = Date.now()): AppendResult {
+    if (dedupeKey !== undefined) {
+      const seen = this.sql
+        .exec<{ id: number; type: string; data: string }>(
+          'select id, type, data from events where topic = ? and dedupe_key = ?',
+          topic,
+          dedupeKey,
+        )
+        .toArray()[0];
+      if (seen) return { id: seen.id, frame: frameOf(seen), duplicate: true };
+    }
+    const row = this.sql
+      .exec<{ last_id: number }>(
+        `insert into topics (topic, last_id) values (?, 1)
+         on conflict (topic) do update set last_id = last_id + 1 returning last_id`,
+        topic,
+      )
+      .one();
+    const json = JSON.stringify(data);
+    this.sql.exec(
+      'insert into events (topic, id, type, data, dedupe_key, created_at) values (?, ?, ?, ?, ?, ?)',
+      topic,
+      row.last_id,
+      type,
+      json,
+      dedupeKey ?? null,
+      now,
+    );
+    return { id: row.last_id, frame: frameOf({ id: row.last_id, type, data: json }), duplicate: false };
+  }
+
+  /**
+   * What a subscriber resuming after `after` receives before going live: every later event, or a
+   * `reset` when `after` is older than what is retained or newer than anything logged.
+   */
+  replayAfter(topic: string, after: number): ReplayStart {
+    const t = this.sql
+      .exec<{ last_id: number; purged_through: number }>('select last_id, purged_through from topics where topic = ?', topic)
+      .toArray()[0] ?? { last_id: 0, purged_through: 0 };
+    if (after > t.last_id || after < t.purged_through) {
+      const reason = after > t.last_id ? 'unknown' : 'too_old';
+      return {
+        kind: 'reset',
+        reason,
+        lastId: t.last_id,
+        frame: sseFrame('reset', { reason, last_event_id: t.last_id }, t.last_id),
+      };
+    }
+    const frames: string[] = [];
+    for (const row of this.sql.exec<{ id: number; type: string; data: string }>(
+      'select id, type, data from events where topic = ? and id > ? order by id',
+      topic,
+      after,
+    )) {
+      frames.push(frameOf(row));
+    }
+    return { kind: 'replay', frames };
+  }
+
+  /** The events of a topic after `after`, parsed (for tests and the terminal-event check). */
+  eventsAfter(topic: string, after = 0): { id: number; type: string; data: unknown }[] {
+    return this.sql
+      .exec<{ id: number; type: string; data: string }>(
+        'select id, type, data from events where topic = ? and id > ? order by id',
+        topic,
+        after,
+      )
+      .toArray()
+      .map((r) => ({ id: r.id, type: r.type, data: JSON.parse(r.data) }));
+  }
+
+  /**
+   * Drops events that are both older than `minAgeMs` and outside the newest `minEvents` of their
+   * topic, so the log keeps at least that many days and that many events.
+   */
+  purge(topic: string, minAgeMs: number, minEvents: number, now = Date.now()): number {
+    const lastId = this.lastId(topic);
+    const keepFrom = lastId - minEvents;
+    if (keepFrom <= 0) return 0;
+    const cutoff = this.sql
+      .exec<{ max_id: number | null }>(
+        'select max(id) as max_id from events where topic = ? and id <= ? and created_at < ?',
+        topic,
+        keepFrom,
+        now - minAgeMs,
+      )
+      .one().max_id;
+    if (cutoff === null) return 0;
+    const deleted = this.sql.exec('delete from events where topic = ? and id <= ?', topic, cutoff).rowsWritten;
+    this.sql.exec('update topics set purged_through = max(purged_through, ?) where topic = ?', cutoff, topic);
+    return deleted;
+  }
+
+  /** Removes a topic's events entirely (a finished run's log), keeping its id counter. */
+  drop(topic: string): void {
+    const lastId = this.lastId(topic);
+    this.sql.exec('delete from events where topic = ?', topic);
+    this.sql.exec('update topics set purged_through = ? where topic = ?', lastId, topic);
+  }
+
+  topics(prefix: string): string[] {
+    return this.sql
+      .exec<{ topic: string }>('select topic from topics where topic like ?', `${prefix}%`)
+      .toArray()
+      .map((r) => r.topic);
+  }
+}
+
+function frameOf(row: { id: number; type: string; data: string }): string {
+  return `id: ${row.id}\nevent: ${row.type}\ndata: ${row.data}\n\n`;
+}

@@ -1,0 +1,88 @@
+export interface Job {
+  id: string;
+  kind: string;
+  payload: unknown;
+  runAt: number;
+  attempts: number;
+}
+
+/**
+ * Durable jobs in the hub's SQLite, drained by the alarm. Enqueueing the same id twice keeps one
+ * job, which makes every producer idempotent.
+ */
+export class JobQueue {
+  constructor(private readonly sql: SqlStorage) {}
+
+  static migrate(sql: SqlStorage): void {
+    sql.exec(`create table if not exists jobs (
+      id text primary key,
+      kind text not null,
+      payload text not null,
+      run_at integer not null,
+      attempts integer not null default 0,
+      last_error text
+    )`);
+    sql.exec('create index if not exists jobs_run_at on jobs (run_at)');
+  }
+
+  /** Adds a job unless one with this id exists; returns whether it was added. */
+  enqueue(id: string, kind: string, payload: unknown, runAt: number): boolean {
+    return (
+      this.sql.exec(
+        'insert into jobs (id, kind, payload, run_at) values (?, ?, ?, ?) on conflict (id) do nothing',
+        id,
+        kind,
+        JSON.stringify(payload),
+        runAt,
+      ).rowsWritten > 0
+    );
+  }
+
+  /** Moves a job's time (e.g. a run timeout extended on resume); adds it when missing. */
+  upsert(id: string, kind: string, payload: unknown, runAt: number): void {
+    this.sql.exec(
+      `insert into jobs (id, kind, payload, run_at) values (?, ?, ?, ?)
+       on conflict (id) do update set run_at = excluded.run_at, payload = excluded.payload, attempts = 0`,
+      id,
+      kind,
+      JSON.stringify(payload),
+      runAt,
+    );
+  }
+
+  due(now: number, limit = 50): Job[] {
+    return this.sql
+      .exec<{ id: string; kind: string; payload: string; run_at: number; attempts: number }>(
+        'select id, kind, payload, run_at, attempts from jobs where run_at <= ? order by run_at limit ?',
+        now,
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ id: r.id, kind: r.kind, payload: JSON.parse(r.payload), runAt: r.run_at, attempts: r.attempts }));
+  }
+
+  complete(id: string): void {
+    this.sql.exec('delete from jobs where id = ?', id);
+  }
+
+  retry(id: string, runAt: number, error: string): void {
+    this.sql.exec('update jobs set run_at = ?, attempts = attempts + 1, last_error = ? where id = ?', runAt, error, id);
+  }
+
+  get(id: string): Job | undefined {
+    return this.sql
+      .exec<{ id: string; kind: string; payload: string; run_at: number; attempts: number }>(
+        'select id, kind, payload, run_at, attempts from jobs where id = ?',
+        id,
+      )
+      .toArray()
+      .map((r) => ({ id: r.id, kind: r.kind, payload: JSON.parse(r.payload), runAt: r.run_at, attempts: r.attempts }))[0];
+  }
+
+  nextRunAt(): number | undefined {
+    return this.sql.exec<{ t: number | null }>('select min(run_at) as t from jobs').one().t ?? undefined;
+  }
+}
+
+/** Exponential backoff with a cap: 2 s, 4 s, 8 s … up to `capMs`. */
+export const backoffMs = (attempts: number, capMs = 5 * 60_000) => Math.min(capMs, 2_000 * 2 ** attempts);

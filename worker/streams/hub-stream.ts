@@ -1,0 +1,44 @@
+import type { Context } from 'hono';
+import { hubFor } from '../hub/hub-client';
+import type { AppEnv } from '../lib/app-env';
+import { ApiError } from '../lib/errors';
+import { parseLastEventId } from './sse-frame';
+import { sseResponse, webSocketSource } from './sse-response';
+
+/** `Last-Event-ID` header, else `?last_event_id=`; a malformed value is a 400, not a silent restart. */
+export function lastEventIdOf(c: Context<AppEnv>): number | undefined {
+  const raw = c.req.header('last-event-id') ?? c.req.query('last_event_id');
+  const parsed = parseLastEventId(raw);
+  if (parsed === 'invalid') {
+    throw new ApiError(400, 'validation_failed', 'invalid Last-Event-ID: expected a non-negative integer', [
+      { field: 'last_event_id', message: 'must be a non-negative integer' },
+    ]);
+  }
+  return parsed;
+}
+
+/**
+ * Opens the hub's hibernatable WebSocket for `topic` and serves it to the client as SSE.
+ * The hub replays what follows `after` (or sends `reset`) before going live.
+ */
+export async function hubStream(
+  c: Context<AppEnv>,
+  topic: string,
+  after: number | undefined,
+  extra: { preamble?: string[]; closeAfter?: readonly string[] } = {},
+): Promise<Response> {
+  const config = c.var.config;
+  const url = new URL('https://hub/subscribe');
+  url.searchParams.set('topic', topic);
+  if (after !== undefined) url.searchParams.set('after', String(after));
+  const res = await hubFor(c.env, c.var.identity.accountId).fetch(url, { headers: { upgrade: 'websocket' } });
+  const ws = res.webSocket;
+  if (!ws) throw new ApiError(503, 'hub_unavailable', 'the account hub did not accept the stream; retry');
+  ws.accept();
+  return sseResponse(webSocketSource(ws), {
+    retryMs: config.SSE_RETRY_MS,
+    keepaliveMs: config.SSE_KEEPALIVE_MS,
+    bufferBytes: config.SSE_BUFFER_BYTES,
+    ...extra,
+  });
+}
