@@ -12,13 +12,15 @@ export default defineConfig({
           JWT_SECRET: 'test-secret-0123456789abcdef',
           LOG_LEVEL: 'warn',
           SSE_KEEPALIVE_MS: '200',
+          // Off in tests whatever a local .dev.vars says; test/dev-tokens.test.ts turns it on per request.
+          DEV_MODE: 'false',
         },
       },
     })),
   ],
   test: {
     globalSetup: ['./test/setup/global-setup.ts'],
-    include: ['worker/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['worker/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },

@@ -8,6 +8,7 @@ import { database } from './lib/database';
 import { ApiError } from './lib/errors';
 import { setLogLevel } from './lib/log';
 import { onError } from './lib/on-error';
+import { devRoutes } from './routes/dev';
 import { escalationRoutes } from './routes/escalations';
 import { handoffRoutes } from './routes/handoffs';
 import { health } from './routes/health';
@@ -49,6 +50,7 @@ export const app = new Hono<AppEnv>()
   )
   .use(withConfig)
   .route('/healthz', health)
+  .route('/dev', devRoutes)
   .use('/v1/*', limitBody, jsonOnly, authenticate, database)
   .route('/v1/sessions', sessionRoutes)
   .route('/v1', handoffRoutes)

@@ -1,0 +1,33 @@
+import { Hono } from 'hono';
+import { DEMO_ACCOUNT_ID, DEMO_USERS } from '../../scripts/lib/demo';
+import { signToken } from '../../scripts/lib/sign-token';
+import type { AppEnv } from '../lib/app-env';
+import { ApiError } from '../lib/errors';
+
+/** How long a token from the sign-in picker lasts. */
+const DEV_TOKEN_TTL_SECONDS = 12 * 3600;
+
+/**
+ * Dev-only conveniences for the site's sign-in screen. Off (404, as if absent) unless DEV_MODE is
+ * set, which `npm run dev` writes to `.dev.vars`; it also needs the HS256 secret to sign with.
+ */
+export const devRoutes = new Hono<AppEnv>().get('/tokens', async (c) => {
+  const config = c.var.config;
+  if (!config.DEV_MODE || !config.JWT_SECRET) {
+    throw new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`);
+  }
+  const secret = config.JWT_SECRET;
+  const users = await Promise.all(
+    DEMO_USERS.map(async (u) => ({
+      id: u.id,
+      name: u.name,
+      role: u.role,
+      token: await signToken(
+        { sub: u.id, acct: DEMO_ACCOUNT_ID, role: u.role, name: u.name },
+        secret,
+        DEV_TOKEN_TTL_SECONDS,
+      ),
+    })),
+  );
+  return c.json({ account_id: DEMO_ACCOUNT_ID, users }, 200, { 'cache-control': 'no-store' });
+});
