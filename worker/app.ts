@@ -10,8 +10,10 @@ import { setLogLevel } from './lib/log';
 import { onError } from './lib/on-error';
 import { devRoutes } from './routes/dev';
 import { escalationRoutes } from './routes/escalations';
+import { graphRoutes } from './routes/graphs';
 import { handoffRoutes } from './routes/handoffs';
 import { health } from './routes/health';
+import { runRoutes } from './routes/runs';
 import { sessionRoutes } from './routes/sessions';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -54,4 +56,6 @@ export const app = new Hono<AppEnv>()
   .use('/v1/*', limitBody, jsonOnly, authenticate, database)
   .route('/v1/sessions', sessionRoutes)
   .route('/v1', handoffRoutes)
-  .route('/v1/escalations', escalationRoutes);
+  .route('/v1/escalations', escalationRoutes)
+  .route('/v1/graphs', graphRoutes)
+  .route('/v1', runRoutes);

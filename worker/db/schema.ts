@@ -148,3 +148,79 @@ export type HandoffRow = typeof handoffs.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type SessionStepRow = typeof sessionSteps.$inferSelect;
+
+// ── graphs and runs ─────────────────────────────────────────────────────────────────────────
+
+// A graph is immutable once stored: posting the same name again stores version n+1 under a new
+// id, so a run always names exactly the graph it executed.
+export const graphs = pgTable(
+  'graphs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    name: text('name').notNull(),
+    version: integer('version').notNull(),
+    createdBy: uuid('created_by').notNull(),
+    schema: jsonb('schema').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('graphs_account_name_version_idx').on(t.accountId, t.name, t.version),
+    index('graphs_account_created_idx').on(t.accountId, t.createdAt.desc(), t.id.desc()),
+  ],
+);
+
+export const runStatusEnum = pgEnum('run_status', [
+  'queued',
+  'running',
+  'paused',
+  'completed',
+  'failed',
+  'cancelled',
+  'timed_out',
+]);
+
+// The system of record of a run. The hub's SQLite registry is authoritative while the run is
+// live; it copies each transition here with `hub_version`, and a write only lands when it is
+// newer than what is stored, so retried or reordered writes never move a run backwards.
+export const runs = pgTable(
+  'runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    graphId: uuid('graph_id')
+      .notNull()
+      .references(() => graphs.id),
+    graphVersion: integer('graph_version').notNull(),
+    startedBy: uuid('started_by').notNull(),
+    status: runStatusEnum('status').notNull().default('queued'),
+    input: jsonb('input').notNull(),
+    state: jsonb('state'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    pausedNode: text('paused_node'),
+    pausedPrompt: text('paused_prompt'),
+    currentNode: text('current_node'),
+    runTimeoutSeconds: integer('run_timeout_seconds').notNull(),
+    pauseTimeoutSeconds: integer('pause_timeout_seconds').notNull(),
+    hubVersion: integer('hub_version').notNull().default(0),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
+    activeMs: integer('active_ms'),
+    durationMs: integer('duration_ms'),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('runs_account_created_idx').on(t.accountId, t.createdAt.desc(), t.id.desc()),
+    index('runs_graph_idx').on(t.graphId),
+  ],
+);
+
+export type GraphRow = typeof graphs.$inferSelect;
+export type RunRow = typeof runs.$inferSelect;
+export type RunStatus = (typeof runStatusEnum.enumValues)[number];

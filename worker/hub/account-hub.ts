@@ -1,12 +1,21 @@
 import { DurableObject } from 'cloudflare:workers';
 import { getConfig } from '../config';
 import type { EscalationCard } from '../contract/events';
-import { openDb, isDatabaseError } from '../db/client';
+import { isDatabaseError, openDb } from '../db/client';
 import { assessHandoff, failAssessment } from '../escalations/assessment';
 import { loadCard } from '../escalations/cards';
 import { log } from '../lib/log';
-import { LlmError } from '../providers/llm-provider';
 import { providerFromConfig } from '../providers/from-config';
+import { LlmError } from '../providers/llm-provider';
+import {
+  type CancelRunResult,
+  type ResumeRunResult,
+  type RunLimits,
+  RunManager,
+  type RunSnapshot,
+  type StartRunRequest,
+  type StartRunResult,
+} from '../runs/run-manager';
 import { EventLog } from './event-log';
 import { backoffMs, type Job, JobQueue } from './job-queue';
 
@@ -34,14 +43,25 @@ const REPLAY_BATCH_BYTES = 64 * 1024;
 export class AccountHub extends DurableObject<Env> {
   private readonly events: EventLog;
   private readonly jobs: JobQueue;
+  private readonly runs: RunManager;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.events = new EventLog(ctx.storage.sql);
     this.jobs = new JobQueue(ctx.storage.sql);
+    this.runs = new RunManager({
+      ctx,
+      env,
+      events: this.events,
+      jobs: this.jobs,
+      broadcast: (topic, frame) => this.broadcast(topic, frame),
+      armAlarm: () => this.armAlarm(),
+    });
     ctx.blockConcurrencyWhile(async () => {
       EventLog.migrate(ctx.storage.sql);
       JobQueue.migrate(ctx.storage.sql);
+      RunManager.migrate(ctx.storage.sql);
+      await this.runs.recover();
     });
   }
 
@@ -87,6 +107,24 @@ export class AccountHub extends DurableObject<Env> {
 
   subscriberCount(topic: string): number {
     return this.ctx.getWebSockets(topic).length;
+  }
+
+  // ── graph runs (worker/runs/run-manager.ts) ──────────────────────────────────────────────
+
+  startRun(req: StartRunRequest): Promise<StartRunResult> {
+    return this.runs.start(req);
+  }
+
+  resumeRun(runId: string, input: unknown, limits: RunLimits): Promise<ResumeRunResult> {
+    return this.runs.resume(runId, input, limits);
+  }
+
+  cancelRun(runId: string): Promise<CancelRunResult> {
+    return this.runs.cancel(runId);
+  }
+
+  runSnapshot(runId: string): RunSnapshot | null {
+    return this.runs.snapshot(runId);
   }
 
   // ── subscribing ───────────────────────────────────────────────────────────────────────────
@@ -168,10 +206,19 @@ export class AccountHub extends DurableObject<Env> {
       case 'purge': {
         const config = getConfig(this.env);
         const { topic } = job.payload as { topic: string };
-        this.events.purge(topic, config.ESCALATION_RETENTION_DAYS * 86_400_000, config.ESCALATION_RETENTION_EVENTS);
+        this.events.purge(
+          topic,
+          config.ESCALATION_RETENTION_DAYS * 86_400_000,
+          config.ESCALATION_RETENTION_EVENTS,
+        );
         this.jobs.upsert(job.id, job.kind, job.payload, Date.now() + PURGE_EVERY_MS);
         return;
       }
+      case 'run':
+      case 'run-deadline':
+      case 'run-sync':
+      case 'run-purge':
+        return this.runs.runJob(job);
       default:
         log('warn', 'unknown hub job dropped', { kind: job.kind });
         this.jobs.complete(job.id);
