@@ -1,27 +1,133 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect } from 'preact/hooks';
+import { ConnectionBadge } from './components/connection-badge';
+import { type Session, session, signOut } from './lib/auth';
+import { feed, startFeed, stopFeed, titleFlasher } from './lib/live-feed';
+import { paths, type Route, useRoute } from './lib/router';
+import { useStore } from './lib/store';
+import { HandoffPage } from './pages/handoff-page';
+import { MetricsPage } from './pages/metrics-page';
+import { QueuePage } from './pages/queue-page';
+import { RunPage } from './pages/run-page';
+import { RunsPage } from './pages/runs-page';
+import { SessionPage } from './pages/session-page';
+import { SessionsPage } from './pages/sessions-page';
+import { SignInPage } from './pages/sign-in-page';
 
-type Health = { ok: boolean; db: string } | { error: string };
+const TITLES: Record<Route['name'], string> = {
+  queue: 'Queue',
+  handoff: 'Hand-off',
+  sessions: 'Sessions',
+  session: 'Session',
+  runs: 'Runs',
+  run: 'Run',
+  metrics: 'Metrics',
+  'not-found': 'Not found',
+};
 
-// The shell of the site: it shows whether the API and its database answer.
 export function App() {
-  const [health, setHealth] = useState<Health | null>(null);
+  const user = useStore(session);
+  const route = useRoute();
+
   useEffect(() => {
-    fetch('/healthz')
-      .then((r) => r.json() as Promise<Health>)
-      .then(setHealth)
-      .catch((e: unknown) => setHealth({ error: String(e) }));
-  }, []);
+    if (user) startFeed(user);
+    else stopFeed();
+  }, [user?.token]);
+
+  useEffect(() => {
+    titleFlasher?.setBaseTitle(user ? `${TITLES[route.name]} · Switchboard` : 'Sign in · Switchboard');
+  }, [route.name, user]);
+
+  if (!user) return <SignInPage />;
   return (
-    <main>
-      <h1>Switchboard</h1>
-      <p>
-        API:{' '}
-        {health === null
-          ? 'checking…'
-          : 'error' in health
-            ? `unreachable (${health.error})`
-            : `${health.ok ? 'up' : 'degraded'}, database ${health.db}`}
-      </p>
-    </main>
+    <>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Header user={user} route={route} />
+      <main id="main" tabIndex={-1}>
+        <Screen route={route} user={user} />
+      </main>
+    </>
   );
+}
+
+function Header({ user, route }: { user: Session; route: Route }) {
+  const f = useStore(feed);
+  const links: { href: string; label: string; active: boolean }[] = [
+    { href: paths.queue(), label: 'Queue', active: route.name === 'queue' || route.name === 'handoff' },
+    {
+      href: paths.sessions(),
+      label: 'Sessions',
+      active: route.name === 'sessions' || route.name === 'session',
+    },
+    { href: paths.runs(), label: 'Runs', active: route.name === 'runs' || route.name === 'run' },
+  ];
+  if (user.role === 'admin')
+    links.push({ href: paths.metrics(), label: 'Metrics', active: route.name === 'metrics' });
+  return (
+    <header class="top">
+      <a class="brand" href={paths.queue()}>
+        Switchboard
+      </a>
+      <nav aria-label="Main">
+        <ul>
+          {links.map((l) => (
+            <li key={l.href}>
+              <a href={l.href} aria-current={l.active ? 'page' : undefined}>
+                {l.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <div class="top-right">
+        {f && <FeedBadge />}
+        <span class="who" title={`${user.role} in account ${user.accountId}`}>
+          {user.name} <span class="role">({user.role})</span>
+        </span>
+        <button type="button" class="link-button" onClick={() => signOut()}>
+          Sign out
+        </button>
+      </div>
+    </header>
+  );
+}
+
+function FeedBadge() {
+  const f = useStore(feed);
+  if (!f) return null;
+  return <FeedBadgeInner feed={f} />;
+}
+
+function FeedBadgeInner({ feed: f }: { feed: NonNullable<ReturnType<typeof feed.get>> }) {
+  const state = useStore(f.state);
+  return <ConnectionBadge status={state.stream} onRetry={() => f.reconnectNow()} />;
+}
+
+function Screen({ route, user }: { route: Route; user: Session }) {
+  switch (route.name) {
+    case 'queue':
+      return <QueuePage user={user} />;
+    case 'handoff':
+      return <HandoffPage id={route.id} user={user} />;
+    case 'sessions':
+      return <SessionsPage user={user} />;
+    case 'session':
+      return <SessionPage id={route.id} user={user} />;
+    case 'runs':
+      return <RunsPage user={user} />;
+    case 'run':
+      return <RunPage id={route.id} user={user} />;
+    case 'metrics':
+      return <MetricsPage user={user} />;
+    case 'not-found':
+      return (
+        <section>
+          <h1>Not found</h1>
+          <p>
+            Nothing lives at <code>{route.path}</code>. <a href={paths.queue()}>Back to the queue</a>.
+          </p>
+        </section>
+      );
+  }
 }

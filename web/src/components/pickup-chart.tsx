@@ -1,0 +1,101 @@
+import { daysBetween, niceTicks } from '../lib/chart-scale';
+import { formatSeconds } from '../lib/format';
+
+export interface DayPoint {
+  date: string;
+  created: number;
+  picked_up: number;
+  median_seconds: number | null;
+  p90_seconds: number | null;
+}
+
+const W = 720;
+const H = 260;
+const PAD = { left: 56, right: 16, top: 16, bottom: 36 };
+
+/**
+ * Time to pick-up per day: the median as a line with points, the p90 as a dashed line. Days
+ * without a pick-up are gaps, not zeros. Scales with its container (viewBox), so it stays
+ * readable on a narrow screen.
+ */
+export function PickupChart({ from, to, days }: { from: string; to: string; days: DayPoint[] }) {
+  const dates = daysBetween(from, to);
+  const byDate = new Map(days.map((d) => [d.date, d]));
+  const max = Math.max(0, ...days.map((d) => d.p90_seconds ?? d.median_seconds ?? 0));
+  const ticks = niceTicks(max);
+  const top = ticks[ticks.length - 1] ?? 1;
+  const innerW = W - PAD.left - PAD.right;
+  const innerH = H - PAD.top - PAD.bottom;
+  const x = (i: number) => PAD.left + (dates.length <= 1 ? innerW / 2 : (i / (dates.length - 1)) * innerW);
+  const y = (v: number) => PAD.top + innerH - (v / top) * innerH;
+  const path = (key: 'median_seconds' | 'p90_seconds') => {
+    let d = '';
+    let pen = false;
+    dates.forEach((date, i) => {
+      const v = byDate.get(date)?.[key];
+      if (v === null || v === undefined) {
+        pen = false;
+        return;
+      }
+      d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
+      pen = true;
+    });
+    return d;
+  };
+  const labelEvery = Math.max(1, Math.ceil(dates.length / 8));
+  const withData = days.filter((d) => d.median_seconds !== null);
+  return (
+    <figure class="chart">
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-labelledby="chart-title chart-desc"
+        preserveAspectRatio="xMidYMid meet"
+      >
+        <title id="chart-title">Time to pick-up per day</title>
+        <desc id="chart-desc">
+          {withData.length === 0
+            ? 'No escalation was picked up in this range.'
+            : withData
+                .map(
+                  (d) =>
+                    `${d.date}: median ${formatSeconds(d.median_seconds)}, p90 ${formatSeconds(d.p90_seconds)}`,
+                )
+                .join('; ')}
+        </desc>
+        {ticks.map((t) => (
+          <g key={t} class="tick">
+            <line x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} />
+            <text x={PAD.left - 6} y={y(t)} text-anchor="end" dominant-baseline="middle">
+              {formatSeconds(t)}
+            </text>
+          </g>
+        ))}
+        {dates.map((date, i) =>
+          i % labelEvery === 0 || i === dates.length - 1 ? (
+            <text key={date} class="x-label" x={x(i)} y={H - PAD.bottom + 18} text-anchor="middle">
+              {date.slice(5)}
+            </text>
+          ) : null,
+        )}
+        <path class="line p90" d={path('p90_seconds')} />
+        <path class="line median" d={path('median_seconds')} />
+        {dates.map((date, i) => {
+          const d = byDate.get(date);
+          if (!d || d.median_seconds === null) return null;
+          return (
+            <circle key={date} class="point" cx={x(i)} cy={y(d.median_seconds)} r={3.5}>
+              <title>
+                {date}: median {formatSeconds(d.median_seconds)}, p90 {formatSeconds(d.p90_seconds)},{' '}
+                {d.picked_up} of {d.created} picked up
+              </title>
+            </circle>
+          );
+        })}
+      </svg>
+      <figcaption class="legend">
+        <span class="key median">median</span> <span class="key p90">90th percentile</span>
+      </figcaption>
+    </figure>
+  );
+}

@@ -1,0 +1,161 @@
+import {
+  ESCALATION_EVENT_TYPES,
+  type EscalationCard,
+  type EscalationEvent,
+  type ResetEvent,
+} from '../../../worker/contract/events';
+import type { BackoffOptions } from './backoff';
+import { type CardList, mergeCard, mergeCards } from './merge-cards';
+import { assertNever } from './run-view';
+import {
+  EventStream,
+  type EventStreamOptions,
+  type StreamEventMessage,
+  type StreamStatus,
+} from './sse-client';
+import { Store } from './store';
+
+// The escalation queue of the signed-in account: the snapshot, then the live stream from the
+// snapshot's log position, so nothing between the two is lost; cards merge by version, so
+// nothing is doubled. One feed serves every screen (queue, hand-off) for as long as the user
+// is signed in.
+
+export interface Snapshot {
+  items: EscalationCard[];
+  next_cursor: string | null;
+  last_event_id: number;
+}
+
+export interface FeedState {
+  cards: CardList;
+  /** Card ids that arrived live, after the first snapshot: these slide in. */
+  arrived: ReadonlySet<string>;
+  loading: boolean;
+  error: string | null;
+  stream: StreamStatus;
+}
+
+export interface FeedOptions {
+  loadSnapshot: () => Promise<Snapshot>;
+  streamUrl: string;
+  headers: () => Record<string, string>;
+  /** A card this client had never seen arrived live. */
+  onNewCard?: (card: EscalationCard) => void;
+  fetch?: typeof fetch;
+  backoff?: BackoffOptions;
+  idleTimeoutMs?: number;
+}
+
+const known = new Set<string>(ESCALATION_EVENT_TYPES);
+
+export class EscalationFeed {
+  readonly state = new Store<FeedState>({
+    cards: [],
+    arrived: new Set(),
+    loading: true,
+    error: null,
+    stream: { state: 'connecting', attempt: 0 },
+  });
+  private stream: EventStream | undefined;
+  private stopped = false;
+  private reloading: Promise<void> | undefined;
+
+  constructor(private readonly opts: FeedOptions) {}
+
+  async start(): Promise<void> {
+    let snapshot: Snapshot;
+    try {
+      snapshot = await this.opts.loadSnapshot();
+    } catch (err) {
+      this.state.update((s) => ({ ...s, loading: false, error: (err as Error).message }));
+      if (this.stopped) return;
+      // Retry the snapshot like a stream: soon, then less often.
+      await new Promise((r) => setTimeout(r, 2_000));
+      if (!this.stopped) return this.start();
+      return;
+    }
+    if (this.stopped) return;
+    this.state.update((s) => ({
+      ...s,
+      loading: false,
+      error: null,
+      cards: mergeCards(s.cards, snapshot.items),
+    }));
+    const streamOpts: EventStreamOptions = {
+      url: this.opts.streamUrl,
+      headers: this.opts.headers,
+      lastEventId: String(snapshot.last_event_id),
+      onEvent: (e) => this.handle(e),
+      onStatus: (status) => this.state.update((s) => ({ ...s, stream: status })),
+    };
+    if (this.opts.fetch) streamOpts.fetch = this.opts.fetch;
+    if (this.opts.backoff) streamOpts.backoff = this.opts.backoff;
+    if (this.opts.idleTimeoutMs) streamOpts.idleTimeoutMs = this.opts.idleTimeoutMs;
+    this.stream = new EventStream(streamOpts);
+    await this.stream.start();
+  }
+
+  stop() {
+    this.stopped = true;
+    this.stream?.stop();
+  }
+
+  reconnectNow() {
+    this.stream?.reconnectNow();
+  }
+
+  card(id: string): EscalationCard | undefined {
+    return this.state.get().cards.find((c) => c.id === id);
+  }
+
+  /** Folds in a card learnt outside the stream (a pick-up's answer), by the same version rule. */
+  merge(card: EscalationCard) {
+    this.state.update((s) => {
+      const r = mergeCard(s.cards, card);
+      return r.change === 'unchanged' ? s : { ...s, cards: r.cards };
+    });
+  }
+
+  /** The snapshot again (after `reset`): merged, so cards that arrive meanwhile are kept. */
+  reload(): Promise<void> {
+    this.reloading ??= this.opts
+      .loadSnapshot()
+      .then((snap) =>
+        this.state.update((s) => ({ ...s, error: null, cards: mergeCards(s.cards, snap.items) })),
+      )
+      .catch((err: Error) => this.state.update((s) => ({ ...s, error: err.message })))
+      .finally(() => {
+        this.reloading = undefined;
+      });
+    return this.reloading;
+  }
+
+  private handle(msg: StreamEventMessage): undefined {
+    if (msg.type !== 'reset' && !known.has(msg.type)) return undefined;
+    const event = { type: msg.type, data: msg.data } as EscalationEvent | ResetEvent;
+    switch (event.type) {
+      case 'reset':
+        void this.reload();
+        return undefined;
+      case 'escalation.created':
+      case 'escalation.assessed':
+      case 'escalation.picked_up':
+      case 'escalation.resolved':
+      case 'escalation.cancelled': {
+        const card = event.data.card;
+        let added = false;
+        this.state.update((s) => {
+          const r = mergeCard(s.cards, card);
+          if (r.change === 'unchanged') return s;
+          // Only a creation is news; a later event for a card outside the snapshot is just merged.
+          added = r.change === 'added' && event.type === 'escalation.created';
+          return { ...s, cards: r.cards, arrived: added ? new Set([...s.arrived, card.id]) : s.arrived };
+        });
+        if (added) this.opts.onNewCard?.(card);
+        return undefined;
+      }
+      default:
+        return assertNever(event);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { api, authHeaders } from './api';
+import type { Session } from './auth';
+import { EscalationFeed, type Snapshot } from './escalation-feed';
+import { Store } from './store';
+import { TitleFlasher } from './title-flash';
+
+// The one escalation feed of the signed-in user, shared by every screen, and the tab title that
+// counts new escalations while the tab is hidden.
+
+export const feed = new Store<EscalationFeed | null>(null);
+export const titleFlasher =
+  typeof document === 'undefined' ? null : new TitleFlasher(document, document.title);
+
+const onOnline = () => feed.get()?.reconnectNow();
+
+export function startFeed(s: Session) {
+  stopFeed();
+  const f = new EscalationFeed({
+    loadSnapshot: () => api<Snapshot>('/v1/escalations?limit=100'),
+    streamUrl: '/v1/escalations/stream',
+    headers: authHeaders,
+    onNewCard: () => titleFlasher?.notify(1),
+  });
+  feed.set(f);
+  window.addEventListener('online', onOnline);
+  void f.start();
+  return s;
+}
+
+export function stopFeed() {
+  feed.get()?.stop();
+  feed.set(null);
+  window.removeEventListener('online', onOnline);
+  titleFlasher?.clear();
+}

@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { EventStream, type StreamEventMessage, type StreamStatus } from './sse-client';
+
+const enc = new TextEncoder();
+
+/** A fetch whose responses the test scripts: each call takes the next handler. */
+function scriptedFetch(
+  handlers: ((req: { headers: Record<string, string>; signal: AbortSignal }) => Response)[],
+) {
+  const calls: Record<string, string>[] = [];
+  const fn = (async (_url: string, init: RequestInit) => {
+    const headers = init.headers as Record<string, string>;
+    calls.push(headers);
+    const h = handlers.shift();
+    if (!h) return new Promise<Response>(() => {});
+    return h({ headers, signal: init.signal as AbortSignal });
+  }) as unknown as typeof fetch;
+  return { fn, calls };
+}
+
+/** A streaming body: chunks now, then either end or stay open (until aborted). */
+function body(chunks: string[], opts: { end?: boolean; error?: boolean; signal?: AbortSignal } = {}) {
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const c of chunks) controller.enqueue(enc.encode(c));
+        // Errored a moment later, as a cut would: erroring at once would discard what was queued.
+        if (opts.error) setTimeout(() => controller.error(new Error('connection reset')), 20);
+        else if (opts.end) controller.close();
+        opts.signal?.addEventListener('abort', () => controller.error(new Error('aborted')));
+      },
+    }),
+    { headers: { 'content-type': 'text/event-stream' } },
+  );
+}
+
+const waitFor = async (cond: () => boolean, ms = 2_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+const fast = { baseMs: 2, maxMs: 20 };
+
+describe('EventStream', () => {
+  it('parses frames split anywhere, skips comments and retry, and parses JSON data', async () => {
+    const text =
+      'retry: 3000\n\n: keepalive\n\nid: 1\nevent: a\ndata: {"n":1}\n\nid: 2\nevent: b\ndata: {"n":2}\n\n';
+    const chunks = [text.slice(0, 7), text.slice(7, 30), text.slice(30, 51), text.slice(51)];
+    const { fn } = scriptedFetch([({ signal }) => body(chunks, { signal })]);
+    const seen: StreamEventMessage[] = [];
+    const s = new EventStream({ url: '/x', fetch: fn, onEvent: (e) => void seen.push(e), backoff: fast });
+    void s.start();
+    await waitFor(() => seen.length === 2);
+    expect(seen).toEqual([
+      { type: 'a', data: { n: 1 }, id: '1' },
+      { type: 'b', data: { n: 2 }, id: '2' },
+    ]);
+    expect(s.lastEventId).toBe('2');
+    s.stop();
+  });
+
+  it('reconnects after a cut with Last-Event-ID of the last event, and sends its headers', async () => {
+    const { fn, calls } = scriptedFetch([
+      () =>
+        body(['id: 5\nevent: a\ndata: 1\n\nid: 6\nevent: a\ndata: 2\n\nid: 7\nevent: a\ndata: 3'], {
+          error: true,
+        }),
+      ({ signal }) => body(['id: 7\nevent: a\ndata: 3\n\n'], { signal }),
+    ]);
+    const ids: string[] = [];
+    const s = new EventStream({
+      url: '/x',
+      fetch: fn,
+      lastEventId: '4',
+      headers: () => ({ authorization: 'Bearer t' }),
+      onEvent: (e) => void ids.push(e.id ?? ''),
+      backoff: fast,
+    });
+    void s.start();
+    await waitFor(() => ids.length === 3);
+    // The half frame (id 7 without its blank line) was never delivered; the resume asks after 6.
+    expect(ids).toEqual(['5', '6', '7']);
+    expect(calls[0]?.['last-event-id']).toBe('4');
+    expect(calls[1]?.['last-event-id']).toBe('6');
+    expect(calls[1]?.authorization).toBe('Bearer t');
+    s.stop();
+  });
+
+  it('reports its state: live, reconnecting with a delay, live again', async () => {
+    const { fn } = scriptedFetch([
+      () => body([], { end: true }),
+      () => new Response('busy', { status: 503 }),
+      ({ signal }) => body([': hi\n\n'], { signal }),
+    ]);
+    const states: StreamStatus[] = [];
+    const s = new EventStream({
+      url: '/x',
+      fetch: fn,
+      onEvent: () => undefined,
+      onStatus: (st) => states.push(st),
+      backoff: fast,
+    });
+    void s.start();
+    await waitFor(() => states.filter((x) => x.state === 'live').length === 2);
+    expect(states.map((x) => x.state)).toEqual(['live', 'reconnecting', 'reconnecting', 'live']);
+    expect(states[1]?.retryInMs).toBeGreaterThan(0);
+    expect(states[2]?.attempt).toBe(2);
+    expect(states[3]?.attempt).toBe(0);
+    s.stop();
+    expect(s.current.state).toBe('closed');
+  });
+
+  it('stops for good on 401 and on 403', async () => {
+    for (const [status, state] of [
+      [401, 'unauthorized'],
+      [403, 'failed'],
+    ] as const) {
+      const { fn, calls } = scriptedFetch([
+        () => Response.json({ error: { code: 'x', message: 'nope' } }, { status }),
+        () => body([]),
+      ]);
+      const s = new EventStream({ url: '/x', fetch: fn, onEvent: () => undefined, backoff: fast });
+      await s.start();
+      expect(s.current).toMatchObject({ state, error: 'nope' });
+      expect(calls.length).toBe(1);
+    }
+  });
+
+  it('closes after an event the handler marks as the last', async () => {
+    const { fn, calls } = scriptedFetch([
+      () =>
+        body([
+          'id: 1\nevent: node_started\ndata: {}\n\nid: 2\nevent: graph_completed\ndata: {}\n\nid: 3\nevent: extra\ndata: {}\n\n',
+        ]),
+    ]);
+    const seen: string[] = [];
+    const s = new EventStream({
+      url: '/x',
+      fetch: fn,
+      onEvent: (e) => {
+        seen.push(e.type);
+        return e.type === 'graph_completed' ? 'stop' : undefined;
+      },
+      backoff: fast,
+    });
+    await s.start();
+    expect(seen).toEqual(['node_started', 'graph_completed']);
+    expect(s.current.state).toBe('closed');
+    expect(calls.length).toBe(1);
+  });
+
+  it('treats a silent connection as broken and resumes', async () => {
+    const { fn, calls } = scriptedFetch([
+      ({ signal }) => body(['id: 1\nevent: a\ndata: 1\n\n'], { signal }),
+      ({ signal }) => body([], { signal }),
+    ]);
+    const s = new EventStream({
+      url: '/x',
+      fetch: fn,
+      onEvent: () => undefined,
+      backoff: fast,
+      idleTimeoutMs: 50,
+    });
+    void s.start();
+    await waitFor(() => calls.length === 2);
+    expect(calls[1]?.['last-event-id']).toBe('1');
+    s.stop();
+  });
+
+  it('reconnectNow skips the wait', async () => {
+    const { fn, calls } = scriptedFetch([
+      () => body([], { end: true }),
+      ({ signal }) => body([], { signal }),
+    ]);
+    const s = new EventStream({
+      url: '/x',
+      fetch: fn,
+      onEvent: () => undefined,
+      backoff: { baseMs: 60_000, maxMs: 60_000 },
+    });
+    void s.start();
+    await waitFor(() => s.current.state === 'reconnecting');
+    s.reconnectNow();
+    await waitFor(() => calls.length === 2);
+    s.stop();
+  });
+});

@@ -1,0 +1,195 @@
+import { useState } from 'preact/hooks';
+import { api, errorMessage } from '../lib/api';
+import { canAct, type Session } from '../lib/auth';
+import { formatAge } from '../lib/format';
+import { type ParsedInput, parseResumeInput } from '../lib/resume-input';
+import { navigate, paths } from '../lib/router';
+import { useApi } from '../lib/use-api';
+import { useNow } from '../lib/use-now';
+
+export interface GraphNode {
+  id: string;
+  type: 'llm' | 'tool' | 'human_input' | 'transform';
+  prompt?: string;
+  tool?: string;
+  output_key?: string;
+}
+
+export interface Graph {
+  id: string;
+  name: string;
+  version: number;
+  schema: { entry: string; nodes: GraphNode[]; edges: unknown[] };
+  created_at: string;
+}
+
+export interface RunSummary {
+  id: string;
+  graph_id: string;
+  status: string;
+  created_at: string;
+  paused?: { node_id: string; prompt: string } | null;
+  error?: { code: string; message: string } | null;
+}
+
+/** An example to start from: asks a person, then answers with the configured LLM. */
+export const EXAMPLE_GRAPH = {
+  name: 'Triage a product question',
+  schema: {
+    entry: 'ask',
+    nodes: [
+      {
+        id: 'ask',
+        type: 'human_input',
+        prompt: 'Which product is the customer asking about?',
+        output_key: 'product',
+      },
+      { id: 'triage', type: 'transform', set: { triaged: true, queue: 'support-{{product}}' } },
+      {
+        id: 'answer',
+        type: 'llm',
+        prompt: 'Suggest a first fix for a {{product}} problem.',
+        output_key: 'answer',
+      },
+    ],
+    edges: [
+      { from: 'ask', to: 'triage' },
+      { from: 'triage', to: 'answer' },
+      { from: 'answer', to: '__end__' },
+    ],
+  },
+};
+
+/** Graphs to run, and the runs so far. */
+export function RunsPage({ user }: { user: Session }) {
+  const [graphs, reloadGraphs] = useApi<{ items: Graph[] }>('/v1/graphs?limit=50');
+  const [runs] = useApi<{ items: RunSummary[] }>('/v1/runs?limit=20');
+  const [error, setError] = useState<string | null>(null);
+  const now = useNow();
+  const names = new Map(graphs.status === 'ready' ? graphs.data.items.map((g) => [g.id, g.name]) : []);
+
+  return (
+    <section aria-labelledby="runs-heading">
+      <div class="page-head">
+        <h1 id="runs-heading">Runs</h1>
+      </div>
+      <h2>Graphs</h2>
+      {graphs.status === 'loading' && <p aria-busy="true">Loading…</p>}
+      {graphs.status === 'error' && (
+        <p class="error" role="alert">
+          {graphs.error}
+        </p>
+      )}
+      {graphs.status === 'ready' && graphs.data.items.length === 0 && (
+        <div class="empty">
+          <p>No graphs stored yet.</p>
+          {canAct(user) && (
+            <button
+              type="button"
+              onClick={async () => {
+                try {
+                  await api('/v1/graphs', { body: EXAMPLE_GRAPH });
+                  reloadGraphs();
+                } catch (err) {
+                  setError(errorMessage(err));
+                }
+              }}
+            >
+              Add an example graph
+            </button>
+          )}
+        </div>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {graphs.status === 'ready' && graphs.data.items.length > 0 && (
+        <ul class="graphs">
+          {graphs.data.items.map((g) => (
+            <GraphItem key={g.id} graph={g} canRun={canAct(user)} />
+          ))}
+        </ul>
+      )}
+      <h2>Recent runs</h2>
+      {runs.status === 'error' && (
+        <p class="error" role="alert">
+          {runs.error}
+        </p>
+      )}
+      {runs.status === 'ready' &&
+        (runs.data.items.length === 0 ? (
+          <p class="empty">No runs yet.</p>
+        ) : (
+          <ul class="rows">
+            {runs.data.items.map((r) => (
+              <li key={r.id}>
+                <a href={paths.run(r.id)} class="row-link">
+                  <span class="row-title">{names.get(r.graph_id) ?? r.graph_id.slice(0, 8)}</span>
+                  <span class="run-status" data-status={r.status}>
+                    {r.status.replace('_', ' ')}
+                  </span>
+                  <span class="row-age">{formatAge(r.created_at, now)}</span>
+                </a>
+              </li>
+            ))}
+          </ul>
+        ))}
+    </section>
+  );
+}
+
+function GraphItem({ graph, canRun }: { graph: Graph; canRun: boolean }) {
+  const [input, setInput] = useState('{}');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const inputId = `input-${graph.id}`;
+  return (
+    <li class="panel graph" data-graph={graph.name}>
+      <h3>
+        {graph.name} <span class="hint">v{graph.version}</span>
+      </h3>
+      <p class="hint">{graph.schema.nodes.map((n) => `${n.id} (${n.type.replace('_', ' ')})`).join(' → ')}</p>
+      {canRun && (
+        <form
+          class="stack"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const parsed: ParsedInput = parseResumeInput(input, 'json');
+            if (!parsed.ok) return setError(parsed.error);
+            setBusy(true);
+            setError(null);
+            try {
+              const started = await api<{ run_id: string }>(`/v1/graphs/${graph.id}/run`, {
+                body: { input: parsed.value },
+              });
+              navigate(paths.run(started.run_id));
+            } catch (err) {
+              setError(errorMessage(err));
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          <label for={inputId}>Initial state (JSON object)</label>
+          <textarea
+            id={inputId}
+            rows={2}
+            class="mono"
+            value={input}
+            onInput={(e) => setInput(e.currentTarget.value)}
+          />
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
+          <button type="submit" class="primary" disabled={busy}>
+            Start a run
+          </button>
+        </form>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,175 @@
+import { useState } from 'preact/hooks';
+import type { EscalationCard, Severity } from '../../../worker/contract/events';
+import { api, errorMessage } from '../lib/api';
+import { canAct, type Session } from '../lib/auth';
+import { formatTime } from '../lib/format';
+import { feed } from '../lib/live-feed';
+import { paths } from '../lib/router';
+import { useApi } from '../lib/use-api';
+import { type Step, StepList } from './handoff-page';
+import type { SessionSummary } from './sessions-page';
+
+type SessionDetail = SessionSummary & { steps: Step[] };
+
+/** One troubleshooting session: the problem, every step tried; record a step or escalate. */
+export function SessionPage({ id, user }: { id: string; user: Session }) {
+  const [s, reload] = useApi<SessionDetail>(`/v1/sessions/${encodeURIComponent(id)}`);
+  if (s.status === 'loading') return <p aria-busy="true">Loading the session…</p>;
+  if (s.status === 'error') {
+    return (
+      <section>
+        <h1>Session</h1>
+        <p class="error" role="alert">
+          {s.httpStatus === 404 ? 'This session does not exist in your account.' : s.error}
+        </p>
+      </section>
+    );
+  }
+  const session = s.data;
+  return (
+    <article aria-labelledby="session-heading" class="session">
+      <p class="crumbs">
+        <a href={paths.sessions()}>← Sessions</a>
+      </p>
+      <h1 id="session-heading">{session.title}</h1>
+      <p class="handoff-meta">
+        {session.customer ? `Customer ${session.customer} · ` : ''}opened {formatTime(session.created_at)}
+      </p>
+      <section class="panel" aria-labelledby="sp-problem">
+        <h2 id="sp-problem">Problem</h2>
+        <p class="prewrap">{session.problem_summary}</p>
+      </section>
+      <section class="panel" aria-labelledby="sp-steps">
+        <h2 id="sp-steps">Steps</h2>
+        {session.steps.length === 0 ? (
+          <p class="empty">Nothing tried yet.</p>
+        ) : (
+          <StepList steps={session.steps} />
+        )}
+        {canAct(user) && <StepForm sessionId={id} onDone={reload} />}
+      </section>
+      {canAct(user) && <EscalateForm sessionId={id} />}
+    </article>
+  );
+}
+
+function StepForm({ sessionId, onDone }: { sessionId: string; onDone: () => void }) {
+  const [action, setAction] = useState('');
+  const [outcome, setOutcome] = useState('failed');
+  const [notes, setNotes] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <form
+      class="stack inline-form"
+      aria-label="Record a step"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setError(null);
+        try {
+          await api(`/v1/sessions/${sessionId}/steps`, {
+            body: { action, outcome, ...(notes.trim() ? { notes } : {}) },
+          });
+          setAction('');
+          setNotes('');
+          onDone();
+        } catch (err) {
+          setError(errorMessage(err));
+        }
+      }}
+    >
+      <label for="step-action">What did you try?</label>
+      <input id="step-action" required value={action} onInput={(e) => setAction(e.currentTarget.value)} />
+      <label for="step-outcome">Outcome</label>
+      <select id="step-outcome" value={outcome} onChange={(e) => setOutcome(e.currentTarget.value)}>
+        <option value="worked">worked</option>
+        <option value="failed">failed</option>
+        <option value="partial">partial</option>
+        <option value="unknown">unknown</option>
+      </select>
+      <label for="step-notes">Notes (optional)</label>
+      <input id="step-notes" value={notes} onInput={(e) => setNotes(e.currentTarget.value)} />
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit">Record step</button>
+    </form>
+  );
+}
+
+function EscalateForm({ sessionId }: { sessionId: string }) {
+  const [reason, setReason] = useState('');
+  const [severity, setSeverity] = useState<Severity>('normal');
+  const [intent, setIntent] = useState<'escalate' | 'transfer'>('escalate');
+  const [result, setResult] = useState<{ ok: boolean; text: string; id?: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <section class="panel" aria-labelledby="sp-escalate">
+      <h2 id="sp-escalate">Escalate</h2>
+      <form
+        class="stack"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setBusy(true);
+          try {
+            const card = await api<EscalationCard>(`/v1/sessions/${sessionId}/handoffs`, {
+              body: { intent, reason, severity },
+              headers: { 'idempotency-key': crypto.randomUUID() },
+            });
+            feed.get()?.merge(card);
+            setReason('');
+            setResult({ ok: true, text: 'Escalated: it is in every engineer’s queue now.', id: card.id });
+          } catch (err) {
+            setResult({ ok: false, text: errorMessage(err) });
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <label for="esc-reason">Why are you stuck?</label>
+        <textarea
+          id="esc-reason"
+          required
+          rows={2}
+          value={reason}
+          onInput={(e) => setReason(e.currentTarget.value)}
+        />
+        <div class="row">
+          <span>
+            <label for="esc-severity">Severity</label>
+            <select
+              id="esc-severity"
+              value={severity}
+              onChange={(e) => setSeverity(e.currentTarget.value as Severity)}
+            >
+              <option value="low">low</option>
+              <option value="normal">normal</option>
+              <option value="high">high</option>
+              <option value="urgent">urgent</option>
+            </select>
+          </span>
+          <span>
+            <label for="esc-intent">Kind</label>
+            <select
+              id="esc-intent"
+              value={intent}
+              onChange={(e) => setIntent(e.currentTarget.value as 'escalate' | 'transfer')}
+            >
+              <option value="escalate">escalate</option>
+              <option value="transfer">transfer</option>
+            </select>
+          </span>
+        </div>
+        {result && (
+          <p class={result.ok ? 'ok' : 'error'} role="status">
+            {result.text} {result.id && <a href={paths.handoff(result.id)}>View the hand-off</a>}
+          </p>
+        )}
+        <button type="submit" class="primary" disabled={busy}>
+          Escalate
+        </button>
+      </form>
+    </section>
+  );
+}
