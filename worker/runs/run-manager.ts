@@ -360,7 +360,9 @@ export class RunManager {
     if (run?.status !== 'running') return;
     const execution: Execution = { controller: new AbortController() };
     this.executions.set(runId, execution);
-    this.hub.ctx.waitUntil(this.drive(run, execution));
+    // Not tied to the request that started it: the hub stays alive while the run executes, and
+    // if it does not (eviction, crash) the watchdog alarm resumes the run from its checkpoint.
+    void this.drive(run, execution);
   }
 
   private executorDeps(): ExecutorDeps {
