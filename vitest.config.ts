@@ -12,6 +12,8 @@ export default defineConfig({
           JWT_SECRET: 'test-secret-0123456789abcdef',
           LOG_LEVEL: 'warn',
           SSE_KEEPALIVE_MS: '200',
+          // The fake OpenAI-compatible server (test/setup/fake-openai.ts).
+          OPENAI_FAKE_URL: inject('openaiUrl'),
           // Off in tests whatever a local .dev.vars says; test/dev-tokens.test.ts turns it on per request.
           DEV_MODE: 'false',
         },

@@ -6,11 +6,13 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres';
 import { migrateDatabase } from '../../scripts/lib/migrate';
 import { startPgBridge } from '../../scripts/lib/pg-bridge';
+import { startFakeOpenAi } from './fake-openai';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     wsProxy: string;
+    openaiUrl: string;
   }
 }
 
@@ -22,7 +24,10 @@ export default async function setup(project: TestProject) {
   const bridge = await startPgBridge();
   project.provide('databaseUrl', databaseUrl);
   project.provide('wsProxy', bridge.proxy);
+  const openai = await startFakeOpenAi();
+  project.provide('openaiUrl', openai.url);
   return async () => {
+    await openai.close();
     await bridge.close();
     await embedded?.stop();
   };
