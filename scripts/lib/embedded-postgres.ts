@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
+import { SessionQueue } from './session-queue';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -20,18 +21,32 @@ export async function startEmbeddedPostgres(
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
   const db = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
   await db.waitReady;
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: opts.port ?? 0, maxConnections: 200 });
-  await server.start();
-  const conn = server.getServerConn();
-  const port = Number(conn.slice(conn.lastIndexOf(':') + 1));
+  // pglite-socket's handler does the wire framing; our queue decides whose turn it is.
+  const queue = new SessionQueue(db);
+  const handlers = new Set<PGLiteSocketHandler>();
+  const server = createServer((socket) => {
+    const handler = new PGLiteSocketHandler({
+      queryQueue: queue as unknown as ConstructorParameters<typeof PGLiteSocketHandler>[0]['queryQueue'],
+      closeOnDetach: true,
+    });
+    handlers.add(handler);
+    const forget = () => handlers.delete(handler);
+    handler.addEventListener('close', forget);
+    handler.addEventListener('error', forget);
+    handler.attach(socket).catch(() => socket.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
   return {
     port,
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     stop: async () => {
-      await server.stop();
+      for (const h of handlers) await h.detach(true);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.close();
     },
   };
 }
-
-export type { AddressInfo };

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { call, createSession, makeUser } from './helpers';
+
+// Regression: the embedded Postgres interleaved two connections' extended-protocol messages on
+// PGlite's single backend ("bind message supplies 6 parameters, but prepared statement \"\"
+// requires 1"). scripts/lib/session-queue.ts now gives each connection whole turns.
+describe('embedded Postgres under concurrent clients', () => {
+  it('answers many concurrent statements with different parameter counts correctly', async () => {
+    const users = await Promise.all(Array.from({ length: 4 }, () => makeUser()));
+    const sessions = await Promise.all(users.map((u) => createSession(u)));
+    const requests: Promise<Response>[] = [];
+    for (let i = 0; i < 10; i++) {
+      users.forEach((u, n) => {
+        requests.push(
+          call('/v1/sessions', u, { body: { title: `t${i}`, problem_summary: 'p', customer: 'c' } }),
+        );
+        requests.push(call(`/v1/sessions?limit=${1 + i}`, u));
+        requests.push(
+          call(`/v1/sessions/${sessions[n]?.id}/steps`, u, {
+            body: { action: `a${i}`, outcome: 'unknown', notes: 'n' },
+          }),
+        );
+      });
+    }
+    const statuses = (await Promise.all(requests)).map((r) => r.status);
+    expect(statuses.filter((s) => s >= 300)).toEqual([]);
+  });
+});
