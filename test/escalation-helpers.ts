@@ -1,5 +1,5 @@
-import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import type { EscalationCard } from '../worker/contract/events';
 import { hubFor } from '../worker/hub/hub-client';
 import { call, createSession, json, type TestUser } from './helpers';
@@ -11,7 +11,11 @@ export async function escalate(
 ): Promise<EscalationCard> {
   const sessionId = opts.sessionId ?? (await createSession(user)).id;
   const res = await call(`/v1/sessions/${sessionId}/handoffs`, user, {
-    body: { intent: 'escalate', reason: opts.reason ?? 'customer is blocked', severity: opts.severity ?? 'high' },
+    body: {
+      intent: 'escalate',
+      reason: opts.reason ?? 'customer is blocked',
+      severity: opts.severity ?? 'high',
+    },
     ...(opts.key ? { headers: { 'idempotency-key': opts.key } } : {}),
   });
   if (res.status !== 201) throw new Error(`escalate failed: ${res.status} ${await res.text()}`);
@@ -19,7 +23,11 @@ export async function escalate(
 }
 
 /** Opens the escalation stream and waits for its `retry:` preamble, so it is subscribed. */
-export async function openStream(user: TestUser, lastEventId?: number, signal?: AbortSignal): Promise<SseReader> {
+export async function openStream(
+  user: TestUser,
+  lastEventId?: number,
+  signal?: AbortSignal,
+): Promise<SseReader> {
   const res = await call('/v1/escalations/stream', user, {
     ...(lastEventId !== undefined ? { headers: { 'last-event-id': String(lastEventId) } } : {}),
     ...(signal ? { signal } : {}),
@@ -38,7 +46,11 @@ export async function drainHub(user: TestUser): Promise<void> {
   for (let i = 0; i < 5; i++) if (!(await runDurableObjectAlarm(hubOf(user)))) return;
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 5_000): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 5_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { EscalationCard } from '../worker/contract/events';
 import { EventLog } from '../worker/hub/event-log';
 import { hubFor } from '../worker/hub/hub-client';
-import { call, colleague, expectError, makeUser } from './helpers';
 import { escalate, hubOf, openStream, waitFor } from './escalation-helpers';
+import { call, colleague, expectError, makeUser } from './helpers';
 import { SseReader } from './sse';
 
 type Created = { card: EscalationCard; version: number };
@@ -22,7 +22,12 @@ describe('escalation stream', () => {
       expect(frame?.event).toBe('escalation.created');
       expect(typeof frame?.id).toBe('number');
       const data = frame?.data as Created;
-      expect(data.card).toMatchObject({ id: card.id, severity: 'urgent', status: 'open', ai_status: 'pending' });
+      expect(data.card).toMatchObject({
+        id: card.id,
+        severity: 'urgent',
+        status: 'open',
+        ai_status: 'pending',
+      });
       expect(data.version).toBe(card.version);
       await reader.close();
     }
@@ -42,7 +47,9 @@ describe('escalation stream', () => {
 
     const resumed = await openStream(alice, seen?.id);
     const replayed = await resumed.events(missedCount);
-    expect(replayed.map((f) => f.id)).toEqual(Array.from({ length: missedCount }, (_, i) => (seen?.id ?? 0) + 1 + i));
+    expect(replayed.map((f) => f.id)).toEqual(
+      Array.from({ length: missedCount }, (_, i) => (seen?.id ?? 0) + 1 + i),
+    );
     const created = replayed.filter((f) => f.event === 'escalation.created');
     expect(created.map((f) => (f.data as Created).card.reason)).toEqual(['two', 'three', 'four']);
 
@@ -54,7 +61,9 @@ describe('escalation stream', () => {
     const all = [next, ...rest];
     // Continuity: every id once, no gap, nothing doubled.
     expect(all.map((f) => f?.id)).toEqual(all.map((_, i) => logged + 1 + i));
-    expect(all.some((f) => f?.event === 'escalation.created' && (f.data as Created).card.id === live.id)).toBe(true);
+    expect(
+      all.some((f) => f?.event === 'escalation.created' && (f.data as Created).card.id === live.id),
+    ).toBe(true);
     await resumed.close();
   });
 
@@ -66,7 +75,9 @@ describe('escalation stream', () => {
     const reader = new SseReader(res);
     const frames = await reader.events(5, 1_000);
     expect(frames[0]?.id).toBe(2);
-    expect(frames.some((f) => f.event === 'escalation.created' && (f.data as Created).card.reason === 'b')).toBe(true);
+    expect(
+      frames.some((f) => f.event === 'escalation.created' && (f.data as Created).card.reason === 'b'),
+    ).toBe(true);
     await reader.close();
   });
 
@@ -102,7 +113,9 @@ describe('escalation stream', () => {
     const reader = await openStream(alice);
     const frames = [];
     for (let i = 0; i < 3; i++) frames.push(await reader.next(2_000));
-    expect(frames.every((f) => f?.comment === 'keepalive' && f.id === undefined && f.event === undefined)).toBe(true);
+    expect(
+      frames.every((f) => f?.comment === 'keepalive' && f.id === undefined && f.event === undefined),
+    ).toBe(true);
     await reader.close();
     await escalate(alice);
     const resumed = await openStream(alice, 0);
@@ -128,13 +141,13 @@ describe('escalation stream', () => {
       hubFor(env, s).id.toString(),
     );
     expect(new Set(ids).size).toBe(1);
-    // biome-ignore lint/complexity/useLiteralKeys: a String object, not a primitive
     expect(hubFor(env, new String(canonical)).id.toString()).toBe(ids[0]);
     const lower = await makeUser({ acct: canonical });
     const upper = await makeUser({ acct: canonical.toUpperCase().replace(/-/g, '') });
     const reader = await openStream(upper);
     const card = await escalate(lower);
-    expect(((await reader.nextEvent())?.data as Created).card.id).toBe(card.id);
+    const frame = await reader.nextEvent();
+    expect((frame?.data as Created | undefined)?.card.id).toBe(card.id);
     await reader.close();
   });
 
@@ -146,7 +159,10 @@ describe('escalation stream', () => {
     expect(await hub.subscriberCount('escalations')).toBe(1);
     await reader.close();
     controller.abort();
-    await waitFor(async () => ((await hub.subscriberCount('escalations')) === 0 ? true : undefined), 'socket release');
+    await waitFor(
+      async () => ((await hub.subscriberCount('escalations')) === 0 ? true : undefined),
+      'socket release',
+    );
   });
 
   it('answers bad stream requests with JSON errors', async () => {

@@ -4,7 +4,11 @@ import { relayOutbox } from './escalations/outbox';
 import { log } from './lib/log';
 
 /** The cron trigger: delivers outbox rows whose publish after commit did not reach the hub. */
-export async function scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+export async function scheduled(
+  _controller: ScheduledController,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<void> {
   const config = getConfig(env);
   const { db, close } = openDb(config);
   try {

@@ -65,7 +65,10 @@ export type RunErrorCode = 'node_failed' | 'timeout' | 'cancelled' | 'pause_time
 export type RunEvent =
   | { type: 'run_started'; data: { run_id: string; graph_id: string; input: unknown } }
   | { type: 'node_started'; data: { node_id: string } }
-  | { type: 'node_completed'; data: { node_id: string; state: Record<string, unknown>; duration_ms: number; tool_error?: string } }
+  | {
+      type: 'node_completed';
+      data: { node_id: string; state: Record<string, unknown>; duration_ms: number; tool_error?: string };
+    }
   | { type: 'edge_traversed'; data: { from: string; to: string; condition_result?: boolean } }
   | { type: 'graph_paused'; data: { node_id: string; prompt: string } }
   | { type: 'run_resumed'; data: { node_id: string } }

@@ -1,7 +1,14 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { AiAssessmentJson, EscalationCard } from '../contract/events';
 import type { Db } from '../db/client';
-import { type HandoffRow, handoffs, type SessionRow, type SessionStepRow, sessionSteps, sessions } from '../db/schema';
+import {
+  type HandoffRow,
+  handoffs,
+  type SessionRow,
+  type SessionStepRow,
+  sessionSteps,
+  sessions,
+} from '../db/schema';
 import type { LlmProvider } from '../providers/llm-provider';
 import { loadCard } from './cards';
 
@@ -63,7 +70,12 @@ export function assessmentPrompt(input: AssessmentInput): { system: string; prom
 }
 
 /** Reads a model's answer: the JSON asked for when it complied, otherwise its text as the summary. */
-export function parseAssessment(text: string, provider: string, model: string, now = new Date()): AiAssessmentJson {
+export function parseAssessment(
+  text: string,
+  provider: string,
+  model: string,
+  now = new Date(),
+): AiAssessmentJson {
   let summary = text.trim();
   let likelyCause: string | null = null;
   let next: string[] = [];
@@ -136,8 +148,17 @@ export async function assessHandoff(
 }
 
 /** Ends a pending assessment as failed with a reason, so no card stays `pending` for ever. */
-export function failAssessment(db: Db, accountId: string, handoffId: string, reason: string): Promise<AssessOutcome> {
-  return store(db, accountId, handoffId, { aiStatus: 'failed', aiAssessment: null, aiError: clip(reason, 500) });
+export function failAssessment(
+  db: Db,
+  accountId: string,
+  handoffId: string,
+  reason: string,
+): Promise<AssessOutcome> {
+  return store(db, accountId, handoffId, {
+    aiStatus: 'failed',
+    aiAssessment: null,
+    aiError: clip(reason, 500),
+  });
 }
 
 async function store(
@@ -149,7 +170,9 @@ async function store(
   const [updated] = await db
     .update(handoffs)
     .set({ ...values, version: sql`${handoffs.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(handoffs.id, handoffId), eq(handoffs.accountId, accountId), eq(handoffs.aiStatus, 'pending')))
+    .where(
+      and(eq(handoffs.id, handoffId), eq(handoffs.accountId, accountId), eq(handoffs.aiStatus, 'pending')),
+    )
     .returning({ id: handoffs.id });
   if (!updated) return { kind: 'already_done' };
   const card = await loadCard(db, accountId, handoffId);

@@ -71,7 +71,11 @@ export async function loadCards(
   }));
 }
 
-export async function loadCard(db: DbOrTx, accountId: string, id: string): Promise<EscalationCard | undefined> {
+export async function loadCard(
+  db: DbOrTx,
+  accountId: string,
+  id: string,
+): Promise<EscalationCard | undefined> {
   const [card] = await loadCards(db, accountId, { id, limit: 1 });
   if (!card) return undefined;
   const { createdAt: _, ...json } = card;
@@ -79,4 +83,5 @@ export async function loadCard(db: DbOrTx, accountId: string, id: string): Promi
 }
 
 /** Drops the internal sort key before a card leaves the Worker. */
-export const cardJson = ({ createdAt: _, ...card }: EscalationCard & { createdAt: Date }): EscalationCard => card;
+export const cardJson = ({ createdAt: _, ...card }: EscalationCard & { createdAt: Date }): EscalationCard =>
+  card;

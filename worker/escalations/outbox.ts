@@ -29,7 +29,12 @@ export async function recordChange(
  * here loses nothing: the rows stay unacknowledged and the cron relay delivers them; the hub
  * de-duplicates by outbox id, so a publish that did reach the hub is not shown twice.
  */
-export async function publishCommitted(env: Env, db: Db, accountId: string, events: HubEvent[]): Promise<boolean> {
+export async function publishCommitted(
+  env: Env,
+  db: Db,
+  accountId: string,
+  events: HubEvent[],
+): Promise<boolean> {
   if (events.length === 0) return true;
   try {
     await hubFor(env, accountId).publish(accountId, events);
@@ -60,7 +65,10 @@ export async function relayOutbox(env: Env, db: Db, olderThanSeconds: number, li
     .select()
     .from(outbox)
     .where(
-      and(isNull(outbox.publishedAt), lt(outbox.createdAt, sql`now() - make_interval(secs => ${olderThanSeconds})`)),
+      and(
+        isNull(outbox.publishedAt),
+        lt(outbox.createdAt, sql`now() - make_interval(secs => ${olderThanSeconds})`),
+      ),
     )
     .orderBy(asc(outbox.createdAt))
     .limit(limit);

@@ -33,12 +33,16 @@ export class EventLog {
       created_at integer not null,
       primary key (topic, id)
     ) without rowid`);
-    sql.exec('create unique index if not exists events_dedupe on events (topic, dedupe_key) where dedupe_key is not null');
+    sql.exec(
+      'create unique index if not exists events_dedupe on events (topic, dedupe_key) where dedupe_key is not null',
+    );
     sql.exec('create index if not exists events_created on events (topic, created_at)');
   }
 
   lastId(topic: string): number {
-    const row = this.sql.exec<{ last_id: number }>('select last_id from topics where topic = ?', topic).toArray()[0];
+    const row = this.sql
+      .exec<{ last_id: number }>('select last_id from topics where topic = ?', topic)
+      .toArray()[0];
     return row?.last_id ?? 0;
   }
 
@@ -80,7 +84,10 @@ export class EventLog {
    */
   replayAfter(topic: string, after: number): ReplayStart {
     const t = this.sql
-      .exec<{ last_id: number; purged_through: number }>('select last_id, purged_through from topics where topic = ?', topic)
+      .exec<{ last_id: number; purged_through: number }>(
+        'select last_id, purged_through from topics where topic = ?',
+        topic,
+      )
       .toArray()[0] ?? { last_id: 0, purged_through: 0 };
     if (after > t.last_id || after < t.purged_through) {
       const reason = after > t.last_id ? 'unknown' : 'too_old';
@@ -131,7 +138,11 @@ export class EventLog {
       )
       .one().max_id;
     if (cutoff === null) return 0;
-    const deleted = this.sql.exec('delete from events where topic = ? and id <= ?', topic, cutoff).rowsWritten;
+    const deleted = this.sql.exec(
+      'delete from events where topic = ? and id <= ?',
+      topic,
+      cutoff,
+    ).rowsWritten;
     this.sql.exec('update topics set purged_through = max(purged_through, ?) where topic = ?', cutoff, topic);
     return deleted;
   }

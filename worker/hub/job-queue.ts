@@ -58,7 +58,13 @@ export class JobQueue {
         limit,
       )
       .toArray()
-      .map((r) => ({ id: r.id, kind: r.kind, payload: JSON.parse(r.payload), runAt: r.run_at, attempts: r.attempts }));
+      .map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        payload: JSON.parse(r.payload),
+        runAt: r.run_at,
+        attempts: r.attempts,
+      }));
   }
 
   complete(id: string): void {
@@ -66,7 +72,12 @@ export class JobQueue {
   }
 
   retry(id: string, runAt: number, error: string): void {
-    this.sql.exec('update jobs set run_at = ?, attempts = attempts + 1, last_error = ? where id = ?', runAt, error, id);
+    this.sql.exec(
+      'update jobs set run_at = ?, attempts = attempts + 1, last_error = ? where id = ?',
+      runAt,
+      error,
+      id,
+    );
   }
 
   get(id: string): Job | undefined {
@@ -76,7 +87,13 @@ export class JobQueue {
         id,
       )
       .toArray()
-      .map((r) => ({ id: r.id, kind: r.kind, payload: JSON.parse(r.payload), runAt: r.run_at, attempts: r.attempts }))[0];
+      .map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        payload: JSON.parse(r.payload),
+        runAt: r.run_at,
+        attempts: r.attempts,
+      }))[0];
   }
 
   nextRunAt(): number | undefined {

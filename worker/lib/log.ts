@@ -10,11 +10,17 @@ export function setLogLevel(level: Level): void {
 // Field names that must never reach a log line, whatever a caller passes.
 const secretKeys = /authorization|token|secret|password|api[_-]?key|database_url|cookie/i;
 
+function errorFields(err: Error, depth = 0): Record<string, unknown> {
+  const fields: Record<string, unknown> = { name: err.name, message: err.message };
+  if (err.cause instanceof Error && depth < 3) fields.cause = errorFields(err.cause, depth + 1);
+  return fields;
+}
+
 function scrub(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
     if (secretKeys.test(k)) out[k] = '[redacted]';
-    else if (v instanceof Error) out[k] = { name: v.name, message: v.message };
+    else if (v instanceof Error) out[k] = errorFields(v);
     else out[k] = v;
   }
   return out;

@@ -60,7 +60,10 @@ describe('fake provider', () => {
 describe('fake provider directives', () => {
   it('fails on [[fake:fail]] with a non-retryable error', async () => {
     const p = createFakeProvider();
-    await expect(p.complete({ prompt: 'x [[fake:fail]]' })).rejects.toMatchObject({ code: 'bad_request', retryable: false });
+    await expect(p.complete({ prompt: 'x [[fake:fail]]' })).rejects.toMatchObject({
+      code: 'bad_request',
+      retryable: false,
+    });
   });
 
   it('waits on [[fake:delay=N]] and can be aborted meanwhile', async () => {
@@ -69,6 +72,8 @@ describe('fake provider directives', () => {
     const pending = p.complete({ prompt: '[[fake:delay=5000]] slow', signal: ctl.signal });
     ctl.abort();
     await expect(pending).rejects.toMatchObject({ code: 'aborted' });
-    await expect(p.complete({ prompt: '[[fake:delay=1]] quick' })).resolves.toMatchObject({ model: 'fake-1' });
+    await expect(p.complete({ prompt: '[[fake:delay=1]] quick' })).resolves.toMatchObject({
+      model: 'fake-1',
+    });
   });
 });

@@ -7,7 +7,9 @@ function aiBinding(env: object): AiRunner | undefined {
   // The AI binding exists only where wrangler.toml declares `[ai]` (production with Workers AI);
   // it is looked up by shape so local setups without it still type-check and run.
   const ai: unknown = (env as Record<string, unknown>).AI;
-  return ai && typeof ai === 'object' && 'run' in ai && typeof ai.run === 'function' ? (ai as AiRunner) : undefined;
+  return ai && typeof ai === 'object' && 'run' in ai && typeof ai.run === 'function'
+    ? (ai as AiRunner)
+    : undefined;
 }
 
 /** The configured LLM provider, or null for `none` (assessments fall back to the heuristic). */

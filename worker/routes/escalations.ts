@@ -64,7 +64,13 @@ export const escalationRoutes = new Hono<AppEnv>()
                percentile_cont(0.5) within group (order by ${pickup}) as median,
                percentile_cont(0.9) within group (order by ${pickup}) as p90
         from handoffs where ${range} and picked_up_at is not null`),
-      db.execute<{ day: string; created: string; picked: string; median: string | null; p90: string | null }>(sql`
+      db.execute<{
+        day: string;
+        created: string;
+        picked: string;
+        median: string | null;
+        p90: string | null;
+      }>(sql`
         select to_char(date_trunc('day', created_at at time zone 'UTC'), 'YYYY-MM-DD') as day,
                count(*) as created, count(picked_up_at) as picked,
                percentile_cont(0.5) within group (order by ${pickup}) filter (where picked_up_at is not null) as median,

@@ -1,7 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { Hono } from 'hono';
 import { createFactory } from 'hono/factory';
-import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { EscalationCard, EscalationEventType } from '../contract/events';
 import { type Db, sqlState, transaction } from '../db/client';
@@ -12,8 +12,8 @@ import type { AppEnv, Identity } from '../lib/app-env';
 import { requireRole } from '../lib/auth';
 import { ApiError, notFound } from '../lib/errors';
 import { validate } from '../lib/validate';
-import { stepJson } from './sessions';
 import { idParam, uuidParam } from './params';
+import { stepJson } from './sessions';
 
 const createHandoff = z.strictObject({
   intent: z.enum(['escalate', 'transfer']),
@@ -37,13 +37,23 @@ async function findByKey(db: Db, who: Identity, key: string) {
     .select()
     .from(handoffs)
     .where(
-      and(eq(handoffs.accountId, who.accountId), eq(handoffs.createdBy, who.userId), eq(handoffs.idempotencyKey, key)),
+      and(
+        eq(handoffs.accountId, who.accountId),
+        eq(handoffs.createdBy, who.userId),
+        eq(handoffs.idempotencyKey, key),
+      ),
     );
   return row;
 }
 
 /** The same key returns the same handoff; the same key for a different request is a conflict. */
-async function replay(db: Db, who: Identity, key: string, sessionId: string, body: z.infer<typeof createHandoff>) {
+async function replay(
+  db: Db,
+  who: Identity,
+  key: string,
+  sessionId: string,
+  body: z.infer<typeof createHandoff>,
+) {
   const row = await findByKey(db, who, key);
   if (!row) return undefined;
   if (
@@ -53,7 +63,11 @@ async function replay(db: Db, who: Identity, key: string, sessionId: string, bod
     row.severity !== body.severity ||
     row.toUserId !== (body.to_user_id ?? null)
   ) {
-    throw new ApiError(409, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request');
+    throw new ApiError(
+      409,
+      'idempotency_key_reused',
+      'this Idempotency-Key was used for a different request',
+    );
   }
   return loadCard(db, who.accountId, row.id);
 }
@@ -89,45 +103,54 @@ const transitions: Record<'pickup' | 'resolve' | 'cancel', Transition> = {
 function transitionRoute(name: keyof typeof transitions) {
   const t = transitions[name];
   return factory.createHandlers(writers, validate('param', idParam), async (c) => {
-      const { id } = c.req.valid('param');
-      const who = c.var.identity;
-      const db = await c.var.db();
-      const { card, event } = await transaction(db, async (tx) => {
-        const [updated] = await tx
-          .update(handoffs)
-          .set({ ...t.set(who), version: sql`${handoffs.version} + 1`, updatedAt: sql`now()` })
-          .where(
-            and(
-              eq(handoffs.id, id),
-              eq(handoffs.accountId, who.accountId),
-              sql`${handoffs.status} in (${sql.join(
-                t.from.map((s) => sql`${s}`),
-                sql`, `,
-              )})`,
-            ),
-          )
-          .returning({ id: handoffs.id });
-        if (!updated) {
-          const current = await loadCard(tx, who.accountId, id);
-          if (!current) throw notFound('handoff');
-          if (current.status === 'picked_up' && name === 'pickup') {
-            throw new ApiError(
-              409,
-              'already_picked_up',
-              `already picked up by ${current.picked_up_by?.name ?? 'someone else'}`,
-              { picked_up_by: current.picked_up_by, picked_up_at: current.picked_up_at, status: current.status },
-            );
-          }
-          throw new ApiError(409, 'invalid_state', `the handoff is ${current.status.replace('_', ' ')}; cannot ${name}`, {
-            status: current.status,
-          });
+    const { id } = c.req.valid('param');
+    const who = c.var.identity;
+    const db = await c.var.db();
+    const { card, event } = await transaction(db, async (tx) => {
+      const [updated] = await tx
+        .update(handoffs)
+        .set({ ...t.set(who), version: sql`${handoffs.version} + 1`, updatedAt: sql`now()` })
+        .where(
+          and(
+            eq(handoffs.id, id),
+            eq(handoffs.accountId, who.accountId),
+            sql`${handoffs.status} in (${sql.join(
+              t.from.map((s) => sql`${s}`),
+              sql`, `,
+            )})`,
+          ),
+        )
+        .returning({ id: handoffs.id });
+      if (!updated) {
+        const current = await loadCard(tx, who.accountId, id);
+        if (!current) throw notFound('handoff');
+        if (current.status === 'picked_up' && name === 'pickup') {
+          throw new ApiError(
+            409,
+            'already_picked_up',
+            `already picked up by ${current.picked_up_by?.name ?? 'someone else'}`,
+            {
+              picked_up_by: current.picked_up_by,
+              picked_up_at: current.picked_up_at,
+              status: current.status,
+            },
+          );
         }
-        const card = await loadCard(tx, who.accountId, id);
-        if (!card) throw notFound('handoff');
-        return { card, event: await recordChange(tx, who.accountId, t.event, card) };
-      });
-      await publishCommitted(c.env, db, who.accountId, [event]);
-      return c.json(card);
+        throw new ApiError(
+          409,
+          'invalid_state',
+          `the handoff is ${current.status.replace('_', ' ')}; cannot ${name}`,
+          {
+            status: current.status,
+          },
+        );
+      }
+      const card = await loadCard(tx, who.accountId, id);
+      if (!card) throw notFound('handoff');
+      return { card, event: await recordChange(tx, who.accountId, t.event, card) };
+    });
+    await publishCommitted(c.env, db, who.accountId, [event]);
+    return c.json(card);
   });
 }
 
@@ -216,4 +239,3 @@ export const handoffRoutes = new Hono<AppEnv>()
       },
     });
   });
-

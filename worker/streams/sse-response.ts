@@ -82,7 +82,9 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
         for (const frame of opts.preamble ?? []) controller.enqueue(encoder.encode(frame));
         source.onFrames((text) => {
           write(text);
-          if (opts.closeAfter && opts.closeAfter.some((t) => text.includes(`\nevent: ${t}\n`) || text.startsWith(`event: ${t}\n`))) {
+          if (
+            opts.closeAfter?.some((t) => text.includes(`\nevent: ${t}\n`) || text.startsWith(`event: ${t}\n`))
+          ) {
             finish('terminal event sent');
           }
         });
