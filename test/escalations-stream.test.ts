@@ -1,6 +1,7 @@
-import { runInDurableObject } from 'cloudflare:test';
+import { createExecutionContext, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { app } from '../worker/app';
 import type { EscalationCard } from '../worker/contract/events';
 import { EventLog } from '../worker/hub/event-log';
 import { hubFor } from '../worker/hub/hub-client';
@@ -163,6 +164,34 @@ describe('escalation stream', () => {
       async () => ((await hub.subscriberCount('escalations')) === 0 ? true : undefined),
       'socket release',
     );
+  });
+
+  it('closes a subscriber that stops reading and lets it resume by Last-Event-ID with nothing lost', async () => {
+    const alice = await makeUser();
+    // Called in-process, the response body is the adapter's own stream: nothing reads it, so
+    // its queue fills as the hub sends.
+    const ctx = createExecutionContext();
+    const res = await app.request(
+      '/v1/escalations/stream?last_event_id=0',
+      { headers: { authorization: `Bearer ${alice.token}` } },
+      { ...env, SSE_BUFFER_BYTES: '4096' },
+      ctx,
+    );
+    expect(res.status).toBe(200);
+    for (let i = 0; i < 12; i++) await escalate(alice, { reason: `r${i}` });
+    const slow = new SseReader(res);
+    const delivered = [];
+    for (let f = await slow.next(1_000); f; f = await slow.next(1_000))
+      if (f.id !== undefined) delivered.push(f.id);
+    expect(slow.ended).toBe(true);
+    const total = await hubOf(alice).lastEventId('escalations');
+    expect(delivered.length).toBeLessThan(total);
+    expect(delivered).toEqual(delivered.map((_, i) => i + 1));
+
+    const resumed = await openStream(alice, delivered.at(-1));
+    const rest = await resumed.events(total - delivered.length, 5_000);
+    await resumed.close();
+    expect([...delivered, ...rest.map((f) => f.id)]).toEqual(Array.from({ length: total }, (_, i) => i + 1));
   });
 
   it('answers bad stream requests with JSON errors', async () => {
