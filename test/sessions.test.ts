@@ -106,6 +106,22 @@ describe('sessions API', () => {
   });
 });
 
+describe('misconfiguration', () => {
+  it('answers a JSON 503 naming the missing setting', async () => {
+    const user = await makeUser();
+    const { DATABASE_URL: _, ...withoutDb } = env as unknown as Record<string, unknown>;
+    const ctx = createExecutionContext();
+    const res = await app.request(
+      '/v1/sessions',
+      { headers: { authorization: `Bearer ${user.token}` } },
+      withoutDb,
+      ctx,
+    );
+    const err = await expectError(res, 503, 'misconfigured');
+    expect(err.message).toContain('DATABASE_URL');
+  });
+});
+
 describe('with Postgres stopped', () => {
   // The database stopped: nothing listens where DATABASE_URL points, exactly what the driver
   // sees when the server is down.
