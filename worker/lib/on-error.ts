@@ -59,6 +59,14 @@ function renderDatabaseError(c: Context<AppEnv>, err: unknown) {
   return render(c, 500, 'internal', 'internal error');
 }
 
+/**
+ * Errors from a Durable Object call (the object was reset, overloaded or unreachable) carry
+ * these flags; they are infrastructure trouble, not bugs, and the client should retry.
+ */
+function isDurableObjectError(err: Error): boolean {
+  return 'retryable' in err || 'overloaded' in err || ('remote' in err && err.remote === true);
+}
+
 /** The one place where anything thrown becomes the JSON error of DESIGN.md. */
 export function onError(err: Error, c: Context<AppEnv>) {
   if (err instanceof ApiError) {
@@ -76,6 +84,12 @@ export function onError(err: Error, c: Context<AppEnv>) {
     return render(c, 503, 'misconfigured', err.message);
   }
   if (isDatabaseError(err)) return renderDatabaseError(c, err);
+  if (isDurableObjectError(err)) {
+    log('warn', 'account hub unavailable', { path: c.req.path, err });
+    return render(c, 503, 'hub_unavailable', 'the account hub is unavailable; try again', undefined, {
+      'Retry-After': '1',
+    });
+  }
   log('error', 'unhandled error', { path: c.req.path, method: c.req.method, err, stack: err.stack });
   return render(c, 500, 'internal', 'internal error');
 }
