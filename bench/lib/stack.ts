@@ -1,0 +1,333 @@
+// The local product stack for the benchmark and the reliability suite: Postgres (embedded PGlite
+// unless DATABASE_URL names a server) and the Neon bridge in a child process, migrations, and
+// `wrangler dev` (workerd: the Worker and the AccountHub Durable Objects) on a free port with its own
+// --persist-to directory. Everything it starts it stops, by process id.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { migrateDatabase } from '../../scripts/lib/migrate';
+import { signToken, type TokenClaims } from '../../scripts/lib/sign-token';
+import { call } from './http';
+
+export const root = resolve(import.meta.dirname, '../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A timer that does not keep the process alive (for races against a deadline). */
+const deadline = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+
+export interface StackOptions {
+  /** Names the data directory: .data/<name>. */
+  name: string;
+  /** Extra `--var`s for the Worker (e.g. OUTBOX_REDELIVER_AFTER_SECONDS). */
+  vars?: Record<string, string>;
+  log?: (msg: string) => void;
+}
+
+export interface Stack {
+  url: string;
+  port: number;
+  databaseUrl: string;
+  /** host:port/path of the bridge the Worker's Neon driver uses (the harness can use it too). */
+  wsProxy: string;
+  embedded: boolean;
+  secret: string;
+  token(claims: Partial<TokenClaims> & { acct: string }, ttlSeconds?: number): Promise<string>;
+  /** Kills workerd and wrangler (SIGKILL: a crash, not a drain) and starts them again on the same port and state. */
+  restartWorker(): Promise<void>;
+  killWorker(): Promise<void>;
+  startWorker(): Promise<void>;
+  /** Embedded: stops the PGlite server. Real server: stops the bridge (the shared server is not ours to stop). */
+  stopDatabase(): Promise<void>;
+  startDatabase(): Promise<void>;
+  /** Runs the cron trigger once (the outbox relay). */
+  runCron(): Promise<number>;
+  /**
+   * The runtime workerd's own entry socket, bypassing the dev proxy workerd that wrangler puts in
+   * front of it (for the "where the time goes" rows only). Undefined if it cannot be found.
+   */
+  directUrl(): Promise<string | undefined>;
+  /** The workerd processes under our wrangler (locally the Worker and every hub share them). */
+  workerdPids(): number[];
+  stop(): Promise<void>;
+}
+
+function descendants(pid: number): { pid: number; comm: string }[] {
+  const children = new Map<number, { pid: number; comm: string }[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push({ pid: Number(entry), comm });
+      children.set(ppid, list);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const out: { pid: number; comm: string }[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const p = queue.shift() as number;
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      queue.push(c.pid);
+    }
+  }
+  return out;
+}
+
+export function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const say = opts.log ?? ((m: string) => console.error(`[stack] ${m}`));
+  const dir = resolve(root, '.data', opts.name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  // wrangler refuses to start when the assets directory is missing; an empty one is enough here.
+  mkdirSync(resolve(root, 'web/dist'), { recursive: true });
+  const external = process.env.DATABASE_URL;
+  const secret = randomBytes(24).toString('hex');
+
+  // ── database child ──
+  const pg = spawn(
+    process.execPath,
+    [resolve(root, 'node_modules/tsx/dist/cli.mjs'), resolve(root, 'bench/lib/pg-child.ts')],
+    {
+      cwd: root,
+      env: { ...process.env, BENCH_PG_DATA_DIR: resolve(dir, 'pglite') },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const pgLines = createInterface({ input: pg.stdout as NodeJS.ReadableStream });
+  const pgReplies: ((msg: Record<string, unknown>) => void)[] = [];
+  let pgReady: (msg: Record<string, unknown>) => void = () => {};
+  const ready = new Promise<Record<string, unknown>>((r) => {
+    pgReady = r;
+  });
+  pgLines.on('line', (line) => {
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (msg.ready) pgReady(msg);
+    else pgReplies.shift()?.(msg);
+  });
+  const info = await Promise.race([
+    ready,
+    deadline(60_000).then(() => {
+      throw new Error('database child did not start within 60 s');
+    }),
+  ]);
+  const databaseUrl = String(info.url);
+  const wsProxy = String(info.proxy);
+  const pgCommand = (cmd: string) =>
+    new Promise<void>((ok, fail) => {
+      pgReplies.push((msg) => (msg.ok ? ok() : fail(new Error(`database ${cmd}: ${String(msg.error)}`))));
+      pg.stdin?.write(`${cmd}\n`);
+    });
+  say(
+    `${external ? 'PostgreSQL server' : 'embedded Postgres (PGlite)'} ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}, bridge ${wsProxy}`,
+  );
+  await migrateDatabase(databaseUrl);
+
+  // ── wrangler dev ──
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const logFile = createWriteStream(resolve(dir, 'wrangler.log'), { flags: 'a' });
+  let wrangler: ChildProcess | undefined;
+  const vars: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    NEON_WS_PROXY: wsProxy,
+    JWT_SECRET: secret,
+    LOG_LEVEL: 'warn',
+    DEV_MODE: 'false',
+    ...opts.vars,
+  };
+  const url = `http://127.0.0.1:${port}`;
+
+  async function waitHealthy(timeoutMs: number) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (wrangler?.exitCode !== null && wrangler?.exitCode !== undefined) {
+        throw new Error(`wrangler exited (${wrangler.exitCode}); see .data/${opts.name}/wrangler.log`);
+      }
+      try {
+        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+        if (res.ok) return;
+      } catch {
+        // not up yet
+      }
+      await sleep(200);
+    }
+    throw new Error(
+      `the Worker did not answer /healthz within ${timeoutMs} ms; see .data/${opts.name}/wrangler.log`,
+    );
+  }
+
+  // The project's wrangler.toml with absolute paths and one addition: /__scheduled must reach the
+  // Worker (not the assets layer's single-page fallback) for --test-scheduled to run the cron.
+  const configPath = resolve(dir, 'wrangler.toml');
+  const toml = readFileSync(resolve(root, 'wrangler.toml'), 'utf8')
+    .replace(/^main = "([^"]+)"/m, (_, p: string) => `main = ${JSON.stringify(resolve(root, p))}`)
+    .replace(/^directory = "([^"]+)"/m, (_, p: string) => `directory = ${JSON.stringify(resolve(root, p))}`)
+    .replace(/^run_worker_first = \[/m, 'run_worker_first = ["/__scheduled", ')
+    .replace(/^#:schema .*$/m, '');
+  writeFileSync(configPath, toml);
+
+  async function startWorker() {
+    const args = [
+      resolve(root, 'node_modules/wrangler/bin/wrangler.js'),
+      'dev',
+      '--config',
+      configPath,
+      '--port',
+      String(port),
+      '--ip',
+      '127.0.0.1',
+      '--inspector-port',
+      String(inspectorPort),
+      '--persist-to',
+      resolve(dir, 'wrangler'),
+      '--show-interactive-dev-session=false',
+      '--test-scheduled',
+      '--log-level',
+      process.env.BENCH_WRANGLER_LOG ?? 'log',
+      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+    ];
+    wrangler = spawn(process.execPath, args, {
+      cwd: root,
+      detached: true, // its own process group, so workerd goes down with it
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    wrangler.stdout?.pipe(logFile, { end: false });
+    wrangler.stderr?.pipe(logFile, { end: false });
+    await waitHealthy(90_000);
+  }
+
+  async function killWorker() {
+    const w = wrangler;
+    if (!w?.pid || w.exitCode !== null) return;
+    const exited = new Promise((r) => w.once('exit', r));
+    try {
+      process.kill(-w.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await Promise.race([exited, deadline(10_000)]);
+    // The port is free once workerd has gone.
+    for (let i = 0; i < 50; i++) {
+      try {
+        await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(500) });
+        await sleep(100);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  const t0 = Date.now();
+  await startWorker();
+  say(`wrangler dev on ${url} (persist .data/${opts.name}/wrangler) in ${Date.now() - t0} ms`);
+
+  return {
+    url,
+    port,
+    databaseUrl,
+    wsProxy,
+    embedded: !external,
+    secret,
+    token: (claims, ttl) =>
+      signToken(
+        {
+          sub: claims.sub ?? randomUUID(),
+          acct: claims.acct,
+          role: claims.role ?? 'engineer',
+          name: claims.name ?? 'Bench Engineer',
+        },
+        secret,
+        ttl,
+      ),
+    killWorker,
+    startWorker,
+    restartWorker: async () => {
+      await killWorker();
+      await startWorker();
+    },
+    stopDatabase: () => pgCommand('stop'),
+    startDatabase: () => pgCommand('start'),
+    runCron: async () => {
+      // node:http, not fetch: fetch's `Sec-Fetch-Mode: navigate` makes the assets layer answer instead.
+      const res = await call(url, 'GET', `/__scheduled?cron=${encodeURIComponent('* * * * *')}`);
+      return res.status;
+    },
+    directUrl: async () => {
+      const pids = wrangler?.pid ? descendants(wrangler.pid).filter((p) => p.comm.startsWith('workerd')) : [];
+      for (const { pid } of pids) {
+        let listing = '';
+        try {
+          listing = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' })
+            .split('\n')
+            .filter((l) => l.includes(`pid=${pid},`))
+            .join('\n');
+        } catch {
+          return undefined;
+        }
+        for (const m of listing.matchAll(/127\.0\.0\.1:(\d+)/g)) {
+          const candidate = `http://127.0.0.1:${m[1]}`;
+          if (Number(m[1]) === port) continue;
+          try {
+            const res = await call(candidate, 'GET', '/v1/__probe', { timeoutMs: 2_000 });
+            if (res.status === 401 && res.text.includes('"error"')) return candidate;
+          } catch {
+            // not an HTTP entry
+          }
+        }
+      }
+      return undefined;
+    },
+    workerdPids: () =>
+      wrangler?.pid
+        ? descendants(wrangler.pid)
+            .filter((p) => p.comm.startsWith('workerd'))
+            .map((p) => p.pid)
+        : [],
+    stop: async () => {
+      await killWorker();
+      if (pg.exitCode === null) {
+        const exited = new Promise((r) => pg.once('exit', r));
+        pg.stdin?.write('quit\n');
+        await Promise.race([exited, deadline(10_000)]);
+        if (pg.exitCode === null) pg.kill('SIGKILL');
+      }
+      logFile.end();
+    },
+  };
+}
