@@ -261,7 +261,7 @@ describe('handoffs', () => {
 
     const relay = async () => {
       const c = createExecutionContext();
-      await scheduled(createScheduledController(), { ...env, OUTBOX_REDELIVER_AFTER_SECONDS: '0' }, c);
+      await scheduled(createScheduledController(), { ...env, OUTBOX_REDELIVER_AFTER_SECONDS: '0' } as Env, c);
       await waitOnExecutionContext(c);
     };
     await relay();

@@ -40,7 +40,7 @@ export class SseReader {
           timer = setTimeout(() => r('timeout'), left);
         }),
       ]);
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
       if (chunk === 'timeout') return undefined;
       if (chunk.done) {
         this.ended = true;
