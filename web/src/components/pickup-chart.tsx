@@ -72,7 +72,8 @@ export function PickupChart({ from, to, days }: { from: string; to: string; days
           </g>
         ))}
         {dates.map((date, i) =>
-          i % labelEvery === 0 || i === dates.length - 1 ? (
+          // Every few days, and the last day unless that would crowd the label before it.
+          i % labelEvery === 0 || (i === dates.length - 1 && i % labelEvery >= labelEvery / 2) ? (
             <text key={date} class="x-label" x={x(i)} y={H - PAD.bottom + 18} text-anchor="middle">
               {date.slice(5)}
             </text>

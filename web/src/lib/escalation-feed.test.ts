@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EscalationCard } from '../../../worker/contract/events';
 import { EscalationFeed, type Snapshot } from './escalation-feed';
-import { card } from './merge-cards.test';
+import { card } from './test-cards';
 
 const enc = new TextEncoder();
 const frame = (id: number, type: string, c: EscalationCard) =>

@@ -47,7 +47,8 @@ describe('run view', () => {
       durationMs: 3,
       state: { product: 'vpn' },
     });
-    expect(v.nodes.answer).toMatchObject({ status: 'done', next: '__end__' });
+    expect(v.nodes.answer).toMatchObject({ status: 'done', next: '__end__', changed: { answer: 'x' } });
+    expect(v.nodes.ask?.changed).toEqual({ product: 'vpn' });
     expect(v.finalState).toEqual({ ticket: 7, product: 'vpn', answer: 'x' });
     expect(v.log).toHaveLength(10);
   });

@@ -12,6 +12,8 @@ export interface NodeView {
   state?: Record<string, unknown>;
   durationMs?: number;
   toolError?: string;
+  /** What this node changed in the state: the keys it set, with their new values. */
+  changed?: Record<string, unknown>;
   /** Where the run went next from here. */
   next?: string;
   conditionResult?: boolean;
@@ -68,6 +70,7 @@ export function applyRunEvent(v: RunView, e: RunEvent): RunView {
         ...node(v, e.data.node_id),
         status: e.data.tool_error ? 'failed' : 'done',
         state: e.data.state,
+        changed: changedKeys(v.state, e.data.state),
         durationMs: e.data.duration_ms,
         ...(e.data.tool_error ? { toolError: e.data.tool_error } : {}),
       };
@@ -161,6 +164,17 @@ function summarize(e: RunEvent): string {
     default:
       return assertNever(e);
   }
+}
+
+function changedKeys(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, value] of Object.entries(after)) {
+    if (JSON.stringify(before[k]) !== JSON.stringify(value)) out[k] = value;
+  }
+  return out;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -172,15 +172,31 @@ function NodeRow({ node, view }: { node: GraphNode; view: NodeView | undefined }
         {view?.durationMs !== undefined && <span class="hint">{view.durationMs} ms</span>}
         {view?.next && <span class="hint">→ {view.next}</span>}
       </div>
+      {view?.changed && Object.keys(view.changed).length > 0 && (
+        <dl class="node-changed" aria-label={`State set by ${node.id}`}>
+          {Object.entries(view.changed).map(([k, value]) => (
+            <div key={k}>
+              <dt>{k}</dt>
+              <dd class="mono">{preview(value)}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
       {view?.toolError && <p class="error">tool error: {view.toolError}</p>}
       {view?.state && (
         <details class="node-state">
-          <summary class="state-toggle">State after {node.id}</summary>
+          <summary class="state-toggle">Whole state after {node.id}</summary>
           <pre class="mono">{JSON.stringify(view.state, null, 2)}</pre>
         </details>
       )}
     </li>
   );
+}
+
+/** One line of JSON, cut short: enough to see a value at a glance. */
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }
 
 function ResumeForm({ runId, nodeId, prompt }: { runId: string; nodeId: string; prompt: string }) {

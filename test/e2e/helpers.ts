@@ -1,0 +1,121 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Page,
+} from 'playwright-core';
+import { expect, inject } from 'vitest';
+import type { EscalationCard } from '../../worker/contract/events';
+import { resultsDir } from './stack';
+
+export const siteUrl = () => inject('siteUrl');
+export const apiUrl = () => inject('apiUrl');
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
+}
+
+/** Cuts the browser's live connections (all of them, mid-response), or refuses new ones. */
+export const network = {
+  cut: async () => ((await (await fetch(`${inject('controlUrl')}/cut`)).json()) as { cut: number }).cut,
+  refuse: async (on: boolean) => void (await fetch(`${inject('controlUrl')}/refuse?on=${on ? 1 : 0}`)),
+};
+
+const shots = join(resultsDir, 'screenshots');
+/** Every screen the suite visits, saved for a person to look at. */
+export async function screenshot(page: Page, name: string) {
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true, animations: 'disabled' });
+}
+
+export type DemoName = 'Alice Engineer' | 'Bob Engineer' | 'Ada Admin';
+
+/** Tokens of the demo users, from the dev-only endpoint the sign-in screen uses. */
+export async function demoTokens(): Promise<Record<DemoName, string>> {
+  const res = await fetch(`${apiUrl()}/dev/tokens`);
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { users: { name: DemoName; token: string }[] };
+  return Object.fromEntries(body.users.map((u) => [u.name, u.token])) as Record<DemoName, string>;
+}
+
+/** The API as a demo user, straight to the Worker (not through the cuttable proxy). */
+export function as(token: string) {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${apiUrl()}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+  return {
+    get: <T>(path: string) => call<T>('GET', path),
+    post: <T>(path: string, body?: unknown) => call<T>('POST', path, body),
+    /** A session with steps, escalated: returns the card. */
+    async escalate(
+      opts: {
+        title?: string;
+        reason?: string;
+        severity?: EscalationCard['severity'];
+        steps?: { action: string; outcome: string; notes?: string }[];
+      } = {},
+    ) {
+      const session = await call<{ id: string }>('POST', '/v1/sessions', {
+        title: opts.title ?? 'VPN drops every five minutes',
+        problem_summary: 'The customer’s VPN tunnel drops every five minutes since the 4.2 client update.',
+        customer: 'Acme Corp',
+      });
+      for (const step of opts.steps ?? []) await call('POST', `/v1/sessions/${session.id}/steps`, step);
+      return call<EscalationCard>('POST', `/v1/sessions/${session.id}/handoffs`, {
+        intent: 'escalate',
+        reason: opts.reason ?? 'Stuck after reinstalling the client',
+        severity: opts.severity ?? 'high',
+      });
+    },
+  };
+}
+
+/** A fresh browser context signed in as a demo user through the sign-in screen. */
+export async function signedIn(
+  browser: Browser,
+  who: DemoName,
+  options: BrowserContextOptions = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, ...options });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
+  await page.goto(siteUrl());
+  await page.getByRole('button', { name: new RegExp(who) }).click();
+  await page.getByRole('heading', { name: 'Escalation queue' }).waitFor();
+  return { context, page };
+}
+
+/** Waits until the header's connection badge says `state`. */
+export async function connection(page: Page, state: string, timeout = 15_000) {
+  await page.locator(`header .connection[data-state="${state}"]`).waitFor({ timeout });
+}
+
+export const cardLocator = (page: Page, id: string) => page.locator(`li.card[data-id="${id}"]`);

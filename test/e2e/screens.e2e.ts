@@ -1,0 +1,82 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { as, connection, type DemoName, demoTokens, launch, screenshot, signedIn, siteUrl } from './helpers';
+
+let browser: Browser;
+let tokens: Record<DemoName, string>;
+
+beforeAll(async () => {
+  browser = await launch();
+  tokens = await demoTokens();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('other screens', () => {
+  it('metrics: time to pick-up as a chart, counts by status and severity (admin)', async () => {
+    const alice = as(tokens['Alice Engineer']);
+    const card = await alice.escalate({ title: 'For the metrics', severity: 'urgent' });
+    await as(tokens['Bob Engineer']).post(`/v1/handoffs/${card.id}/pickup`);
+    const { context, page } = await signedIn(browser, 'Ada Admin');
+    await page.getByRole('link', { name: 'Metrics' }).click();
+    await page.getByRole('heading', { name: 'Time to pick-up' }).waitFor();
+    await page.locator('figure.chart svg circle.point').first().waitFor();
+    await expect(page.locator('figure.chart path.median').getAttribute('d')).resolves.toMatch(/^M/);
+    expect(Number(await page.getByTestId('total').textContent())).toBeGreaterThan(0);
+    await expect(page.locator('tr[data-key="urgent"] .num').textContent()).resolves.not.toBe('0');
+    await expect(page.locator('tr[data-key="picked_up"] .num').textContent()).resolves.not.toBe('0');
+    await screenshot(page, '12-metrics');
+    await context.close();
+  });
+
+  it('engineers see no metrics link, and the page says why', async () => {
+    const { context, page } = await signedIn(browser, 'Bob Engineer');
+    await expect(page.getByRole('link', { name: 'Metrics' }).count()).resolves.toBe(0);
+    await page.goto(`${siteUrl()}/#/metrics`);
+    await page.getByText('Metrics are for admins of the account.').waitFor();
+    await context.close();
+  });
+
+  it('a narrow screen: nothing overflows sideways', async () => {
+    const { context, page } = await signedIn(browser, 'Bob Engineer', {
+      viewport: { width: 375, height: 740 },
+      isMobile: true,
+    });
+    await connection(page, 'live');
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, '13-queue-narrow');
+    const first = await page.locator('li.card').first().getAttribute('data-id');
+    await page.goto(`${siteUrl()}/#/handoffs/${first}`);
+    await page.getByRole('heading', { name: 'Start here' }).waitFor();
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+    ).toBeLessThanOrEqual(0);
+    await screenshot(page, '14-handoff-narrow');
+    await context.close();
+  });
+
+  it('sessions: open one, record a step, escalate it from the site', async () => {
+    const { context, page } = await signedIn(browser, 'Alice Engineer');
+    await page.getByRole('link', { name: 'Sessions' }).click();
+    await page.getByText('Open a new session').click();
+    await page.getByLabel('Title').fill('Mail bounces');
+    await page.getByLabel('Problem summary').fill('Outbound mail to one domain bounces with 550.');
+    await page.getByRole('button', { name: 'Open session' }).click();
+    await page.getByRole('heading', { name: 'Mail bounces' }).waitFor();
+    await page.getByLabel('What did you try?').fill('Checked SPF record');
+    await page.getByRole('button', { name: 'Record step' }).click();
+    await page.locator('.steps', { hasText: 'Checked SPF record' }).waitFor();
+    await page.getByLabel('Why are you stuck?').fill('Need DNS access');
+    await page.getByLabel('Severity').selectOption('high');
+    await page.getByRole('button', { name: 'Escalate' }).click();
+    await page.getByText('Escalated: it is in every engineer’s queue now.').waitFor();
+    await screenshot(page, '15-session-escalated');
+    await page.getByRole('link', { name: 'Queue' }).click();
+    await page.locator('li.card', { hasText: 'Mail bounces' }).waitFor();
+    await context.close();
+  });
+});

@@ -1,0 +1,196 @@
+// The real local stack for the browser tests, started the way `npm run dev` starts it: embedded
+// Postgres (in memory), the WebSocket-to-TCP bridge, migrations, the demo seed, the site build
+// and `wrangler dev` on a free port. In front of the Worker sits a TCP proxy the tests control,
+// so they can cut the browser's connections mid-stream, as a flaky network would.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres';
+import { migrateDatabase } from '../../scripts/lib/migrate';
+import { type PgBridge, startPgBridge } from '../../scripts/lib/pg-bridge';
+import { seedDemo } from '../../scripts/lib/seed';
+
+export const root = resolve(import.meta.dirname, '../..');
+export const resultsDir = resolve(root, 'test-results');
+
+export interface Stack {
+  /** What the browser opens: the Worker behind the cuttable proxy. */
+  url: string;
+  /** The Worker itself, for API calls the test makes. */
+  apiUrl: string;
+  proxy: CutProxy;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** A TCP proxy whose live connections can be cut, and which can refuse new ones for a while. */
+export class CutProxy {
+  private readonly pairs = new Set<{ a: Socket; b: Socket }>();
+  private refusing = false;
+  private server: Server | undefined;
+  port = 0;
+  cuts = 0;
+
+  constructor(private readonly targetPort: number) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((client) => {
+      if (this.refusing) {
+        client.destroy();
+        return;
+      }
+      const upstream = connect(this.targetPort, '127.0.0.1');
+      const pair = { a: client, b: upstream };
+      this.pairs.add(pair);
+      const drop = () => {
+        this.pairs.delete(pair);
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', () => r()));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  /** Drops every open connection at once, mid-response if need be. */
+  cut(): number {
+    const n = this.pairs.size;
+    for (const { a, b } of this.pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    this.pairs.clear();
+    this.cuts++;
+    return n;
+  }
+
+  /** While refusing, new connections are closed at once (the network is down). */
+  refuse(on: boolean) {
+    this.refusing = on;
+  }
+
+  get open(): number {
+    return this.pairs.size;
+  }
+
+  async stop(): Promise<void> {
+    this.cut();
+    await new Promise((r) => this.server?.close(r));
+  }
+}
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`wrangler dev exited (${child.exitCode}); see test-results/e2e-wrangler.log`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(
+    `the Worker did not answer ${url}/healthz in ${timeoutMs} ms; see test-results/e2e-wrangler.log`,
+  );
+}
+
+export async function startStack(opts: { build?: boolean } = {}): Promise<Stack> {
+  mkdirSync(resultsDir, { recursive: true });
+  const bin = (name: string) => join(root, 'node_modules/.bin', name);
+  let embedded: EmbeddedPostgres | undefined;
+  let bridge: PgBridge | undefined;
+  let wrangler: ChildProcess | undefined;
+  let proxy: CutProxy | undefined;
+  const persist = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
+  const stop = async () => {
+    await proxy?.stop();
+    if (wrangler && wrangler.exitCode === null) {
+      const exited = new Promise((r) => wrangler?.once('exit', r));
+      // wrangler runs workerd as its child: signal the whole group.
+      try {
+        process.kill(-(wrangler.pid as number), 'SIGTERM');
+      } catch {
+        wrangler.kill('SIGTERM');
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (wrangler.exitCode === null) {
+        try {
+          process.kill(-(wrangler.pid as number), 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+    await bridge?.close();
+    await embedded?.stop();
+    rmSync(persist, { recursive: true, force: true });
+  };
+  try {
+    const external = process.env.E2E_DATABASE_URL;
+    if (!external) embedded = await startEmbeddedPostgres();
+    const databaseUrl = external ?? embedded?.url ?? '';
+    await migrateDatabase(databaseUrl);
+    await seedDemo(databaseUrl);
+    bridge = await startPgBridge();
+    if (opts.build !== false) {
+      await new Promise<void>((ok, fail) => {
+        const vite = spawn(bin('vite'), ['build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+        vite.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`vite build exited ${code}`))));
+      });
+    }
+    const port = await freePort();
+    const log = createWriteStream(join(resultsDir, 'e2e-wrangler.log'));
+    wrangler = spawn(
+      bin('wrangler'),
+      [
+        'dev',
+        '--port',
+        String(port),
+        '--ip',
+        '127.0.0.1',
+        '--persist-to',
+        persist,
+        '--show-interactive-dev-session=false',
+        '--var',
+        `DATABASE_URL:${databaseUrl}`,
+        '--var',
+        `NEON_WS_PROXY:${bridge.proxy}`,
+        '--var',
+        'JWT_SECRET:e2e-secret-0123456789abcdef',
+        '--var',
+        'DEV_MODE:true',
+        '--var',
+        'LLM_PROVIDER:fake',
+        '--var',
+        'LOG_LEVEL:warn',
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, CI: 'true' } },
+    );
+    wrangler.stdout?.pipe(log);
+    wrangler.stderr?.pipe(log);
+    const apiUrl = `http://127.0.0.1:${port}`;
+    await waitForHealth(apiUrl, wrangler, 90_000);
+    proxy = new CutProxy(port);
+    await proxy.start();
+    return { url: `http://127.0.0.1:${proxy.port}`, apiUrl, proxy, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
