@@ -11,12 +11,30 @@ const pkgs = lock.packages;
 
 const platform = (name) => {
   const s = name.split('/').pop();
-  const os = ['darwin', 'linux', 'win32', 'android', 'freebsd', 'openbsd', 'netbsd', 'sunos', 'aix', 'openharmony'].find(
-    (o) => s.includes(o) || (o === 'win32' && /windows|win32/.test(s)),
-  );
-  const cpu = ['arm64', 'x64', 'ia32', 'arm', 'loong64', 'mips64el', 'ppc64', 'riscv64', 's390x', 'wasm32'].find((c) =>
-    new RegExp(`(^|-)${c}($|-)`).test(s),
-  );
+  const os = [
+    'darwin',
+    'linux',
+    'win32',
+    'android',
+    'freebsd',
+    'openbsd',
+    'netbsd',
+    'sunos',
+    'aix',
+    'openharmony',
+  ].find((o) => s.includes(o) || (o === 'win32' && /windows|win32/.test(s)));
+  const cpu = [
+    'arm64',
+    'x64',
+    'ia32',
+    'arm',
+    'loong64',
+    'mips64el',
+    'ppc64',
+    'riscv64',
+    's390x',
+    'wasm32',
+  ].find((c) => new RegExp(`(^|-)${c}($|-)`).test(s));
   return { os, cpu };
 };
 
@@ -49,7 +67,9 @@ for (const [path, entry] of Object.entries(pkgs)) {
     added++;
   }
 }
-const sorted = Object.fromEntries(Object.entries(pkgs).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)));
+const sorted = Object.fromEntries(
+  Object.entries(pkgs).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)),
+);
 lock.packages = sorted;
 writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`fix-lock: added ${added} platform entries`);
