@@ -119,6 +119,7 @@ const tokens = await Promise.all(
 );
 console.log(`
   Switchboard is running at ${url}
+  Open it in a browser and pick a demo user to sign in.
   Demo account ${DEMO_ACCOUNT_ID}
 ${tokens.map((t) => `  ${t.role.padEnd(8)} ${t.name.padEnd(15)} ${t.token}`).join('\n')}
 

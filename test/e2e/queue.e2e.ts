@@ -34,8 +34,10 @@ describe('escalation queue', () => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     const page = await context.newPage();
     await page.goto(siteUrl());
-    await expect(page.getByRole('button', { name: /Alice Engineer/ }).isVisible()).resolves.toBe(true);
-    await expect(page.getByLabel('Bearer token (JWT)').isVisible()).resolves.toBe(true);
+    // The demo users come from GET /dev/tokens a moment after the screen.
+    await page.getByRole('button', { name: /Alice Engineer/ }).waitFor();
+    await page.getByRole('button', { name: /Ada Admin/ }).waitFor();
+    await page.getByLabel('Bearer token (JWT)').waitFor();
     await screenshot(page, '01-sign-in');
     // A pasted token works too, and a bad one is explained.
     await page.getByLabel('Bearer token (JWT)').fill('not-a-token');

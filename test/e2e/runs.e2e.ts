@@ -29,7 +29,7 @@ async function startExampleRun(page: Page): Promise<string> {
   await page.getByRole('heading', { name: 'Graphs' }).waitFor();
   const add = page.getByRole('button', { name: 'Add an example graph' });
   const graph = page.locator('li.graph[data-graph="Triage a product question"]').first();
-  await Promise.race([add.waitFor(), graph.waitFor()]);
+  await add.or(graph).first().waitFor();
   if (await add.isVisible()) await add.click();
   await graph.waitFor();
   await graph.getByRole('button', { name: 'Start a run' }).click();
@@ -45,9 +45,7 @@ describe('runs', () => {
     await expect(node(page, 'ask').getAttribute('data-status')).resolves.toBe('paused');
     await expect(node(page, 'answer').getAttribute('data-status')).resolves.toBe('waiting');
     const form = page.getByRole('region', { name: /Input needed at ask/ });
-    await expect(form.getByLabel('Which product is the customer asking about?').isVisible()).resolves.toBe(
-      true,
-    );
+    await form.getByLabel('Which product is the customer asking about?').waitFor();
     await screenshot(page, '09-run-paused');
     // JSON mode explains a mistake; text mode sends what was typed.
     await form.getByText('JSON', { exact: true }).click();

@@ -72,8 +72,8 @@ export function PickupChart({ from, to, days }: { from: string; to: string; days
           </g>
         ))}
         {dates.map((date, i) =>
-          // Every few days, and the last day unless that would crowd the label before it.
-          i % labelEvery === 0 || (i === dates.length - 1 && i % labelEvery >= labelEvery / 2) ? (
+          // Every few days, counted back from the last so that today is always labelled.
+          (dates.length - 1 - i) % labelEvery === 0 ? (
             <text key={date} class="x-label" x={x(i)} y={H - PAD.bottom + 18} text-anchor="middle">
               {date.slice(5)}
             </text>
@@ -84,13 +84,17 @@ export function PickupChart({ from, to, days }: { from: string; to: string; days
         {dates.map((date, i) => {
           const d = byDate.get(date);
           if (!d || d.median_seconds === null) return null;
+          const p90 = d.p90_seconds;
           return (
-            <circle key={date} class="point" cx={x(i)} cy={y(d.median_seconds)} r={3.5}>
-              <title>
-                {date}: median {formatSeconds(d.median_seconds)}, p90 {formatSeconds(d.p90_seconds)},{' '}
-                {d.picked_up} of {d.created} picked up
-              </title>
-            </circle>
+            <g key={date}>
+              {p90 !== null && <rect class="point p90" x={x(i) - 3} y={y(p90) - 3} width={6} height={6} />}
+              <circle class="point" cx={x(i)} cy={y(d.median_seconds)} r={3.5}>
+                <title>
+                  {date}: median {formatSeconds(d.median_seconds)}, p90 {formatSeconds(d.p90_seconds)},{' '}
+                  {d.picked_up} of {d.created} picked up
+                </title>
+              </circle>
+            </g>
           );
         })}
       </svg>
