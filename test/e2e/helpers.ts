@@ -43,6 +43,8 @@ const shots = join(resultsDir, 'screenshots');
 /** Every screen the suite visits, saved for a person to look at. */
 export async function screenshot(page: Page, name: string) {
   mkdirSync(shots, { recursive: true });
+  // From the top, so the sticky header is where a person would see it.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true, animations: 'disabled' });
 }
 

@@ -10,10 +10,11 @@ export function formatAge(iso: string, now: number = Date.now()): string {
   return `${Math.floor(hours / 24)} d ago`;
 }
 
-/** A duration in seconds for people: "42 s", "3.5 min", "2.1 h". */
+/** A duration in seconds for people: "150 ms", "2.5 s", "42 s", "3.5 min", "2.1 h". */
 export function formatSeconds(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '—';
   if (seconds === 0) return '0 s';
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
   if (seconds < 10) return `${trim(seconds)} s`;
   if (seconds < 60) return `${Math.round(seconds)} s`;
   if (seconds < 3600) return `${trim(seconds / 60)} min`;

@@ -1,5 +1,5 @@
 import { api, authHeaders } from './api';
-import type { Session } from './auth';
+import { type Session, signOut } from './auth';
 import { EscalationFeed, type Snapshot } from './escalation-feed';
 import { Store } from './store';
 import { TitleFlasher } from './title-flash';
@@ -20,6 +20,11 @@ export function startFeed(s: Session) {
     streamUrl: '/v1/escalations/stream',
     headers: authHeaders,
     onNewCard: () => titleFlasher?.notify(1),
+  });
+  // A token that expires while the stream is open: back to the sign-in screen, saying why.
+  f.state.subscribe((st) => {
+    if (st.stream.state === 'unauthorized')
+      signOut(`Signed out: ${st.stream.error ?? 'the token was refused'}.`);
   });
   feed.set(f);
   window.addEventListener('online', onOnline);

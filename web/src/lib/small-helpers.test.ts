@@ -56,7 +56,8 @@ describe('formatting', () => {
     expect(formatAge('2025-12-28T12:00:00Z', now)).toBe('4 d ago');
     expect(formatSeconds(null)).toBe('—');
     expect(formatSeconds(42.4)).toBe('42 s');
-    expect(formatSeconds(0.24)).toBe('0.2 s');
+    expect(formatSeconds(0.24)).toBe('240 ms');
+    expect(formatSeconds(2.54)).toBe('2.5 s');
     expect(formatSeconds(0)).toBe('0 s');
     expect(formatSeconds(210)).toBe('3.5 min');
   });
