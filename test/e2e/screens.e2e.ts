@@ -27,6 +27,38 @@ describe('other screens', () => {
     await expect(page.locator('tr[data-key="urgent"] .num').textContent()).resolves.not.toBe('0');
     await expect(page.locator('tr[data-key="picked_up"] .num').textContent()).resolves.not.toBe('0');
     await screenshot(page, '12-metrics');
+    // The chart over several days (the stack's data is all from today): a week with a gap.
+    const day = (ago: number) => new Date(Date.now() - ago * 86_400_000).toISOString().slice(0, 10);
+    const perDay = [6, 5, 4, 2, 1, 0].map((ago, i) => ({
+      date: day(ago),
+      created: 4 + i,
+      picked_up: ago === 4 ? 0 : 3,
+      median_seconds: ago === 4 ? null : 40 + i * 35,
+      p90_seconds: ago === 4 ? null : 120 + i * 60,
+    }));
+    await page.route('**/v1/escalations/metrics?*', (route) =>
+      route.fulfill({
+        json: {
+          from: day(6),
+          to: day(-1),
+          totals: {
+            total: 30,
+            by_status: { open: 5, picked_up: 10, resolved: 12, cancelled: 3 },
+            by_severity: { low: 4, normal: 14, high: 9, urgent: 3 },
+          },
+          time_to_pickup_seconds: { count: 15, median: 95, p90: 330 },
+          per_day: perDay,
+        },
+      }),
+    );
+    await page.getByText('7 days').click();
+    await page.getByTestId('total').filter({ hasText: '30' }).waitFor();
+    const median = (await page.locator('figure.chart path.median').getAttribute('d')) ?? '';
+    // Two runs of line, broken at the day without a pick-up.
+    expect(median.match(/M/g)).toHaveLength(2);
+    expect(median.match(/L/g)).toHaveLength(3);
+    await expect(page.locator('figure.chart circle.point').count()).resolves.toBe(5);
+    await screenshot(page, '12b-metrics-week');
     await context.close();
   });
 

@@ -22,7 +22,9 @@ export function PickupChart({ from, to, days }: { from: string; to: string; days
   const dates = daysBetween(from, to);
   const byDate = new Map(days.map((d) => [d.date, d]));
   const max = Math.max(0, ...days.map((d) => d.p90_seconds ?? d.median_seconds ?? 0));
-  const ticks = niceTicks(max);
+  // Round steps in the unit the labels use: 0, 2, 4 min rather than 0, 200, 400 s.
+  const unit = max >= 7200 ? 3600 : max >= 120 ? 60 : 1;
+  const ticks = niceTicks(max / unit).map((t) => t * unit);
   const top = ticks[ticks.length - 1] ?? 1;
   const innerW = W - PAD.left - PAD.right;
   const innerH = H - PAD.top - PAD.bottom;
