@@ -41,11 +41,15 @@ export const network = {
 
 const shots = join(resultsDir, 'screenshots');
 /** Every screen the suite visits, saved for a person to look at. */
-export async function screenshot(page: Page, name: string) {
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}) {
   mkdirSync(shots, { recursive: true });
   // From the top, so the sticky header is where a person would see it.
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true, animations: 'disabled' });
+  await page.screenshot({
+    path: join(shots, `${name}.png`),
+    fullPage: opts.fullPage ?? true,
+    animations: 'disabled',
+  });
 }
 
 export type DemoName = 'Alice Engineer' | 'Bob Engineer' | 'Ada Admin';

@@ -80,7 +80,7 @@ describe('other screens', () => {
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
     expect(overflow).toBeLessThanOrEqual(0);
-    await screenshot(page, '13-queue-narrow');
+    await screenshot(page, '13-queue-narrow', { fullPage: false });
     const first = await page.locator('li.card').first().getAttribute('data-id');
     await page.goto(`${siteUrl()}/#/handoffs/${first}`);
     await page.getByRole('heading', { name: 'Start here' }).waitFor();
