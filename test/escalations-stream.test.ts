@@ -194,6 +194,36 @@ describe('escalation stream', () => {
     expect([...delivered, ...rest.map((f) => f.id)]).toEqual(Array.from({ length: total }, (_, i) => i + 1));
   });
 
+  it('pages a long replay to a client far behind, without closing it and without holding the backlog', async () => {
+    const alice = await makeUser();
+    const hub = hubOf(alice);
+    const events = Array.from({ length: 400 }, (_, i) => ({
+      key: `bulk-${i}`,
+      topic: 'escalations',
+      type: 'escalation.cancelled',
+      data: { n: i, pad: 'x'.repeat(300) },
+    }));
+    for (let i = 0; i < events.length; i += 100) await hub.publish(alice.acct, events.slice(i, i + 100));
+    // A 4 KiB client buffer means 1 KiB pages: 400 events take well over a hundred pages.
+    const ctx = createExecutionContext();
+    const res = await app.request(
+      '/v1/escalations/stream?last_event_id=0',
+      { headers: { authorization: `Bearer ${alice.token}` } },
+      { ...env, SSE_BUFFER_BYTES: '4096' },
+      ctx,
+    );
+    const reader = new SseReader(res);
+    const got = await reader.events(400, 10_000);
+    expect(got.map((f) => f.id)).toEqual(events.map((_, i) => i + 1));
+    expect(reader.ended).toBe(false);
+    // Then it is live.
+    await hub.publish(alice.acct, [
+      { key: 'after', topic: 'escalations', type: 'escalation.cancelled', data: {} },
+    ]);
+    expect((await reader.nextEvent())?.id).toBe(401);
+    await reader.close();
+  });
+
   it('answers bad stream requests with JSON errors', async () => {
     const alice = await makeUser();
     const viewer = await colleague(alice, 'viewer');

@@ -16,6 +16,7 @@ import {
   type StartRunRequest,
   type StartRunResult,
 } from '../runs/run-manager';
+import { REPLAY_MORE, REPLAY_MORE_REQUEST } from '../streams/replay-protocol';
 import { EventLog } from './event-log';
 import { backoffMs, type Job, JobQueue } from './job-queue';
 
@@ -30,9 +31,19 @@ export interface HubEvent {
 const ESCALATIONS = 'escalations';
 const PURGE_EVERY_MS = 60 * 60_000;
 const ASSESS_ATTEMPTS = 4;
-// Frames are sent to the Worker in batches up to this size: a long replay is a few large
-// messages rather than thousands of small ones.
-const REPLAY_BATCH_BYTES = 64 * 1024;
+const DEFAULT_PAGE_BYTES = 256 * 1024;
+const MAX_PAGE_BYTES = 512 * 1024;
+
+/**
+ * What the hub remembers about each subscriber socket (as its attachment, so it survives
+ * hibernation): where its replay has reached and whether it is live yet.
+ */
+interface Subscriber {
+  topic: string;
+  cursor: number;
+  live: boolean;
+  pageBytes: number;
+}
 
 /**
  * One per account: the escalation bus and the run-state holder. Its SQLite keeps the append-only
@@ -91,14 +102,42 @@ export class AccountHub extends DurableObject<Env> {
     return { ids: results.map((r) => r.id), duplicates: results.filter((r) => r.duplicate).length };
   }
 
+  /**
+   * Sends a new frame to the topic's live subscribers. One still catching up is skipped: the
+   * frame is already in the log, and its next page will carry it, in order.
+   */
   private broadcast(topic: string, frame: string): void {
     for (const ws of this.ctx.getWebSockets(topic)) {
+      const sub = ws.deserializeAttachment() as Subscriber | null;
+      if (sub && !sub.live) continue;
+      this.send(ws, frame);
+    }
+  }
+
+  private send(ws: WebSocket, text: string): void {
+    try {
+      ws.send(text);
+    } catch {
+      // A frame that cannot be sent must not leave a silent gap: close, and the client resumes
+      // by Last-Event-ID.
       try {
-        ws.send(frame);
+        ws.close(1011, 'send failed');
       } catch {
-        // A socket that is closing cannot be sent to; its close handler cleans up.
+        // already closed
       }
     }
+  }
+
+  /**
+   * Sends the subscriber's next replay page. At the end of the log it goes live; otherwise the
+   * page ends with the `more` marker and the Worker asks for the next page once its client has
+   * drained enough, so a replay is paced by the client instead of loaded whole into memory.
+   */
+  private sendPage(ws: WebSocket, sub: Subscriber): void {
+    const page = this.events.page(sub.topic, sub.cursor, sub.pageBytes);
+    const next: Subscriber = { ...sub, cursor: page.lastId, live: page.done };
+    ws.serializeAttachment(next);
+    this.send(ws, page.done ? page.text : `${page.text}${REPLAY_MORE}`);
   }
 
   lastEventId(topic: string): number {
@@ -140,32 +179,44 @@ export class AccountHub extends DurableObject<Env> {
     const url = new URL(request.url);
     const topic = url.searchParams.get('topic');
     const afterParam = url.searchParams.get('after');
-    if (!topic || (afterParam !== null && !/^\d+$/.test(afterParam))) {
-      return new Response('topic and a numeric after are required', { status: 400 });
+    const pageParam = url.searchParams.get('page');
+    if (
+      !topic ||
+      (afterParam !== null && !/^\d+$/.test(afterParam)) ||
+      (pageParam !== null && !/^\d+$/.test(pageParam))
+    ) {
+      return new Response('topic, and numeric after and page, are required', { status: 400 });
     }
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, [topic]);
-    if (afterParam !== null) {
-      const start = this.events.replayAfter(topic, Number(afterParam));
-      if (start.kind === 'reset') server.send(start.frame);
-      else {
-        let batch = '';
-        for (const frame of start.frames) {
-          if (batch.length + frame.length > REPLAY_BATCH_BYTES && batch) {
-            server.send(batch);
-            batch = '';
-          }
-          batch += frame;
-        }
-        if (batch) server.send(batch);
+    const pageBytes = Math.min(MAX_PAGE_BYTES, Math.max(1024, Number(pageParam ?? DEFAULT_PAGE_BYTES)));
+    const lastId = this.events.lastId(topic);
+    if (afterParam === null) {
+      server.serializeAttachment({ topic, cursor: lastId, live: true, pageBytes } satisfies Subscriber);
+    } else {
+      const after = Number(afterParam);
+      const point = this.events.resumePoint(topic, after);
+      if (point.kind === 'reset') {
+        server.serializeAttachment({
+          topic,
+          cursor: point.lastId,
+          live: true,
+          pageBytes,
+        } satisfies Subscriber);
+        server.send(point.frame);
+      } else {
+        this.sendPage(server, { topic, cursor: after, live: false, pageBytes });
       }
     }
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  override async webSocketMessage(): Promise<void> {
-    // Subscribers only listen; anything they send is ignored.
+  /** The only message a subscriber sends: `more`, for the next replay page. */
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (message !== REPLAY_MORE_REQUEST) return;
+    const sub = ws.deserializeAttachment() as Subscriber | null;
+    if (sub && !sub.live) this.sendPage(ws, sub);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

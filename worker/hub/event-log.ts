@@ -6,9 +6,18 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
-export type ReplayStart =
-  | { kind: 'replay'; frames: string[] }
+export type ResumePoint =
+  | { kind: 'ok' }
   | { kind: 'reset'; reason: 'too_old' | 'unknown'; lastId: number; frame: string };
+
+export interface ReplayPage {
+  /** Whole frames, concatenated. */
+  text: string;
+  /** The id of the last frame in the page (or `after` when the page is empty). */
+  lastId: number;
+  /** True when the page reached the end of the log. */
+  done: boolean;
+}
 
 /**
  * An append-only event log per topic in the hub's SQLite storage. Ids are sequential per topic,
@@ -79,34 +88,44 @@ export class EventLog {
   }
 
   /**
-   * What a subscriber resuming after `after` receives before going live: every later event, or a
-   * `reset` when `after` is older than what is retained or newer than anything logged.
+   * Whether a subscriber may resume after `after`: not when it is newer than anything logged
+   * (`unknown`) or older than what is retained (`too_old`); then it gets a `reset` frame whose
+   * id is the current last id.
    */
-  replayAfter(topic: string, after: number): ReplayStart {
+  resumePoint(topic: string, after: number): ResumePoint {
     const t = this.sql
       .exec<{ last_id: number; purged_through: number }>(
         'select last_id, purged_through from topics where topic = ?',
         topic,
       )
       .toArray()[0] ?? { last_id: 0, purged_through: 0 };
-    if (after > t.last_id || after < t.purged_through) {
-      const reason = after > t.last_id ? 'unknown' : 'too_old';
-      return {
-        kind: 'reset',
-        reason,
-        lastId: t.last_id,
-        frame: sseFrame('reset', { reason, last_event_id: t.last_id }, t.last_id),
-      };
-    }
-    const frames: string[] = [];
+    if (after <= t.last_id && after >= t.purged_through) return { kind: 'ok' };
+    const reason = after > t.last_id ? 'unknown' : 'too_old';
+    return {
+      kind: 'reset',
+      reason,
+      lastId: t.last_id,
+      frame: sseFrame('reset', { reason, last_event_id: t.last_id }, t.last_id),
+    };
+  }
+
+  /**
+   * The frames after `after`, up to about `maxBytes` (always at least one). Rows are read lazily
+   * from the cursor, so a client far behind never makes the hub hold its whole backlog.
+   */
+  page(topic: string, after: number, maxBytes: number): ReplayPage {
+    let text = '';
+    let lastId = after;
     for (const row of this.sql.exec<{ id: number; type: string; data: string }>(
       'select id, type, data from events where topic = ? and id > ? order by id',
       topic,
       after,
     )) {
-      frames.push(frameOf(row));
+      if (text.length > 0 && text.length + row.data.length > maxBytes) return { text, lastId, done: false };
+      text += frameOf(row);
+      lastId = row.id;
     }
-    return { kind: 'replay', frames };
+    return { text, lastId, done: true };
   }
 
   /** The events of a topic after `after`, parsed (for tests and the terminal-event check). */

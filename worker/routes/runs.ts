@@ -121,12 +121,12 @@ async function currentView(c: Context<AppEnv>, db: Db, row: RunRow, askHubWhenEn
 
 /** A stream that sends one frame and closes: a finished run's terminal event. */
 function oneFrame(frame: string): FrameSource {
-  let emit: ((text: string) => void) | undefined;
+  let emit: ((text: string, more: boolean) => void) | undefined;
   let ended: (() => void) | undefined;
   let closed = false;
   queueMicrotask(() => {
     if (closed) return;
-    emit?.(frame);
+    emit?.(frame, false);
     ended?.();
   });
   return {
@@ -136,6 +136,7 @@ function oneFrame(frame: string): FrameSource {
     onEnd: (listener) => {
       ended = listener;
     },
+    requestMore: () => {},
     close: () => {
       closed = true;
     },

@@ -31,6 +31,9 @@ export async function hubStream(
   const url = new URL('https://hub/subscribe');
   url.searchParams.set('topic', topic);
   if (after !== undefined) url.searchParams.set('after', String(after));
+  // Replay pages of a quarter of the client's buffer: the Worker asks for the next one when
+  // the queue is at most half full, so paging alone never trips the slow-consumer bound.
+  url.searchParams.set('page', String(Math.floor(config.SSE_BUFFER_BYTES / 4)));
   const res = await hubFor(c.env, c.var.identity.accountId).fetch(url, { headers: { upgrade: 'websocket' } });
   const ws = res.webSocket;
   if (!ws) throw new ApiError(503, 'hub_unavailable', 'the account hub did not accept the stream; retry');

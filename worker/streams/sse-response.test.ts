@@ -4,9 +4,9 @@ import { sseFrame } from './sse-frame';
 import { type FrameSource, sseResponse } from './sse-response';
 
 function fakeSource() {
-  let onFrames: ((text: string) => void) | undefined;
+  let onFrames: ((text: string, more: boolean) => void) | undefined;
   let onEnd: (() => void) | undefined;
-  const state = { closed: false };
+  const state = { closed: false, requested: 0 };
   const source: FrameSource = {
     onFrames: (l) => {
       onFrames = l;
@@ -14,11 +14,19 @@ function fakeSource() {
     onEnd: (l) => {
       onEnd = l;
     },
+    requestMore: () => {
+      state.requested++;
+    },
     close: () => {
       state.closed = true;
     },
   };
-  return { source, state, emit: (t: string) => onFrames?.(t), end: () => onEnd?.() };
+  return {
+    source,
+    state,
+    emit: (t: string, more = false) => onFrames?.(t, more),
+    end: () => onEnd?.(),
+  };
 }
 
 async function readAll(res: Response): Promise<string> {
@@ -65,6 +73,30 @@ describe('sseResponse', () => {
     expect(ids.length).toBeGreaterThan(0);
     expect(ids.length).toBeLessThan(100);
     expect(ids).toEqual(sent.slice(0, ids.length));
+  });
+
+  it('asks for the next replay page only while the client has room, and never trips the bound by paging', async () => {
+    const src = fakeSource();
+    const res = sseResponse(src.source, { ...opts, bufferBytes: 4096 });
+    const page = (from: number) =>
+      Array.from({ length: 3 }, (_, i) => sseFrame('e', { pad: 'x'.repeat(400) }, from + i)).join('');
+    src.emit(page(1), true);
+    expect(src.state.requested).toBe(1);
+    src.emit(page(4), true);
+    // Nobody reads: past half the buffer it waits instead of asking.
+    expect(src.state.requested).toBe(1);
+    expect(src.state.closed).toBe(false);
+    const reader = res.body?.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (src.state.requested < 2) {
+      const chunk = await reader?.read();
+      if (!chunk || chunk.done) break;
+      text += decoder.decode(chunk.value);
+    }
+    expect(src.state.requested).toBe(2);
+    expect(text).not.toContain('more');
+    await reader?.cancel();
   });
 
   it('closes after a terminal event when asked to', async () => {

@@ -1,4 +1,5 @@
 import { log } from '../lib/log';
+import { REPLAY_MORE, REPLAY_MORE_REQUEST } from './replay-protocol';
 import { SSE_KEEPALIVE, sseRetry } from './sse-frame';
 
 export interface SseOptions {
@@ -14,8 +15,11 @@ export interface SseOptions {
 
 /** What the adapter reads from: the hub's WebSocket, or any source of whole SSE frames. */
 export interface FrameSource {
-  onFrames(listener: (text: string) => void): void;
+  /** Whole frames; `more` is true when a replay page ended and the source has more to send. */
+  onFrames(listener: (text: string, more: boolean) => void): void;
   onEnd(listener: () => void): void;
+  /** Asks for the next replay page. */
+  requestMore(): void;
   close(): void;
 }
 
@@ -23,9 +27,18 @@ export function webSocketSource(ws: WebSocket): FrameSource {
   const decoder = new TextDecoder();
   return {
     onFrames: (listener) =>
-      ws.addEventListener('message', (ev) =>
-        listener(typeof ev.data === 'string' ? ev.data : decoder.decode(ev.data as ArrayBuffer)),
-      ),
+      ws.addEventListener('message', (ev) => {
+        const text = typeof ev.data === 'string' ? ev.data : decoder.decode(ev.data as ArrayBuffer);
+        const more = text.endsWith(REPLAY_MORE);
+        listener(more ? text.slice(0, -REPLAY_MORE.length) : text, more);
+      }),
+    requestMore: () => {
+      try {
+        ws.send(REPLAY_MORE_REQUEST);
+      } catch {
+        // closed meanwhile; the close listener ends the stream
+      }
+    },
     onEnd: (listener) => {
       ws.addEventListener('close', listener);
       ws.addEventListener('error', listener);
@@ -46,56 +59,87 @@ const encoder = new TextEncoder();
  * The Worker side of a stream: holds the client's SSE response while the hub sleeps, writes
  * `retry:` first and a keepalive comment every `keepaliveMs`, and bounds what a slow client may
  * have queued. Frames from the source are whole, so closing after any write closes after the
- * last whole frame; the client then resumes by Last-Event-ID. A client that goes away closes the
- * source, which releases the hub's socket.
+ * last whole frame; the client then resumes by Last-Event-ID. A replay is paced: the next page is
+ * asked for only once the client's queue is at most half full. A client that goes away closes
+ * the source, which releases the hub's socket.
  */
 export function sseResponse(source: FrameSource, opts: SseOptions): Response {
+  // Our own queue, drained only when the client reads (the stream's high-water mark is 0, so
+  // `pull` runs exactly when a read is waiting): `queued` is what the client has not taken yet.
+  const queue: string[] = [sseRetry(opts.retryMs), ...(opts.preamble ?? [])];
+  let queued = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
-  let closed = false;
-  let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let ending = false; // no more writes; deliver what is queued, then close
+  let released = false;
+  let wantsMore = false;
+  let waitingRead: (() => void) | undefined;
 
-  const finish = (why: string) => {
-    if (closed) return;
-    closed = true;
+  const release = (why: string) => {
+    if (released) return;
+    released = true;
     if (timer !== undefined) clearInterval(timer);
     source.close();
-    try {
-      controllerRef?.close();
-    } catch {
-      // already closed or cancelled
-    }
     log('debug', 'sse stream closed', { why });
   };
-
+  const end = (why: string) => {
+    ending = true;
+    release(why);
+    waitingRead?.();
+  };
   const write = (text: string) => {
-    const c = controllerRef;
-    if (closed || !c) return;
-    c.enqueue(encoder.encode(text));
-    if ((c.desiredSize ?? 0) <= 0) finish('slow consumer: buffer bound reached');
+    if (ending) return;
+    queue.push(text);
+    queued += text.length;
+    if (queued > opts.bufferBytes) end('slow consumer: buffer bound reached');
+    waitingRead?.();
+  };
+  const askIfRoom = () => {
+    if (wantsMore && !ending && queued <= opts.bufferBytes / 2) {
+      wantsMore = false;
+      source.requestMore();
+    }
   };
 
   const stream = new ReadableStream<Uint8Array>(
     {
-      start(controller) {
-        controllerRef = controller;
-        controller.enqueue(encoder.encode(sseRetry(opts.retryMs)));
-        for (const frame of opts.preamble ?? []) controller.enqueue(encoder.encode(frame));
-        source.onFrames((text) => {
-          write(text);
+      start() {
+        source.onFrames((text, more) => {
+          if (text) write(text);
+          if (more) {
+            wantsMore = true;
+            askIfRoom();
+          }
           if (
             opts.closeAfter?.some((t) => text.includes(`\nevent: ${t}\n`) || text.startsWith(`event: ${t}\n`))
           ) {
-            finish('terminal event sent');
+            end('terminal event sent');
           }
         });
-        source.onEnd(() => finish('source ended'));
+        source.onEnd(() => end('source ended'));
         timer = setInterval(() => write(SSE_KEEPALIVE), opts.keepaliveMs);
       },
+      async pull(controller) {
+        while (queue.length === 0 && !ending) {
+          await new Promise<void>((resolve) => {
+            waitingRead = resolve;
+          });
+          waitingRead = undefined;
+        }
+        if (queue.length > 0) {
+          const text = queue.join('');
+          queue.length = 0;
+          queued = 0;
+          controller.enqueue(encoder.encode(text));
+          askIfRoom();
+        } else {
+          controller.close();
+        }
+      },
       cancel() {
-        finish('client went away');
+        end('client went away');
       },
     },
-    new ByteLengthQueuingStrategy({ highWaterMark: opts.bufferBytes }),
+    { highWaterMark: 0 },
   );
 
   return new Response(stream, {
