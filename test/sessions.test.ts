@@ -1,7 +1,10 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { app } from '../worker/app';
+import { getConfig } from '../worker/config';
+import { openDb } from '../worker/db/client';
 import { call, createSession, expectError, json, makeUser } from './helpers';
 
 interface Session {
@@ -55,6 +58,39 @@ describe('sessions API', () => {
       cursor = page.next_cursor;
     } while (cursor);
     expect(seen).toEqual([...ids].reverse());
+  });
+
+  // Regression: created_at kept microseconds while cursors carry a millisecond Date, so rows in
+  // the same millisecond as a page's last item (but earlier) fell between pages.
+  it('pages rows created within one millisecond without skipping any', async () => {
+    const user = await makeUser();
+    await createSession(user, { title: 'provision' });
+    const { db, close } = openDb(getConfig(env));
+    try {
+      for (const [title, at] of [
+        ['a', '2026-01-01T00:00:00.123100Z'],
+        ['b', '2026-01-01T00:00:00.123400Z'],
+        ['c', '2026-01-01T00:00:00.123700Z'],
+      ]) {
+        await db.execute(
+          sql`insert into sessions (account_id, created_by, title, problem_summary, created_at)
+              values (${user.acct}, ${user.sub}, ${title}, 'p', ${at}::timestamptz)`,
+        );
+      }
+    } finally {
+      await close();
+    }
+    const titles: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = cursor ? `&cursor=${cursor}` : '';
+      const page = await json<{ items: { title: string }[]; next_cursor: string | null }>(
+        await call(`/v1/sessions?limit=1${q}`, user),
+      );
+      titles.push(...page.items.map((s) => s.title));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(titles.slice(1).sort()).toEqual(['a', 'b', 'c']);
   });
 
   it('rejects bad list queries', async () => {

@@ -15,7 +15,10 @@ import {
 // The one drizzle schema module: every table Switchboard keeps in Postgres.
 // Migrations in migrations/ are generated from this file by drizzle-kit.
 
-const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+// Millisecond precision on purpose: list cursors carry a JavaScript Date, and a microsecond
+// column let rows within one millisecond of a page's last item fall between pages.
+const createdAt = () =>
+  timestamp('created_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow();
 
 export const roleEnum = pgEnum('user_role', ['engineer', 'admin', 'viewer']);
 export const stepOutcomeEnum = pgEnum('step_outcome', ['worked', 'failed', 'partial', 'unknown']);
