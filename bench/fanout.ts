@@ -23,6 +23,8 @@ export interface FanoutResult {
   redis: FanoutRun[];
   /** Over every SSE subscriber's whole sequence (assessment events included). */
   sequenceGaps?: number;
+  /** SSE reconnects (a stream closed by the server, e.g. as a slow consumer, resumes by Last-Event-ID). */
+  reconnects?: number;
   sequenceDuplicates?: number;
 }
 
@@ -73,6 +75,8 @@ export async function benchFanout(
         path: '/v1/escalations/stream',
         token,
         lastEventId,
+        // As a real client would: a dropped stream resumes by Last-Event-ID (counted below).
+        reconnect: true,
         onEvent: (f, at) => {
           if (f.event !== 'escalation.created' || !f.data) return;
           const m = MARK.exec(f.data);
@@ -137,7 +141,7 @@ export async function benchFanout(
       sendAt.set(mark, t);
       await publish(mark);
       created.push(performance.now() - t);
-      await until(() => (count.get(mark) ?? 0) >= n, 15_000);
+      await until(() => (count.get(mark) ?? 0) >= n, 5_000);
       await sleep(5);
     }
     // Throughput: a burst, `burstConcurrency` publishers, until every subscriber has every event.
@@ -193,6 +197,7 @@ export async function benchFanout(
     const dups = subs.reduce((a, s) => a + s.duplicates, 0);
     const last = subs.at(0)?.lastId;
     if (gaps || dups) ctx.log(`fan-out ${n}: sequence gaps ${gaps}, duplicates ${dups} (!)`);
+    result.reconnects = subs.reduce((a, s) => a + Math.max(0, s.connects - 1), 0);
     result.sequenceGaps = gaps;
     result.sequenceDuplicates = dups;
     ctx.log(`fan-out ${n}: sequence continuity checked on ${n} subscribers up to id ${last}`);

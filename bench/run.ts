@@ -512,8 +512,8 @@ const fanoutTable = fanout
     const sum = (xs: { lost: number }[]) => xs.reduce((a, x) => a + x.lost, 0);
     const dup = (xs: { duplicates: number }[]) => xs.reduce((a, x) => a + x.duplicates, 0);
     return [
-      `| ${f.subscribers} | Switchboard SSE | ${ms(med(s.map((x) => x.p50)))} | ${ms(med(s.map((x) => x.p99)))} | ${med(s.map((x) => x.deliveriesPerSec)).toFixed(0)} | ${s.reduce((a, x) => a + x.delivered, 0)} / ${s.reduce((a, x) => a + x.expected, 0)} | ${sum(s) + (f.sequenceGaps ?? 0)} | ${dup(s) + (f.sequenceDuplicates ?? 0)} | ${ms(med(s.map((x) => x.createdP50 ?? Number.NaN)))} |`,
-      `| ${f.subscribers} | Redis pub/sub | ${ms(med(r.map((x) => x.p50)))} | ${ms(med(r.map((x) => x.p99)))} | ${med(r.map((x) => x.deliveriesPerSec)).toFixed(0)} | ${r.reduce((a, x) => a + x.delivered, 0)} / ${r.reduce((a, x) => a + x.expected, 0)} | ${sum(r)} | ${dup(r)} | — |`,
+      `| ${f.subscribers} | Switchboard SSE | ${ms(med(s.map((x) => x.p50)))} | ${ms(med(s.map((x) => x.p99)))} | ${med(s.map((x) => x.deliveriesPerSec)).toFixed(0)} | ${s.reduce((a, x) => a + x.delivered, 0)} / ${s.reduce((a, x) => a + x.expected, 0)} | ${sum(s) + (f.sequenceGaps ?? 0)} | ${dup(s) + (f.sequenceDuplicates ?? 0)} | ${ms(med(s.map((x) => x.createdP50 ?? Number.NaN)))} | ${f.reconnects ?? 0} |`,
+      `| ${f.subscribers} | Redis pub/sub | ${ms(med(r.map((x) => x.p50)))} | ${ms(med(r.map((x) => x.p99)))} | ${med(r.map((x) => x.deliveriesPerSec)).toFixed(0)} | ${r.reduce((a, x) => a + x.delivered, 0)} / ${r.reduce((a, x) => a + x.expected, 0)} | ${sum(r)} | ${dup(r)} | — | — |`,
     ].join('\n');
   })
   .join('\n');
@@ -559,8 +559,8 @@ subscriber has every event. Lost counts missing deliveries of the measured event
 subscriber's id sequence (which also covers the \`escalation.assessed\` events the hub publishes).
 Plan: ${plan}; ${REPEATS} repeats, Switchboard and Redis interleaved.
 
-| subscribers | system | p50 ms | p99 ms | deliveries/s | delivered / expected | lost | duplicates | POST→201 p50 ms |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| subscribers | system | p50 ms | p99 ms | deliveries/s | delivered / expected | lost | duplicates | POST→201 p50 ms | SSE reconnects |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${fanoutTable}
 
 ## 2. Replay

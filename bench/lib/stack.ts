@@ -4,7 +4,15 @@
 // --persist-to directory. Everything it starts it stops, by process id.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -191,11 +199,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     );
   }
 
-  // The project's wrangler.toml with absolute paths and one addition: /__scheduled must reach the
-  // Worker (not the assets layer's single-page fallback) for --test-scheduled to run the cron.
+  // A snapshot of the Worker's source: wrangler dev watches its entry's imports and reloads on every
+  // change, which in a shared checkout would restart every hub and drop every stream in the middle
+  // of a measurement.
+  cpSync(resolve(root, 'worker'), resolve(dir, 'src/worker'), { recursive: true });
+  // (the dev routes import the demo identities and the token signer from scripts/lib)
+  cpSync(resolve(root, 'scripts/lib'), resolve(dir, 'src/scripts/lib'), { recursive: true });
+  // The project's wrangler.toml pointing at that snapshot, with one addition: /__scheduled must
+  // reach the Worker (not the assets layer's single-page fallback) for --test-scheduled to run the cron.
   const configPath = resolve(dir, 'wrangler.toml');
   const toml = readFileSync(resolve(root, 'wrangler.toml'), 'utf8')
-    .replace(/^main = "([^"]+)"/m, (_, p: string) => `main = ${JSON.stringify(resolve(root, p))}`)
+    .replace(/^main = "([^"]+)"/m, (_, p: string) => `main = ${JSON.stringify(resolve(dir, 'src', p))}`)
     .replace(/^directory = "([^"]+)"/m, (_, p: string) => `directory = ${JSON.stringify(resolve(root, p))}`)
     .replace(/^run_worker_first = \[/m, 'run_worker_first = ["/__scheduled", ')
     .replace(/^#:schema .*$/m, '');
