@@ -93,6 +93,26 @@ describe('sessions API', () => {
     expect(titles.slice(1).sort()).toEqual(['a', 'b', 'c']);
   });
 
+  it('caps the steps of one session', async () => {
+    const user = await makeUser();
+    const session = await createSession(user);
+    const { db, close } = openDb(getConfig(env));
+    try {
+      await db.execute(sql`
+        insert into session_steps (session_id, account_id, author_id, action, outcome)
+        select ${session.id}, ${user.acct}, ${user.sub}, 'step ' || g, 'unknown' from generate_series(1, 500) g`);
+    } finally {
+      await close();
+    }
+    await expectError(
+      await call(`/v1/sessions/${session.id}/steps`, user, {
+        body: { action: 'one more', outcome: 'failed' },
+      }),
+      409,
+      'session_full',
+    );
+  });
+
   it('rejects bad list queries', async () => {
     const user = await makeUser();
     for (const q of ['limit=0', 'limit=201', 'limit=abc', 'cursor=garbage']) {

@@ -25,6 +25,8 @@ export const configSchema = z
     NEON_WS_PROXY: z.string().optional(),
     JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     JWKS_URL: z.url().optional(),
+    JWT_ISSUER: z.string().min(1).optional(),
+    JWT_AUDIENCE: z.string().min(1).optional(),
     DEV_MODE: flag,
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     LLM_PROVIDER: z.enum(['none', 'fake', 'openai', 'workers-ai']).default('fake'),

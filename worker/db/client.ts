@@ -35,7 +35,14 @@ export interface DbHandle {
  */
 export function openDb(config: Pick<Config, 'DATABASE_URL' | 'NEON_WS_PROXY'>): DbHandle {
   configureDriver(config.NEON_WS_PROXY);
-  const pool = new Pool({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 5_000, max: 4 });
+  // A server that accepts connections but never answers must end as a 503, not a hung request
+  // or a wedged hub job: bound the connect and every query.
+  const pool = new Pool({
+    connectionString: config.DATABASE_URL,
+    connectionTimeoutMillis: 5_000,
+    query_timeout: 15_000,
+    max: 4,
+  });
   // An idle client that loses its socket emits 'error' on the pool; without a listener that
   // would be an uncaught exception. The failing query itself still rejects and is handled.
   pool.on('error', () => {});

@@ -52,9 +52,16 @@ export function heuristicAssessment(input: AssessmentInput, now = new Date()): A
   };
 }
 
+// The newest steps are the ones that matter for what to do next; the prompt stays bounded.
+const PROMPT_STEPS = 50;
+
 export function assessmentPrompt(input: AssessmentInput): { system: string; prompt: string } {
   const steps = input.steps
-    .map((s, i) => `${i + 1}. ${s.action} -> ${s.outcome}${s.notes ? ` (${s.notes})` : ''}`)
+    .slice(-PROMPT_STEPS)
+    .map(
+      (s, i) =>
+        `${i + 1}. ${clip(s.action, 300)} -> ${s.outcome}${s.notes ? ` (${clip(s.notes, 300)})` : ''}`,
+    )
     .join('\n');
   return {
     system:

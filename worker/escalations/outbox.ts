@@ -59,7 +59,11 @@ export async function publishCommitted(
   return true;
 }
 
-/** The cron relay: re-publishes outbox rows older than `olderThanSeconds` that were never acknowledged. */
+/**
+ * The cron relay: re-publishes outbox rows older than `olderThanSeconds` that were never
+ * acknowledged. Rows that keep failing (an account whose hub is down) sink behind fresh ones, so
+ * one broken account cannot starve the others' redelivery.
+ */
 export async function relayOutbox(env: Env, db: Db, olderThanSeconds: number, limit = 500) {
   const rows = await db
     .select()
@@ -70,7 +74,7 @@ export async function relayOutbox(env: Env, db: Db, olderThanSeconds: number, li
         lt(outbox.createdAt, sql`now() - make_interval(secs => ${olderThanSeconds})`),
       ),
     )
-    .orderBy(asc(outbox.createdAt))
+    .orderBy(asc(outbox.attempts), asc(outbox.createdAt))
     .limit(limit);
   const byAccount = new Map<string, typeof rows>();
   for (const row of rows) byAccount.set(row.accountId, [...(byAccount.get(row.accountId) ?? []), row]);

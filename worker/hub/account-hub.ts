@@ -4,7 +4,7 @@ import type { EscalationCard } from '../contract/events';
 import { isDatabaseError, openDb } from '../db/client';
 import { assessHandoff, failAssessment } from '../escalations/assessment';
 import { loadCard } from '../escalations/cards';
-import { log } from '../lib/log';
+import { log, safeErrorMessage } from '../lib/log';
 import { providerFromConfig } from '../providers/from-config';
 import { LlmError } from '../providers/llm-provider';
 import {
@@ -243,7 +243,7 @@ export class AccountHub extends DurableObject<Env> {
         await this.runJob(job);
       } catch (err) {
         log('error', 'hub job failed', { kind: job.kind, id: job.id, err });
-        this.jobs.retry(job.id, Date.now() + backoffMs(job.attempts), String(err));
+        this.jobs.retry(job.id, Date.now() + backoffMs(job.attempts), safeErrorMessage(err));
       }
     }
     const next = this.jobs.nextRunAt();

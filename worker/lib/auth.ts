@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { AppEnv, Identity, Role } from './app-env';
 import { canonicalUuid } from './canonical-uuid';
 import { ApiError } from './errors';
+import { jwksKeys } from './jwks';
 
 const unauthorized = (message: string) =>
   new ApiError(401, 'unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer' });
@@ -32,25 +33,32 @@ const asymmetric = ['RS256', 'ES256'] as const;
 
 /**
  * Verifies the bearer token with Hono's own jwt (HS256, JWT_SECRET) or jwk (RS256/ES256 against
- * JWKS_URL) middleware, chosen by the token's declared algorithm; anything else, `none` included,
- * is refused before any verification is attempted.
+ * JWKS_URL, keys cached by lib/jwks.ts) middleware, chosen by the token's declared algorithm;
+ * anything else, `none` included, is refused before any verification is attempted. JWT_ISSUER and
+ * JWT_AUDIENCE, when set, must match `iss` and `aud`.
  */
 export const authenticate: MiddlewareHandler<AppEnv> = createMiddleware<AppEnv>(async (c, next) => {
   const config = c.get('config');
-  const header = c.req.header('authorization') ?? '';
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  const authorization = c.req.header('authorization') ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization);
   if (!match?.[1]) throw unauthorized('missing bearer token');
-  let alg: string;
+  let header: ReturnType<typeof decodeHeader>;
   try {
-    alg = decodeHeader(match[1]).alg;
+    header = decodeHeader(match[1]);
   } catch {
     throw unauthorized('malformed token');
   }
+  const alg: string = header.alg;
+  const verification = {
+    ...(config.JWT_ISSUER ? { iss: config.JWT_ISSUER } : {}),
+    ...(config.JWT_AUDIENCE ? { aud: config.JWT_AUDIENCE } : {}),
+  };
   let verifier: MiddlewareHandler;
   if (alg === 'HS256' && config.JWT_SECRET) {
-    verifier = jwt({ secret: config.JWT_SECRET, alg: 'HS256' });
+    verifier = jwt({ secret: config.JWT_SECRET, alg: 'HS256', verification });
   } else if ((asymmetric as readonly string[]).includes(alg) && config.JWKS_URL) {
-    verifier = jwk({ jwks_uri: config.JWKS_URL, alg: [...asymmetric] });
+    const keys = await jwksKeys(config.JWKS_URL, header.kid);
+    verifier = jwk({ keys, alg: [...asymmetric], verification });
   } else {
     throw unauthorized(`token algorithm ${JSON.stringify(alg)} is not accepted`);
   }

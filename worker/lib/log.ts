@@ -10,20 +10,36 @@ export function setLogLevel(level: Level): void {
 // Field names that must never reach a log line, whatever a caller passes.
 const secretKeys = /authorization|token|secret|password|api[_-]?key|database_url|cookie/i;
 
+const MAX_MESSAGE = 500;
+
+/**
+ * An error's message fit for a log or a stored job error: drizzle's "Failed query" messages end
+ * with every bound parameter (run state, reasons, names), which must not be written anywhere.
+ */
+export function safeErrorMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const withoutParams = message.replace(/\nparams:[\s\S]*$/, '');
+  return withoutParams.length > MAX_MESSAGE ? `${withoutParams.slice(0, MAX_MESSAGE)}…` : withoutParams;
+}
+
 function errorFields(err: Error, depth = 0): Record<string, unknown> {
-  const fields: Record<string, unknown> = { name: err.name, message: err.message };
+  const fields: Record<string, unknown> = { name: err.name, message: safeErrorMessage(err) };
+  if ('code' in err && typeof err.code === 'string') fields.code = err.code;
   if (err.cause instanceof Error && depth < 3) fields.cause = errorFields(err.cause, depth + 1);
   return fields;
 }
 
-function scrub(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) {
-    if (secretKeys.test(k)) out[k] = '[redacted]';
-    else if (v instanceof Error) out[k] = errorFields(v);
-    else out[k] = v;
+function scrubValue(key: string, value: unknown, depth: number): unknown {
+  if (secretKeys.test(key)) return '[redacted]';
+  if (value instanceof Error) return errorFields(value);
+  if (value && typeof value === 'object' && !Array.isArray(value) && depth < 3) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubValue(k, v, depth + 1)]));
   }
-  return out;
+  return value;
+}
+
+function scrub(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, scrubValue(k, v, 0)]));
 }
 
 /** The one structured logger: one JSON object per line. */

@@ -1,11 +1,11 @@
-import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { transaction } from '../db/client';
 import { type SessionRow, type SessionStepRow, sessionSteps, sessions } from '../db/schema';
 import type { AppEnv } from '../lib/app-env';
 import { requireRole } from '../lib/auth';
-import { notFound } from '../lib/errors';
+import { ApiError, notFound } from '../lib/errors';
 import { decodeCursor, page, pageQuery } from '../lib/pagination';
 import { validate } from '../lib/validate';
 import { idParam } from './params';
@@ -45,6 +45,9 @@ export const stepJson = (s: SessionStepRow) => ({
 });
 
 const writers = requireRole('engineer', 'admin');
+
+// Every read of a session (its page, the pick-up context, the assessment) loads all its steps.
+export const MAX_STEPS_PER_SESSION = 500;
 
 export const sessionRoutes = new Hono<AppEnv>()
   .post('/', writers, validate('json', createSession), async (c) => {
@@ -114,6 +117,14 @@ export const sessionRoutes = new Hono<AppEnv>()
         .where(and(eq(sessions.id, id), eq(sessions.accountId, who.accountId)))
         .returning({ id: sessions.id });
       if (!session) throw notFound('session');
+      // The UPDATE above locks the session row, so concurrent adds count one at a time.
+      const [{ n } = { n: 0 }] = await tx
+        .select({ n: count() })
+        .from(sessionSteps)
+        .where(eq(sessionSteps.sessionId, id));
+      if (n >= MAX_STEPS_PER_SESSION) {
+        throw new ApiError(409, 'session_full', `a session holds at most ${MAX_STEPS_PER_SESSION} steps`);
+      }
       const [step] = await tx
         .insert(sessionSteps)
         .values({
