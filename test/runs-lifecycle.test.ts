@@ -22,6 +22,9 @@ import {
   waitForStatus,
 } from './runs-helpers';
 
+/** The loopback server of test/setup/loopback-http.ts, allow-listed for http_get. */
+const httpBase = (env as unknown as { TEST_HTTP_URL: string }).TEST_HTTP_URL;
+
 const cancel = (user: TestUser, runId: string) => call(`/v1/runs/${runId}/cancel`, user, { method: 'POST' });
 
 describe('graph runs: lifecycle', () => {
@@ -142,10 +145,25 @@ describe('graph runs: lifecycle', () => {
       await cancel(u, r.run_id);
   });
 
-  it('continues from its last checkpoint after the hub restarts, repeating no finished node', async () => {
+  it('continues from its last checkpoint after the hub restarts: each finished node ran exactly once (counted by a loopback server)', async () => {
     const alice = await makeUser();
     const hub = hubFor(env, alice.acct);
-    const { run } = await runGraph(alice, slowGraph(300, 4));
+    // Each node is an http_get whose request the loopback server counts: the log de-duplicates
+    // by step key, so only a side effect outside the hub can show a node that ran twice.
+    const tag = crypto.randomUUID();
+    const ids = ['n0', 'n1', 'n2', 'n3'];
+    const schema = {
+      entry: 'n0',
+      nodes: ids.map((id) => ({
+        id,
+        type: 'tool',
+        tool: 'http_get',
+        args: { url: `${httpBase}/count/${tag}-${id}?delay_ms=300` },
+        output_key: `out${id.slice(1)}`,
+      })),
+      edges: ids.map((id, i) => ({ from: id, to: ids[i + 1] ?? '__end__' })),
+    };
+    const { run } = await runGraph(alice, schema);
     const reader = await openRunStream(alice, run.run_id);
     // Wait until the first node finished and the second is in flight, then restart the hub.
     const seen = await reader.events(5);
@@ -163,6 +181,15 @@ describe('graph runs: lifecycle', () => {
     // Whatever wakes the hub (here a status read) finds the orphaned run and resumes it.
     const done = await waitForStatus(alice, run.run_id, 'completed', 15_000);
     expect(Object.keys(done.final_state ?? {}).sort()).toEqual(['out0', 'out1', 'out2', 'out3']);
+    const requests = async (id: string) =>
+      (await json<{ n: number }>(await fetch(`${httpBase}/__count/${tag}-${id}`))).n;
+    // n0 finished before the restart and never ran again; n2 and n3 ran once, after it. n1 was
+    // in flight: its effect was never recorded, so it runs again (once or twice in all).
+    expect(await requests('n0')).toBe(1);
+    expect(await requests('n2')).toBe(1);
+    expect(await requests('n3')).toBe(1);
+    expect(await requests('n1')).toBeGreaterThanOrEqual(1);
+    expect(await requests('n1')).toBeLessThanOrEqual(2);
     const log = await runLog(alice, run.run_id);
     const count = (type: string) => {
       const by: Record<string, number> = {};

@@ -7,12 +7,14 @@ import { startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres';
 import { migrateDatabase } from '../../scripts/lib/migrate';
 import { startPgBridge } from '../../scripts/lib/pg-bridge';
 import { startFakeOpenAi } from './fake-openai';
+import { startLoopbackHttp } from './loopback-http';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     wsProxy: string;
     openaiUrl: string;
+    httpUrl: string;
   }
 }
 
@@ -26,7 +28,10 @@ export default async function setup(project: TestProject) {
   project.provide('wsProxy', bridge.proxy);
   const openai = await startFakeOpenAi();
   project.provide('openaiUrl', openai.url);
+  const http = await startLoopbackHttp();
+  project.provide('httpUrl', http.url);
   return async () => {
+    await http.close();
     await openai.close();
     await bridge.close();
     await embedded?.stop();

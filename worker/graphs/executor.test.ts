@@ -737,4 +737,124 @@ describe('execute', () => {
     expect(denied).toMatchObject({ status: 'failed', node_id: 'get' });
     if (denied.status === 'failed') expect(denied.message).toContain('allow-list');
   });
+
+  describe('limits', () => {
+    const selfLoop = (set: Record<string, unknown>) =>
+      graphOf({
+        entry: 'a',
+        nodes: [{ id: 'a', type: 'transform', set }],
+        edges: [{ from: 'a', branches: [{ when: { field_exists: 'never' }, to: '__end__' }], default: 'a' }],
+      });
+
+    it('counts the steps of earlier calls (stepsBefore) toward the step limit', async () => {
+      const h = harness();
+      const result = await execute({
+        graph: selfLoop({ x: '{{x}}' }),
+        checkpoint: start({ x: 1 }),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+        maxSteps: 10,
+        stepsBefore: 7,
+      });
+      expect(result).toMatchObject({ status: 'failed', code: 'node_failed', node_id: 'a' });
+      if (result.status === 'failed') expect(result.message).toContain('step limit (10 steps)');
+      expect(h.events().filter((e) => e.type === 'node_completed')).toHaveLength(3);
+    });
+
+    it('fails a node that would grow the state past the state limit, naming the limit', async () => {
+      const h = harness();
+      const result = await execute({
+        graph: selfLoop({ x: '{{x}}{{x}}' }),
+        checkpoint: start({ x: 'y'.repeat(100) }),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+        maxStateBytes: 1000,
+      });
+      expect(result).toMatchObject({ status: 'failed', code: 'node_failed', node_id: 'a' });
+      if (result.status === 'failed') expect(result.message).toMatch(/over the state limit of 1000 bytes/);
+      // 200, 400 and 800 characters fit; 1600 would not, and is never checkpointed or logged.
+      const completed = h.events().filter((e) => e.type === 'node_completed');
+      expect(completed.map((e) => String((e as unknown as { state: { x: string } }).state.x.length))).toEqual(
+        ['200', '400', '800'],
+      );
+      expect(h.steps.every((s) => JSON.stringify(s.checkpoint.state).length <= 1000)).toBe(true);
+    });
+
+    it('fails a resume whose input would put the state over the limit', async () => {
+      const graph = graphOf({
+        entry: 'ask',
+        nodes: [{ id: 'ask', type: 'human_input', prompt: 'go', output_key: 'answer' }],
+        edges: [{ from: 'ask', to: '__end__' }],
+      });
+      const h = harness();
+      const result = await execute({
+        graph,
+        checkpoint: { next: 'ask', state: {}, resume_input: 'z'.repeat(2000) },
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+        maxStateBytes: 1000,
+      });
+      expect(result).toMatchObject({ status: 'failed', node_id: 'ask' });
+    });
+
+    it('fails a tool whose output would nest the state deeper than the depth limit', async () => {
+      let deep: unknown = 'bottom';
+      for (let i = 0; i < 500; i++) deep = { d: deep };
+      const deepTool: Tool = { name: 'deep', run: async () => deep as Record<string, unknown> };
+      const h = harness({ extra: [deepTool] });
+      const graph = validateGraph(
+        {
+          entry: 'a',
+          nodes: [{ id: 'a', type: 'tool', tool: 'deep', args: {}, output_key: 'out' }],
+          edges: [],
+        },
+        { toolNames: ['deep'] },
+      );
+      if (!graph.ok) throw new Error('invalid graph');
+      const result = await execute({
+        graph: graph.graph,
+        checkpoint: start(),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(result).toMatchObject({ status: 'failed', node_id: 'a' });
+      if (result.status === 'failed') expect(result.message).toMatch(/levels deep, the state limit/);
+    });
+  });
+
+  it('strips NUL from LLM and tool output before it enters the state', async () => {
+    const nulTool: Tool = {
+      name: 'nul',
+      run: async () => ({ 'ke\u0000y': ['a\u0000b'], lone: '\uD800x' }),
+    };
+    const llm: LlmProvider = { name: 'nul', complete: async () => ({ text: 'x\u0000y', model: 'nul' }) };
+    const h = harness({ llm, extra: [nulTool] });
+    const graph = validateGraph(
+      {
+        entry: 't',
+        nodes: [
+          { id: 't', type: 'tool', tool: 'nul', args: {}, output_key: 'tool' },
+          { id: 'l', type: 'llm', prompt: 'hi', output_key: 'llm' },
+        ],
+        edges: [{ from: 't', to: 'l' }],
+      },
+      { toolNames: ['nul'] },
+    );
+    if (!graph.ok) throw new Error('invalid graph');
+    const result = await execute({
+      graph: graph.graph,
+      checkpoint: start({}, 't'),
+      signal: live(),
+      deps: h.deps,
+      onStep: h.onStep,
+    });
+    expect(result).toEqual({
+      status: 'completed',
+      state: { tool: { key: ['ab'], lone: '\uFFFDx' }, llm: 'xy' },
+    });
+  });
 });

@@ -2,6 +2,7 @@ import type { LlmProvider } from '../providers/llm-provider';
 import type { ToolRegistry } from '../tools/registry';
 import { chooseNext, chooseOnToolError, type EdgeChoice } from './conditions';
 import { type Edge, END, type Graph, type GraphNode, type HumanInputNode } from './graph-schema';
+import { cleanJson, cleanText, jsonBytes, jsonDepth } from './json-safety';
 import { renderTemplate, renderValue, type State } from './template';
 
 /**
@@ -61,11 +62,27 @@ export interface ExecuteOptions {
    * checkpoint can be written in one transaction. If it throws, execute rejects with that error.
    */
   onStep: (events: ExecutorEvent[], checkpoint: Checkpoint) => Promise<void> | void;
-  /** Nodes run by this call before the run fails as a runaway loop. Not carried across calls. */
+  /**
+   * Nodes a run may execute in total, across every call (restarts and resumes included), before
+   * it fails as a runaway loop.
+   */
   maxSteps?: number;
+  /** Steps the run already took before this call (the caller persists the count). */
+  stepsBefore?: number;
+  /** The largest state, as UTF-8 JSON, a node may leave; a node that would exceed it fails the run. */
+  maxStateBytes?: number;
 }
 
 export const DEFAULT_MAX_STEPS = 1000;
+/**
+ * Every `node_completed` event carries the whole state, so this bounds each logged event (well
+ * under the ~1 MiB a frame may be between the hub and the Worker, and SQLite's 2 MB value limit).
+ */
+export const DEFAULT_MAX_STATE_BYTES = 256 * 1024;
+/** How deeply the state may nest: Postgres' jsonb (and recursive JSON code) has a depth limit. */
+export const MAX_STATE_DEPTH = 100;
+/** Failure messages (which may quote a provider's or a server's error) are kept to this length. */
+const MAX_MESSAGE_CHARS = 2_000;
 
 type NodeOutcome =
   | { kind: 'ok'; state: State }
@@ -105,6 +122,12 @@ function errorMessage(err: unknown): string {
   return String(err);
 }
 
+/** Messages end up in the state's log, the run's record and Postgres: clean and bounded. */
+function safeMessage(message: string): string {
+  const clean = cleanText(message);
+  return clean.length > MAX_MESSAGE_CHARS ? `${clean.slice(0, MAX_MESSAGE_CHARS)}…` : clean;
+}
+
 function withKey(state: State, key: string, value: unknown): State {
   // A computed key always creates an own property, even for odd names.
   return { ...state, [key]: value };
@@ -131,7 +154,8 @@ async function runNode(
           deps.llm.complete({ prompt, ...(system === undefined ? {} : { system }), signal }),
           signal,
         );
-        return { kind: 'ok', state: withKey(state, node.output_key, result.text) };
+        // Model output is untrusted text: NUL and lone surrogates cannot be stored in Postgres.
+        return { kind: 'ok', state: withKey(state, node.output_key, cleanText(result.text)) };
       } catch (err) {
         if (err instanceof Cancelled || signal.aborted) return { kind: 'cancelled' };
         return { kind: 'failed', message: `node "${node.id}" (llm) failed: ${errorMessage(err)}` };
@@ -151,8 +175,9 @@ async function runNode(
           }),
           signal,
         );
-        // Round-trip through JSON: state is persisted and streamed, so it must hold JSON only.
-        const value: unknown = output === undefined ? null : JSON.parse(JSON.stringify(output));
+        // Round-trip through JSON: state is persisted and streamed, so it must hold JSON only;
+        // and cleaned, since a fetched body may hold NUL, which Postgres cannot store.
+        const value: unknown = output === undefined ? null : cleanJson(JSON.parse(JSON.stringify(output)));
         return {
           kind: 'ok',
           state: node.output_key === undefined ? state : withKey(state, node.output_key, value),
@@ -171,6 +196,8 @@ async function runNode(
 export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
   const { graph, signal, deps, onStep } = opts;
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
+  const maxStateBytes = opts.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
+  const stepsBefore = opts.stepsBefore ?? 0;
   const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
   const edges = new Map<string, Edge>(graph.edges.map((e) => [e.from, e]));
 
@@ -182,9 +209,24 @@ export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
     status: 'failed',
     node_id,
     code: 'node_failed',
-    message,
+    message: safeMessage(message),
     checkpoint,
   });
+  /** The failure when `state` (what node `node_id` produced) is over the state limit. */
+  const overStateLimit = (node_id: string, state: State): ExecutionResult | undefined => {
+    if (jsonDepth(state, MAX_STATE_DEPTH) > MAX_STATE_DEPTH) {
+      return failed(
+        node_id,
+        `node "${node_id}" would make the run state nest more than ${MAX_STATE_DEPTH} levels deep, the state limit`,
+      );
+    }
+    const bytes = jsonBytes(state);
+    if (bytes <= maxStateBytes) return undefined;
+    return failed(
+      node_id,
+      `node "${node_id}" would make the run state ${bytes} bytes, over the state limit of ${maxStateBytes} bytes (${Math.floor(maxStateBytes / 1024)} KiB)`,
+    );
+  };
   const advance = async (
     from: string,
     state: State,
@@ -216,10 +258,10 @@ export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
     if (signal.aborted) return cancelled();
     const node = nodes.get(checkpoint.next);
     if (!node) return failed(checkpoint.next, `node "${checkpoint.next}" does not exist in this graph`);
-    if (steps >= maxSteps) {
+    if (stepsBefore + steps >= maxSteps) {
       return failed(
         node.id,
-        `run exceeded ${maxSteps} steps at node "${node.id}"; the graph is probably looping`,
+        `run reached the step limit (${maxSteps} steps) at node "${node.id}"; the graph is probably looping`,
       );
     }
     steps++;
@@ -238,6 +280,8 @@ export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
         return { status: 'paused', node_id: node.id, prompt, checkpoint };
       }
       const nextState = withKey(state, node.output_key, structuredClone(checkpoint.resume_input));
+      const tooBig = overStateLimit(node.id, nextState);
+      if (tooBig) return tooBig;
       // The wait was the person's, not the node's: report no processing time.
       await advance(
         node.id,
@@ -266,9 +310,11 @@ export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
     if (outcome.kind === 'tool_failed') {
       const choice = chooseOnToolError(edge);
       if (!choice) return failed(node.id, outcome.message);
-      await advance(node.id, state, choice, duration, outcome.message);
+      await advance(node.id, state, choice, duration, safeMessage(outcome.message));
       continue;
     }
+    const tooBig = overStateLimit(node.id, outcome.state);
+    if (tooBig) return tooBig;
     await advance(
       node.id,
       outcome.state,

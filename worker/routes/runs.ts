@@ -168,9 +168,10 @@ export const runRoutes = new Hono<AppEnv>()
       })
       .returning();
     if (!row) throw new Error('run insert returned no row');
+    const hub = hubFor(c.env, who.accountId);
     let result: StartRunResult;
     try {
-      result = (await hubFor(c.env, who.accountId).startRun({
+      result = (await hub.startRun({
         runId: row.id,
         accountId: who.accountId,
         userId: who.userId,
@@ -184,13 +185,31 @@ export const runRoutes = new Hono<AppEnv>()
       })) as StartRunResult;
     } catch (err) {
       log('warn', 'hub refused to start a run', { runId: row.id, err });
-      // If the hub did start it after all, its first transition (a newer version) overwrites this.
-      await endRunInPostgres(db, row, 'failed', 'internal', 'the account hub could not start the run').catch(
-        () => {},
-      );
-      throw new ApiError(503, 'hub_unavailable', 'the account hub is unavailable; try again', undefined, {
-        'Retry-After': '2',
-      });
+      // The call may have failed after the hub committed the run (the answer was lost): ask it.
+      // If it has the run, the start worked, and answering 503 would make the client start a
+      // duplicate while this one runs.
+      const live = await (hub.runSnapshot(row.id) as Promise<RunSnapshot | null>).catch(() => undefined);
+      if (!live) {
+        // Not started (or the hub cannot say). If it did start after all, its first transition
+        // (a newer version) overwrites this.
+        await endRunInPostgres(
+          db,
+          row,
+          'failed',
+          'internal',
+          'the account hub could not start the run',
+        ).catch(() => {});
+        throw new ApiError(503, 'hub_unavailable', 'the account hub is unavailable; try again', undefined, {
+          'Retry-After': '2',
+        });
+      }
+      result = { ok: true, status: live.status };
+    }
+    if (!result.ok && result.reason === 'cancelled') {
+      // Cancelled before the hub saw the start: the run exists, and ended. The canceller marks
+      // the row too; doing it here as well covers a canceller that stopped half-way.
+      await endRunInPostgres(db, row, 'cancelled', 'cancelled', 'cancelled by a user').catch(() => {});
+      result = { ok: true, status: 'cancelled' };
     }
     if (!result.ok) {
       // Not started: the row goes, as if the request had never been made.
@@ -295,7 +314,8 @@ export const runRoutes = new Hono<AppEnv>()
         status: result.status,
       });
     }
-    // The hub has no record of it (never accepted, or lost): end it in Postgres only.
+    // The hub has no record of it (never accepted, or lost). It has recorded a tombstone for the
+    // id, so a start still on its way is refused and the run cannot come back: end it in Postgres.
     const ended = await endRunInPostgres(db, row, 'cancelled', 'cancelled', 'cancelled by a user');
     if (!ended) throw new ApiError(409, 'run_ended', 'the run already ended');
     return c.json({ run_id: row.id, status: 'cancelled' }, 202);

@@ -24,6 +24,8 @@ export interface RunRecord {
   input: unknown;
   /** Nodes completed so far; names each step's events so a re-run step logs nothing twice. */
   steps: number;
+  /** Bytes of events the run's steps have logged (bounded by the run-log limit). */
+  logBytes: number;
   /** Bumped by every transition; Postgres keeps the highest version it was sent. */
   version: number;
   startedAt: number;
@@ -52,6 +54,7 @@ type Row = {
   checkpoint: string;
   input: string;
   steps: number;
+  log_bytes: number | null;
   version: number;
   started_at: number;
   active_ms: number;
@@ -77,6 +80,7 @@ const COLUMNS: Record<keyof RunRecord, keyof Row> = {
   checkpoint: 'checkpoint',
   input: 'input',
   steps: 'steps',
+  logBytes: 'log_bytes',
   version: 'version',
   startedAt: 'started_at',
   activeMs: 'active_ms',
@@ -105,6 +109,7 @@ function fromRow(r: Row): RunRecord {
     checkpoint: JSON.parse(r.checkpoint) as Checkpoint,
     input: JSON.parse(r.input),
     steps: r.steps,
+    logBytes: r.log_bytes ?? 0,
     version: r.version,
     startedAt: r.started_at,
     activeMs: r.active_ms,
@@ -140,6 +145,7 @@ export class RunRegistry {
       checkpoint text not null,
       input text not null,
       steps integer not null default 0,
+      log_bytes integer not null default 0,
       version integer not null default 1,
       started_at integer not null,
       active_ms integer not null default 0,
@@ -153,7 +159,34 @@ export class RunRegistry {
       run_timeout_ms integer not null,
       pause_timeout_ms integer not null
     )`);
+    // Registries created before the column existed.
+    const columns = sql.exec<{ name: string }>('pragma table_info(runs)').toArray();
+    if (!columns.some((c) => c.name === 'log_bytes')) {
+      sql.exec('alter table runs add column log_bytes integer not null default 0');
+    }
     sql.exec('create index if not exists runs_status_user on runs (status, user_id)');
+    // Ids cancelled before the hub ever saw their start: a start that arrives later is refused,
+    // so a cancelled run can never come back to life.
+    sql.exec(`create table if not exists run_tombstones (
+      id text primary key,
+      cancelled_at integer not null
+    )`);
+  }
+
+  addTombstone(id: string, now: number): void {
+    this.sql.exec(
+      'insert into run_tombstones (id, cancelled_at) values (?, ?) on conflict (id) do nothing',
+      id,
+      now,
+    );
+  }
+
+  hasTombstone(id: string): boolean {
+    return this.sql.exec('select 1 from run_tombstones where id = ?', id).toArray().length > 0;
+  }
+
+  deleteTombstone(id: string): void {
+    this.sql.exec('delete from run_tombstones where id = ?', id);
   }
 
   get(id: string): RunRecord | undefined {

@@ -11,12 +11,23 @@ import { providerFromConfig } from '../providers/from-config';
 import { LlmError, type LlmProvider } from '../providers/llm-provider';
 import { createToolRegistry } from '../tools/registry';
 import { type HubRunStatus, type RunRecord, RunRegistry, TERMINAL_STATUSES } from './registry';
-import { runTopic, syncRunRecord } from './run-records';
+import { isTransientDbError, runTopic, syncRunRecordSafely } from './run-records';
 
 /** A finished run's log and registry row are kept this long, then only Postgres has it. */
 export const RUN_LOG_RETENTION_MS = 24 * 60 * 60_000;
 /** A running run's watchdog: if nothing drives it (the hub restarted), this alarm resumes it. */
 export const RUN_WATCHDOG_MS = 60_000;
+/**
+ * A `run-sync` that fails this many times with an error retrying cannot fix (anything but
+ * Postgres being unreachable or briefly unable) is dropped and logged rather than retried forever.
+ */
+export const RUN_SYNC_MAX_ATTEMPTS = 10;
+/**
+ * What one run's steps may write to its log (kept 24 h in the hub's SQLite). Every
+ * `node_completed` carries the whole state, so a loop over a large state would otherwise log
+ * up to step limit × state limit; a step that would pass this fails the run with `node_failed`.
+ */
+export const MAX_RUN_LOG_BYTES = 8 * 1024 * 1024;
 
 export const RUN_JOB_KINDS = ['run', 'run-deadline', 'run-sync', 'run-purge'] as const;
 
@@ -49,7 +60,9 @@ export type LimitRefusal = {
 export type StartRunResult =
   | { ok: true; status: HubRunStatus }
   | LimitRefusal
-  | { ok: false; reason: 'exists'; status: HubRunStatus };
+  | { ok: false; reason: 'exists'; status: HubRunStatus }
+  /** A cancel for this id reached the hub before its start: it never runs. */
+  | { ok: false; reason: 'cancelled' };
 
 export type ResumeRunResult =
   | { ok: true; status: 'running' }
@@ -96,6 +109,11 @@ type Ending =
 
 /** Thrown by a step of an execution that no longer owns its run (cancelled, timed out, replaced). */
 class StaleExecution extends Error {}
+
+/** Thrown by a step that would take the run's log past MAX_RUN_LOG_BYTES; nothing was written. */
+class RunLogLimit extends Error {}
+
+const utf8 = new TextEncoder();
 
 interface Execution {
   controller: AbortController;
@@ -148,6 +166,7 @@ export class RunManager {
     const outcome = this.hub.ctx.storage.transactionSync((): StartRunResult | { ok: true; frame: string } => {
       const existing = this.registry.get(req.runId);
       if (existing) return { ok: false, reason: 'exists', status: existing.status };
+      if (this.registry.hasTombstone(req.runId)) return { ok: false, reason: 'cancelled' };
       const refusal = this.refuseOverLimit(req.userId, req.limits, now);
       if (refusal) return refusal;
       const run: RunRecord = {
@@ -161,6 +180,7 @@ export class RunManager {
         checkpoint: { next: req.graph.entry, state: req.input },
         input: req.input,
         steps: 0,
+        logBytes: 0,
         version: 1,
         startedAt: now,
         activeMs: 0,
@@ -235,8 +255,23 @@ export class RunManager {
     return { ok: true, status: 'running' };
   }
 
-  /** Ends a running or paused run now and aborts its in-flight LLM or tool call. */
+  /**
+   * Ends a running or paused run now and aborts its in-flight LLM or tool call. An id the hub
+   * does not know gets a tombstone (kept as long as a finished run's log), so if its start is
+   * still on its way it is refused: a run cancelled before it started never runs.
+   */
   async cancel(runId: string): Promise<CancelRunResult> {
+    const unknown = this.hub.ctx.storage.transactionSync(() => {
+      if (this.registry.get(runId)) return false;
+      const now = Date.now();
+      this.registry.addTombstone(runId, now);
+      this.hub.jobs.upsert(`run-purge:${runId}`, 'run-purge', { runId }, now + RUN_LOG_RETENTION_MS);
+      return true;
+    });
+    if (unknown) {
+      await this.hub.armAlarm();
+      return { ok: false, reason: 'unknown' };
+    }
     const run = this.registry.get(runId);
     if (!run) return { ok: false, reason: 'unknown' };
     if (TERMINAL_STATUSES.has(run.status)) return { ok: false, reason: 'ended', status: run.status };
@@ -302,6 +337,7 @@ export class RunManager {
         }
         this.hub.events.drop(runTopic(runId));
         this.registry.delete(runId);
+        this.registry.deleteTombstone(runId);
         this.hub.jobs.complete(job.id);
         return;
       }
@@ -344,7 +380,20 @@ export class RunManager {
     if (!run) return this.hub.jobs.complete(job.id);
     const { db, close } = openDb(getConfig(this.hub.env));
     try {
-      await syncRunRecord(db, run);
+      // A value Postgres refuses (NUL in the state) is written cleaned, never retried as is.
+      await syncRunRecordSafely(db, run);
+    } catch (err) {
+      // Postgres down: retried (with backoff) until it is back. Anything else fails the same
+      // way every time: give up after a few attempts instead of retrying forever.
+      if (isTransientDbError(err) || job.attempts + 1 < RUN_SYNC_MAX_ATTEMPTS) throw err;
+      log('error', 'run record could not be copied to Postgres; giving up', {
+        runId: run.id,
+        version: run.version,
+        attempts: job.attempts + 1,
+        err,
+      });
+      if (this.registry.get(run.id)?.version === run.version) this.hub.jobs.complete(job.id);
+      return;
     } finally {
       this.hub.ctx.waitUntil(close());
     }
@@ -381,6 +430,8 @@ export class RunManager {
       const result = await execute({
         graph: run.graph,
         checkpoint: run.checkpoint,
+        // Steps count across restarts and resumes: the registry's count is the run's total.
+        stepsBefore: run.steps,
         signal: execution.controller.signal,
         deps: this.executorDeps(),
         onStep: (events, checkpoint) => this.step(run.id, execution, events, checkpoint),
@@ -398,6 +449,10 @@ export class RunManager {
         this.finish(run.id, { kind: 'error', status: 'cancelled', code: 'cancelled', message: 'cancelled' });
     } catch (err) {
       if (err instanceof StaleExecution || !owns()) return;
+      if (err instanceof RunLogLimit) {
+        this.finish(run.id, { kind: 'error', status: 'failed', code: 'node_failed', message: err.message });
+        return;
+      }
       log('error', 'run execution failed', { runId: run.id, err });
       try {
         this.finish(run.id, {
@@ -431,9 +486,20 @@ export class RunManager {
       if (run?.status !== 'running' || this.executions.get(runId) !== execution) throw new StaleExecution();
       const out: string[] = [];
       const step = run.steps;
+      let logBytes = run.logBytes;
       const append = (key: string, type: string, data: unknown) => {
         const appended = this.hub.events.append(topic, type, data, `s${step}:${key}`, now);
-        if (!appended.duplicate) out.push(appended.frame);
+        if (appended.duplicate) return;
+        out.push(appended.frame);
+        logBytes += utf8.encode(appended.frame).byteLength;
+        if (logBytes > MAX_RUN_LOG_BYTES) {
+          // Thrown inside the transaction, so this step's events roll back with it.
+          const { node_id, from } = data as { node_id?: string; from?: string };
+          const node = node_id ?? from;
+          throw new RunLogLimit(
+            `the run's event log would pass its limit of ${MAX_RUN_LOG_BYTES} bytes (${MAX_RUN_LOG_BYTES / 1024 / 1024} MiB, the run log limit) at node "${node}": every completed node logs the whole state, so keep the state smaller or the loop shorter`,
+          );
+        }
       };
       let completed = false;
       let pause: { node_id: string; prompt: string } | undefined;
@@ -467,6 +533,7 @@ export class RunManager {
       if (pause) {
         const updated = this.registry.update(runId, {
           checkpoint,
+          logBytes,
           status: 'paused',
           activeMs: run.activeMs + Math.max(0, now - (run.segmentStartedAt ?? now)),
           segmentStartedAt: null,
@@ -483,7 +550,7 @@ export class RunManager {
       } else {
         this.registry.update(
           runId,
-          { checkpoint, ...(completed ? { steps: step + 1 } : {}) },
+          { checkpoint, logBytes, ...(completed ? { steps: step + 1 } : {}) },
           { bump: false },
         );
       }

@@ -1,7 +1,9 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { RunErrorCode, RunEvent } from '../contract/events';
-import type { Db } from '../db/client';
+import { type Db, isDatabaseError, sqlState } from '../db/client';
 import { type RunRow, type RunStatus, runs } from '../db/schema';
+import { cleanJson, cleanText } from '../graphs/json-safety';
+import { log } from '../lib/log';
 import type { RunRecord } from './registry';
 import type { RunSnapshot } from './run-manager';
 
@@ -19,13 +21,17 @@ export const runTopic = (runId: string) => `run:${runId}`;
  * Copies a registry record into the run's row. Only a newer hub version lands, so a retried or
  * late write never moves a run backwards. Returns whether the row was written.
  */
-export async function syncRunRecord(db: Db, run: RunRecord): Promise<boolean> {
+export async function syncRunRecord(
+  db: Db,
+  run: RunRecord,
+  opts: { omitState?: boolean } = {},
+): Promise<boolean> {
   const ended = run.endedAt !== null;
   const rows = await db
     .update(runs)
     .set({
       status: run.status,
-      state: run.checkpoint.state,
+      ...(opts.omitState ? {} : { state: run.checkpoint.state }),
       errorCode: run.errorCode,
       errorMessage: run.errorMessage,
       pausedNode: run.pausedNode,
@@ -41,6 +47,72 @@ export async function syncRunRecord(db: Db, run: RunRecord): Promise<boolean> {
     .where(and(eq(runs.id, run.id), eq(runs.accountId, run.accountId), lt(runs.hubVersion, run.version)))
     .returning({ id: runs.id });
   return rows.length > 0;
+}
+
+/** Postgres' "data exception" class: the value itself is refused (e.g. 22P05, `\u0000` in jsonb). */
+export const isDataException = (err: unknown) => sqlState(err)?.startsWith('22') === true;
+
+// SQLSTATE classes worth retrying: connection (08), transaction rollback (40), resources (53),
+// object in use (55), operator intervention (57), system (58), internal (XX).
+const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '40', '53', '55', '57', '58', 'XX']);
+
+/**
+ * Whether a failed write may succeed if retried as it is: Postgres unreachable or briefly
+ * unable. A refused value, a constraint or a bug in our code will fail the same way every time.
+ */
+export function isTransientDbError(err: unknown): boolean {
+  const code = sqlState(err);
+  if (code !== undefined) return TRANSIENT_SQLSTATE_CLASSES.has(code.slice(0, 2));
+  if (isDatabaseError(err)) return true;
+  return err instanceof Error && /connect|socket|terminated|timeout|closed|ECONN|network/i.test(err.message);
+}
+
+/** The record with every string Postgres could refuse (NUL, lone surrogates) cleaned. */
+export function cleanRunRecord(run: RunRecord): RunRecord {
+  const text = (s: string | null) => (s === null ? null : cleanText(s));
+  return {
+    ...run,
+    checkpoint: {
+      ...run.checkpoint,
+      next: cleanText(run.checkpoint.next),
+      state: cleanJson(run.checkpoint.state),
+    },
+    errorMessage: text(run.errorMessage),
+    pausedNode: text(run.pausedNode),
+    pausedPrompt: text(run.pausedPrompt),
+  };
+}
+
+/**
+ * `syncRunRecord`, for a record Postgres may refuse. A data exception (SQLSTATE class 22, such
+ * as jsonb refusing `\u0000`) would fail identically on every retry and leave Postgres behind
+ * forever, so a cleaned copy is written instead; if even that is refused, the record without its
+ * state (status, error and timings still land). Other errors are thrown for the caller to retry.
+ */
+export async function syncRunRecordSafely(
+  db: Db,
+  run: RunRecord,
+): Promise<{ written: boolean; repaired?: 'cleaned' | 'state_omitted' }> {
+  try {
+    return { written: await syncRunRecord(db, run) };
+  } catch (err) {
+    if (!isDataException(err)) throw err;
+    log('warn', 'Postgres refused a run record; writing a cleaned copy', {
+      runId: run.id,
+      sqlState: sqlState(err),
+    });
+  }
+  const cleaned = cleanRunRecord(run);
+  try {
+    return { written: await syncRunRecord(db, cleaned), repaired: 'cleaned' };
+  } catch (err) {
+    if (!isDataException(err)) throw err;
+    log('error', 'Postgres refused a cleaned run record; writing it without its state', {
+      runId: run.id,
+      sqlState: sqlState(err),
+    });
+  }
+  return { written: await syncRunRecord(db, cleaned, { omitState: true }), repaired: 'state_omitted' };
 }
 
 /**

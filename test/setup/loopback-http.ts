@@ -1,0 +1,60 @@
+// A small HTTP server on loopback for graph runs' `http_get` nodes (allow-listed in tests by the
+// HTTP_GET_ALLOW_HOSTS binding in vitest.config.ts), so tests can observe real side effects:
+//   GET /count/<key>?delay_ms=N   counts a request for <key>, waits N ms, answers {key, n}
+//   GET /__count/<key>            how many requests /count/<key> received: {key, n} (not counted)
+//   GET /nul/json                 a JSON body whose strings and keys hold \u0000
+//   GET /nul/text                 a text/plain body holding a NUL byte
+//   GET /deep/<n>                 JSON nested <n> objects deep: {"d":{"d":…}}
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface LoopbackHttp {
+  url: string;
+  close(): Promise<void>;
+}
+
+function send(res: ServerResponse, status: number, body: string, type = 'application/json') {
+  res.writeHead(status, { 'content-type': type });
+  res.end(body);
+}
+
+export async function startLoopbackHttp(): Promise<LoopbackHttp> {
+  const counts = new Map<string, number>();
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://loopback');
+    const count = /^\/(__)?count\/(.+)$/.exec(url.pathname);
+    if (req.method !== 'GET') return send(res, 405, '{"error":"GET only"}');
+    if (count) {
+      const key = decodeURIComponent(count[2] ?? '');
+      if (count[1] === undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
+      const body = JSON.stringify({ key, n: counts.get(key) ?? 0 });
+      const delay = Number(url.searchParams.get('delay_ms') ?? 0);
+      if (count[1] === undefined && delay > 0) {
+        setTimeout(() => send(res, 200, body), delay);
+        return;
+      }
+      return send(res, 200, body);
+    }
+    if (url.pathname === '/nul/json') {
+      // Written by hand: the escapes are what a server would send.
+      return send(res, 200, '{"text":"a\\u0000b","ke\\u0000y":["x\\u0000"]}');
+    }
+    const deep = /^\/deep\/(\d+)$/.exec(url.pathname);
+    if (deep) {
+      const n = Math.min(10_000, Number(deep[1]));
+      return send(res, 200, `${'{"d":'.repeat(n)}0${'}'.repeat(n)}`);
+    }
+    if (url.pathname === '/nul/text') return send(res, 200, 'a\u0000b', 'text/plain; charset=utf-8');
+    return send(res, 404, JSON.stringify({ error: `no route ${url.pathname}` }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
