@@ -156,6 +156,35 @@ describe('sessions API', () => {
     await expectError(await call('/v1/nowhere', user), 404, 'not_found');
   });
 
+  // Review findings: ~3,000 nested arrays overflowed the stack in validation (a 500), and U+0000
+  // reached Postgres, which refuses it in text and jsonb.
+  it('refuses too-deep JSON and text Postgres cannot store, on every body', async () => {
+    const user = await makeUser();
+    const deep = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+    for (const path of ['/v1/sessions', '/v1/graphs', `/v1/graphs/${crypto.randomUUID()}/run`]) {
+      await expectError(await call(path, user, { body: `{"input": ${deep}}` }), 400, 'too_deep');
+    }
+    await expectError(
+      await call('/v1/sessions', user, { body: '{"title":"a\\u0000b","problem_summary":"p"}' }),
+      400,
+      'invalid_text',
+    );
+    await expectError(
+      await call('/v1/sessions', user, { body: '{"title":"\\ud800","problem_summary":"p"}' }),
+      400,
+      'invalid_text',
+    );
+    await expectError(
+      await call('/v1/sessions', user, { body: '{"ti\\u0000tle":"x"}' }),
+      400,
+      'invalid_text',
+    );
+    // Paired surrogates (an emoji) are fine.
+    expect(
+      (await call('/v1/sessions', user, { body: { title: 'ok 🎉', problem_summary: 'p' } })).status,
+    ).toBe(201);
+  });
+
   it('reports health with the database state', async () => {
     const res = await call('/healthz', null);
     expect(await json(res)).toEqual({ ok: true, db: 'up' });

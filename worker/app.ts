@@ -6,6 +6,7 @@ import type { AppEnv } from './lib/app-env';
 import { authenticate } from './lib/auth';
 import { database } from './lib/database';
 import { ApiError } from './lib/errors';
+import { jsonDepth, unstorableText } from './lib/json-safety';
 import { setLogLevel } from './lib/log';
 import { onError } from './lib/on-error';
 import { devRoutes } from './routes/dev';
@@ -25,7 +26,15 @@ const withConfig = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-// A body that is there must be JSON: anything else is a 415, not a confusing validation error.
+// Deep enough for any real document; a hostile `[[[[…` would otherwise overflow the stack in
+// validation or exceed Postgres' jsonb nesting limit later.
+const MAX_JSON_DEPTH = 64;
+
+/**
+ * A body that is there must be JSON (anything else is a 415, not a confusing validation error),
+ * no deeper than MAX_JSON_DEPTH, and storable: Postgres refuses U+0000 and unpaired surrogates,
+ * which would otherwise fail far from the request (in a hub job writing run state, say).
+ */
 const jsonOnly = createMiddleware<AppEnv>(async (c, next) => {
   const hasBody = c.req.header('content-length') !== undefined && c.req.header('content-length') !== '0';
   const chunked = c.req.header('transfer-encoding') !== undefined;
@@ -34,6 +43,18 @@ const jsonOnly = createMiddleware<AppEnv>(async (c, next) => {
     if (!/^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(type)) {
       throw new ApiError(415, 'unsupported_media_type', 'request bodies must be application/json');
     }
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      // Malformed: the route's validator answers with malformed_json (Hono caches the parse).
+      return next();
+    }
+    if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      throw new ApiError(400, 'too_deep', `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels`);
+    }
+    const problem = unstorableText(body);
+    if (problem) throw new ApiError(400, 'invalid_text', problem);
   }
   await next();
 });

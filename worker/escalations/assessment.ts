@@ -9,6 +9,7 @@ import {
   sessionSteps,
   sessions,
 } from '../db/schema';
+import { cleanJson, cleanText } from '../lib/json-safety';
 import type { LlmProvider } from '../providers/llm-provider';
 import { loadCard } from './cards';
 
@@ -174,9 +175,15 @@ async function store(
   handoffId: string,
   values: Pick<HandoffRow, 'aiStatus' | 'aiAssessment' | 'aiError'>,
 ): Promise<AssessOutcome> {
+  // Model output may hold text Postgres refuses (U+0000): cleaned, or the job would retry for ever.
+  const clean = {
+    aiStatus: values.aiStatus,
+    aiAssessment: values.aiAssessment && cleanJson(values.aiAssessment),
+    aiError: values.aiError && cleanText(values.aiError),
+  };
   const [updated] = await db
     .update(handoffs)
-    .set({ ...values, version: sql`${handoffs.version} + 1`, updatedAt: sql`now()` })
+    .set({ ...clean, version: sql`${handoffs.version} + 1`, updatedAt: sql`now()` })
     .where(
       and(eq(handoffs.id, handoffId), eq(handoffs.accountId, accountId), eq(handoffs.aiStatus, 'pending')),
     )

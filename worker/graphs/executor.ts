@@ -1,8 +1,8 @@
+import { cleanJson, cleanText, jsonBytes, jsonDepth } from '../lib/json-safety';
 import type { LlmProvider } from '../providers/llm-provider';
 import type { ToolRegistry } from '../tools/registry';
 import { chooseNext, chooseOnToolError, type EdgeChoice } from './conditions';
 import { type Edge, END, type Graph, type GraphNode, type HumanInputNode } from './graph-schema';
-import { cleanJson, cleanText, jsonBytes, jsonDepth } from './json-safety';
 import { renderTemplate, renderValue, type State } from './template';
 
 /**

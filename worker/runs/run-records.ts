@@ -2,7 +2,7 @@ import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { RunErrorCode, RunEvent } from '../contract/events';
 import { type Db, isDatabaseError, sqlState } from '../db/client';
 import { type RunRow, type RunStatus, runs } from '../db/schema';
-import { cleanJson, cleanText } from '../graphs/json-safety';
+import { cleanJson, cleanText } from '../lib/json-safety';
 import { log } from '../lib/log';
 import type { RunRecord } from './registry';
 import type { RunSnapshot } from './run-manager';

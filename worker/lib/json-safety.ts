@@ -52,3 +52,26 @@ function cleanValue(value: unknown, depth: number): unknown {
   // fromEntries defines own properties, so a `__proto__` key stays a key.
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [cleanText(k), cleanValue(v, depth + 1)]));
 }
+
+/**
+ * Why a JSON value cannot be stored as given (a string or key with U+0000 or a lone surrogate),
+ * or undefined when it can. Iterative, like `jsonDepth`.
+ */
+export function unstorableText(value: unknown): string | undefined {
+  const stack: unknown[] = [value];
+  const bad = (s: string) => s.includes('\u0000') || new RegExp(LONE_SURROGATE.source).test(s);
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (bad(v)) return 'text may not contain U+0000 or unpaired surrogates';
+    } else if (v !== null && typeof v === 'object') {
+      if (Array.isArray(v)) stack.push(...v);
+      else
+        for (const [k, child] of Object.entries(v)) {
+          if (bad(k)) return 'keys may not contain U+0000 or unpaired surrogates';
+          stack.push(child);
+        }
+    }
+  }
+  return undefined;
+}
