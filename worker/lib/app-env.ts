@@ -19,5 +19,7 @@ export interface AppEnv {
     jwtPayload: unknown;
     /** Opens (once per request) the database and provisions the caller's account and user. */
     db: () => Promise<Db>;
+    /** Work to finish after the response is sent (before the request's pool is closed). */
+    afterResponse: (work: Promise<unknown>) => void;
   };
 }

@@ -6,11 +6,16 @@ import { provision } from './provision';
 /**
  * Gives each request a lazy `c.var.db()`: the pool is opened on first use only (streams never
  * touch Postgres), the caller's account and user are provisioned then, and the pool is closed
- * after the response without delaying it.
+ * after the response without delaying it, once the work handed to `c.var.afterResponse` (which
+ * may still use it) has settled.
  */
 export const database = createMiddleware<AppEnv>(async (c, next) => {
   let pending: Promise<Db> | undefined;
   let close: (() => Promise<void>) | undefined;
+  const background: Promise<unknown>[] = [];
+  c.set('afterResponse', (work) => {
+    background.push(work);
+  });
   c.set('db', () => {
     pending ??= (async () => {
       const handle = openDb(c.get('config'));
@@ -24,6 +29,9 @@ export const database = createMiddleware<AppEnv>(async (c, next) => {
   try {
     await next();
   } finally {
-    if (close) c.executionCtx.waitUntil(close());
+    const closing = close;
+    if (background.length > 0 || closing) {
+      c.executionCtx.waitUntil(Promise.allSettled(background).then(() => closing?.()));
+    }
   }
 });

@@ -5,8 +5,9 @@ import { createFactory } from 'hono/factory';
 import { z } from 'zod';
 import type { EscalationCard, EscalationEventType } from '../contract/events';
 import { type Db, sqlState, transaction } from '../db/client';
-import { handoffs, sessionSteps, sessions } from '../db/schema';
+import { handoffs, sessionSteps } from '../db/schema';
 import { loadCard } from '../escalations/cards';
+import { createHandoff } from '../escalations/create-handoff';
 import { publishCommitted, recordChange } from '../escalations/outbox';
 import type { AppEnv, Identity } from '../lib/app-env';
 import { requireRole } from '../lib/auth';
@@ -15,7 +16,7 @@ import { validate } from '../lib/validate';
 import { idParam, uuidParam } from './params';
 import { stepJson } from './sessions';
 
-const createHandoff = z.strictObject({
+const createHandoffBody = z.strictObject({
   intent: z.enum(['escalate', 'transfer']),
   reason: z.string().trim().min(1).max(2_000),
   severity: z.enum(['low', 'normal', 'high', 'urgent']),
@@ -52,7 +53,7 @@ async function replay(
   who: Identity,
   key: string,
   sessionId: string,
-  body: z.infer<typeof createHandoff>,
+  body: z.infer<typeof createHandoffBody>,
 ) {
   const row = await findByKey(db, who, key);
   if (!row) return undefined;
@@ -149,7 +150,7 @@ function transitionRoute(name: keyof typeof transitions) {
       if (!card) throw notFound('handoff');
       return { card, event: await recordChange(tx, who.accountId, t.event, card) };
     });
-    await publishCommitted(c.env, db, who.accountId, [event]);
+    c.var.afterResponse(publishCommitted(c.env, db, who.accountId, [event]));
     return c.json(card);
   });
 }
@@ -160,51 +161,27 @@ export const handoffRoutes = new Hono<AppEnv>()
     writers,
     validate('param', idParam),
     validate('header', idempotencyHeader),
-    validate('json', createHandoff),
+    validate('json', createHandoffBody),
     async (c) => {
       const { id: sessionId } = c.req.valid('param');
       const body = c.req.valid('json');
       const key = c.req.valid('header')['idempotency-key'];
       const who = c.var.identity;
       const db = await c.var.db();
-      if (key) {
-        const existing = await replay(db, who, key, sessionId, body);
-        if (existing) return c.json(existing, 201, { 'Idempotent-Replayed': 'true' });
-      }
-      let created: { card: EscalationCard; event: Awaited<ReturnType<typeof recordChange>> };
+      let created: Awaited<ReturnType<typeof createHandoff>>;
       try {
-        created = await transaction(db, async (tx) => {
-          const [session] = await tx
-            .select({ id: sessions.id })
-            .from(sessions)
-            .where(and(eq(sessions.id, sessionId), eq(sessions.accountId, who.accountId)));
-          if (!session) throw notFound('session');
-          const [row] = await tx
-            .insert(handoffs)
-            .values({
-              accountId: who.accountId,
-              sessionId,
-              createdBy: who.userId,
-              intent: body.intent,
-              reason: body.reason,
-              severity: body.severity,
-              toUserId: body.to_user_id ?? null,
-              idempotencyKey: key ?? null,
-            })
-            .returning({ id: handoffs.id });
-          const card = row && (await loadCard(tx, who.accountId, row.id));
-          if (!card) throw new Error('handoff insert returned no row');
-          return { card, event: await recordChange(tx, who.accountId, 'escalation.created', card) };
-        });
+        created = await createHandoff(db, who, sessionId, body, key);
       } catch (err) {
-        // Two requests with one key raced: the loser returns the winner's handoff.
+        // The key was used before (or by a concurrent twin): answer with that handoff.
         if (key && sqlState(err) === '23505') {
           const existing = await replay(db, who, key, sessionId, body);
           if (existing) return c.json(existing, 201, { 'Idempotent-Replayed': 'true' });
         }
         throw err;
       }
-      await publishCommitted(c.env, db, who.accountId, [created.event]);
+      if (!created) throw notFound('session');
+      // Committed: the outbox guarantees delivery, so the 201 does not wait for the hub.
+      c.var.afterResponse(publishCommitted(c.env, db, who.accountId, [created.event]));
       return c.json(created.card, 201, { Location: `/v1/handoffs/${created.card.id}/context` });
     },
   )
