@@ -236,16 +236,22 @@ export class AccountHub extends DurableObject<Env> {
     if (current === null || current > next) await this.ctx.storage.setAlarm(next);
   }
 
-  /** Drains due jobs; each job records its own completion or retry, so a re-run is harmless. */
+  /**
+   * Drains due jobs; each records its own completion or retry, so a re-run is harmless. They run
+   * side by side: a slow one (an LLM call, a Postgres that hangs until its timeout) must not hold
+   * back a run's deadline that is due in the same alarm.
+   */
   override async alarm(): Promise<void> {
-    for (const job of this.jobs.due(Date.now())) {
-      try {
-        await this.runJob(job);
-      } catch (err) {
-        log('error', 'hub job failed', { kind: job.kind, id: job.id, err });
-        this.jobs.retry(job.id, Date.now() + backoffMs(job.attempts), safeErrorMessage(err));
-      }
-    }
+    await Promise.all(
+      this.jobs.due(Date.now()).map(async (job) => {
+        try {
+          await this.runJob(job);
+        } catch (err) {
+          log('error', 'hub job failed', { kind: job.kind, id: job.id, err });
+          this.jobs.retry(job.id, Date.now() + backoffMs(job.attempts), safeErrorMessage(err));
+        }
+      }),
+    );
     const next = this.jobs.nextRunAt();
     if (next !== undefined) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 10));
   }
