@@ -1,9 +1,9 @@
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, eq, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { EscalationCard, Person } from '../contract/events';
 import type { DbOrTx } from '../db/client';
 import { handoffs, sessions, users } from '../db/schema';
-import type { CursorKey } from '../lib/pagination';
+import { afterCursor, type CursorKey, newestFirst } from '../lib/pagination';
 
 const creator = alias(users, 'creator');
 const picker = alias(users, 'picker');
@@ -23,14 +23,7 @@ export async function loadCards(
   const filters: (SQL | undefined)[] = [eq(handoffs.accountId, accountId)];
   if (opts.id) filters.push(eq(handoffs.id, opts.id));
   if (opts.status) filters.push(eq(handoffs.status, opts.status));
-  if (opts.after) {
-    filters.push(
-      or(
-        lt(handoffs.createdAt, opts.after.createdAt),
-        and(eq(handoffs.createdAt, opts.after.createdAt), lt(handoffs.id, opts.after.id)),
-      ),
-    );
-  }
+  filters.push(afterCursor(handoffs, opts.after));
   const rows = await db
     .select({
       h: handoffs,
@@ -45,7 +38,7 @@ export async function loadCards(
     .leftJoin(picker, and(eq(picker.accountId, handoffs.accountId), eq(picker.id, handoffs.pickedUpBy)))
     .leftJoin(closer, and(eq(closer.accountId, handoffs.accountId), eq(closer.id, handoffs.closedBy)))
     .where(and(...filters))
-    .orderBy(desc(handoffs.createdAt), desc(handoffs.id))
+    .orderBy(...newestFirst(handoffs))
     .limit(opts.limit ?? 200);
   return rows.map(({ h, s, creatorName, pickerName, closerName }) => ({
     id: h.id,

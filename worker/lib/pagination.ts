@@ -1,3 +1,4 @@
+import { and, type Column, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { ApiError } from './errors';
 
@@ -38,3 +39,17 @@ export function page<T extends { createdAt: Date; id: string }>(rows: T[], limit
   const last = items.at(-1);
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
 }
+
+interface Keyed {
+  createdAt: Column;
+  id: Column;
+}
+
+/** Rows after the cursor in newest-first order (`undefined` on the first page). */
+export function afterCursor(t: Keyed, after: CursorKey | undefined): SQL | undefined {
+  if (!after) return undefined;
+  return or(lt(t.createdAt, after.createdAt), and(eq(t.createdAt, after.createdAt), lt(t.id, after.id)));
+}
+
+/** The order every list uses, matching `afterCursor`. */
+export const newestFirst = (t: Keyed) => [desc(t.createdAt), desc(t.id)] as const;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt, max, or } from 'drizzle-orm';
+import { and, asc, eq, max } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { sqlState } from '../db/client';
@@ -7,7 +7,7 @@ import { validateGraph } from '../graphs/validate-graph';
 import type { AppEnv } from '../lib/app-env';
 import { requireRole } from '../lib/auth';
 import { ApiError, notFound } from '../lib/errors';
-import { decodeCursor, page, pageQuery } from '../lib/pagination';
+import { afterCursor, decodeCursor, newestFirst, page, pageQuery } from '../lib/pagination';
 import { validate } from '../lib/validate';
 import { idParam } from './params';
 
@@ -103,15 +103,10 @@ export const graphRoutes = new Hono<AppEnv>()
         and(
           eq(graphs.accountId, c.var.identity.accountId),
           name ? eq(graphs.name, name) : undefined,
-          after
-            ? or(
-                lt(graphs.createdAt, after.createdAt),
-                and(eq(graphs.createdAt, after.createdAt), lt(graphs.id, after.id)),
-              )
-            : undefined,
+          afterCursor(graphs, after),
         ),
       )
-      .orderBy(desc(graphs.createdAt), desc(graphs.id))
+      .orderBy(...newestFirst(graphs))
       .limit(limit + 1);
     const { items, nextCursor } = page(rows, limit);
     return c.json({ items: items.map(graphJson), next_cursor: nextCursor });

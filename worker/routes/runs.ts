@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -11,7 +11,7 @@ import type { AppEnv } from '../lib/app-env';
 import { requireRole } from '../lib/auth';
 import { ApiError, notFound } from '../lib/errors';
 import { log } from '../lib/log';
-import { decodeCursor, page, pageQuery } from '../lib/pagination';
+import { afterCursor, decodeCursor, newestFirst, page, pageQuery } from '../lib/pagination';
 import { validate } from '../lib/validate';
 import type {
   CancelRunResult,
@@ -241,15 +241,10 @@ export const runRoutes = new Hono<AppEnv>()
           eq(runs.accountId, c.var.identity.accountId),
           status ? eq(runs.status, status) : undefined,
           graph_id ? eq(runs.graphId, graph_id) : undefined,
-          after
-            ? or(
-                lt(runs.createdAt, after.createdAt),
-                and(eq(runs.createdAt, after.createdAt), lt(runs.id, after.id)),
-              )
-            : undefined,
+          afterCursor(runs, after),
         ),
       )
-      .orderBy(desc(runs.createdAt), desc(runs.id))
+      .orderBy(...newestFirst(runs))
       .limit(limit + 1);
     const { items, nextCursor } = page(rows, limit);
     return c.json({ items: items.map((r) => runJson(r)), next_cursor: nextCursor });

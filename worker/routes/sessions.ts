@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { transaction } from '../db/client';
@@ -6,7 +6,7 @@ import { type SessionRow, type SessionStepRow, sessionSteps, sessions } from '..
 import type { AppEnv } from '../lib/app-env';
 import { requireRole } from '../lib/auth';
 import { ApiError, notFound } from '../lib/errors';
-import { decodeCursor, page, pageQuery } from '../lib/pagination';
+import { afterCursor, decodeCursor, newestFirst, page, pageQuery } from '../lib/pagination';
 import { validate } from '../lib/validate';
 import { idParam } from './params';
 
@@ -74,18 +74,8 @@ export const sessionRoutes = new Hono<AppEnv>()
     const rows = await db
       .select()
       .from(sessions)
-      .where(
-        and(
-          eq(sessions.accountId, c.var.identity.accountId),
-          after
-            ? or(
-                lt(sessions.createdAt, after.createdAt),
-                and(eq(sessions.createdAt, after.createdAt), lt(sessions.id, after.id)),
-              )
-            : undefined,
-        ),
-      )
-      .orderBy(desc(sessions.createdAt), desc(sessions.id))
+      .where(and(eq(sessions.accountId, c.var.identity.accountId), afterCursor(sessions, after)))
+      .orderBy(...newestFirst(sessions))
       .limit(limit + 1);
     const { items, nextCursor } = page(rows, limit);
     return c.json({ items: items.map(sessionJson), next_cursor: nextCursor });
