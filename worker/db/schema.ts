@@ -11,6 +11,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { AiAssessmentJson } from '../contract/events';
 
 // The one drizzle schema module: every table Switchboard keeps in Postgres.
 // Migrations in migrations/ are generated from this file by drizzle-kit.
@@ -83,15 +84,8 @@ export const severityEnum = pgEnum('handoff_severity', ['low', 'normal', 'high',
 export const handoffStatusEnum = pgEnum('handoff_status', ['open', 'picked_up', 'resolved', 'cancelled']);
 export const aiStatusEnum = pgEnum('ai_status', ['pending', 'done', 'failed']);
 
-export interface AiAssessment {
-  source: 'heuristic' | 'llm';
-  provider: string;
-  model: string | null;
-  summary: string;
-  likely_cause: string | null;
-  suggested_next_steps: string[];
-  generated_at: string;
-}
+// The stored assessment is exactly the one the contract publishes.
+export type AiAssessment = AiAssessmentJson;
 
 export const handoffs = pgTable(
   'handoffs',
