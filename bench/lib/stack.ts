@@ -205,13 +205,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   cpSync(resolve(root, 'worker'), resolve(dir, 'src/worker'), { recursive: true });
   // (the dev routes import the demo identities and the token signer from scripts/lib)
   cpSync(resolve(root, 'scripts/lib'), resolve(dir, 'src/scripts/lib'), { recursive: true });
-  // The project's wrangler.toml pointing at that snapshot, with one addition: /__scheduled must
-  // reach the Worker (not the assets layer's single-page fallback) for --test-scheduled to run the cron.
+  // The project's wrangler.toml pointing at that snapshot (its run_worker_first already sends
+  // /__scheduled to the Worker, so --test-scheduled reaches the cron).
   const configPath = resolve(dir, 'wrangler.toml');
   const toml = readFileSync(resolve(root, 'wrangler.toml'), 'utf8')
     .replace(/^main = "([^"]+)"/m, (_, p: string) => `main = ${JSON.stringify(resolve(dir, 'src', p))}`)
     .replace(/^directory = "([^"]+)"/m, (_, p: string) => `directory = ${JSON.stringify(resolve(root, p))}`)
-    .replace(/^run_worker_first = \[/m, 'run_worker_first = ["/__scheduled", ')
     .replace(/^#:schema .*$/m, '');
   writeFileSync(configPath, toml);
 
