@@ -25,7 +25,7 @@ export default defineConfig({
   ],
   test: {
     globalSetup: ['./test/setup/global-setup.ts'],
-    include: ['worker/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.ts'],
+    include: ['worker/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.ts', 'scripts/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },
