@@ -15,12 +15,9 @@ function fakeBackend() {
   const db = {
     runExclusive: <T>(fn: () => Promise<T>) => fn(),
     isInTransaction: () => inTx,
-    exec: async (q: string) => {
-      ran.push(`exec:${q}`);
-      inTx = false;
-    },
     execProtocolRawStream: async (message: Uint8Array, opts: { onRawData: (d: Uint8Array) => void }) => {
-      const label = new TextDecoder().decode(message.subarray(5));
+      const label = new TextDecoder().decode(message.subarray(5)).replace(/\0$/, '');
+      if (label === 'ROLLBACK') inTx = false;
       ran.push(label);
       await Promise.resolve();
       if (label.endsWith(':BEGIN')) inTx = true;
@@ -82,7 +79,20 @@ describe('SessionQueue', () => {
     const waiting = q.enqueue(2, msg('Q', 'b:select'), noop);
     await q.clearTransactionIfNeeded(1);
     await waiting;
-    expect(ran).toEqual(['a:BEGIN', 'exec:ROLLBACK', 'b:select']);
+    // A Sync ends any half-sent extended query, then the open transaction is rolled back.
+    expect(ran).toEqual(['a:BEGIN', '', 'ROLLBACK', 'b:select']);
+  });
+
+  it('syncs the backend when a connection leaves in the middle of an extended query', async () => {
+    const { db, ran } = fakeBackend();
+    const q = new SessionQueue(db);
+    const noop = () => {};
+    await q.enqueue(1, msg('P', 'a:parse'), noop);
+    await q.enqueue(1, msg('B', 'a:bind'), noop);
+    const waiting = q.enqueue(2, msg('P', 'b:parse'), noop);
+    await q.clearTransactionIfNeeded(1);
+    await waiting;
+    expect(ran).toEqual(['a:parse', 'a:bind', '', 'b:parse']);
   });
 
   it('ends the turn on Terminate without forwarding it', async () => {
@@ -94,6 +104,6 @@ describe('SessionQueue', () => {
       q.enqueue(2, msg('Q', 'b:select'), noop),
       q.enqueue(1, new Uint8Array([0x58, 0, 0, 0, 4]), noop),
     ]);
-    expect(ran).toEqual(['a:parse', 'b:select']);
+    expect(ran).toEqual(['a:parse', '', 'b:select']);
   });
 });

@@ -31,6 +31,7 @@ export interface HubEvent {
 const ESCALATIONS = 'escalations';
 const PURGE_EVERY_MS = 60 * 60_000;
 const ASSESS_ATTEMPTS = 4;
+const JOB_CONCURRENCY = 8;
 const DEFAULT_PAGE_BYTES = 256 * 1024;
 const MAX_PAGE_BYTES = 512 * 1024;
 
@@ -242,16 +243,19 @@ export class AccountHub extends DurableObject<Env> {
    * back a run's deadline that is due in the same alarm.
    */
   override async alarm(): Promise<void> {
-    await Promise.all(
-      this.jobs.due(Date.now()).map(async (job) => {
+    const due = this.jobs.due(Date.now());
+    // A few at a time: each may hold a database connection.
+    const worker = async () => {
+      for (let job = due.shift(); job; job = due.shift()) {
         try {
           await this.runJob(job);
         } catch (err) {
           log('error', 'hub job failed', { kind: job.kind, id: job.id, err });
           this.jobs.retry(job.id, Date.now() + backoffMs(job.attempts), safeErrorMessage(err));
         }
-      }),
-    );
+      }
+    };
+    await Promise.all(Array.from({ length: JOB_CONCURRENCY }, worker));
     const next = this.jobs.nextRunAt();
     if (next !== undefined) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 10));
   }
