@@ -122,6 +122,8 @@ export class SessionQueue {
       this.owner = status === IDLE ? null : item.handlerId;
       item.resolve(bytes);
     } catch (err) {
+      // SQL errors come back as protocol messages; a throw means the backend itself failed.
+      console.error(`[embedded-postgres] backend error: ${(err as Error).stack ?? String(err)}`);
       this.owner = item.handlerId;
       await this.endTurn();
       item.reject(err);
