@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
 import { SessionQueue } from './session-queue';
@@ -21,8 +21,10 @@ export async function startEmbeddedPostgres(
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
   const db = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
   await db.waitReady;
-  // pglite-socket's handler does the wire framing; our queue decides whose turn it is.
-  const queue = new SessionQueue(db);
+  // pglite-socket's handler does the wire framing; our queue decides whose turn it is, and
+  // closes a connection whose client sent Terminate.
+  const sockets = new Map<number, Socket>();
+  const queue = new SessionQueue(db, (handlerId) => sockets.get(handlerId)?.end());
   const handlers = new Set<PGLiteSocketHandler>();
   const server = createServer((socket) => {
     const handler = new PGLiteSocketHandler({
@@ -30,7 +32,11 @@ export async function startEmbeddedPostgres(
       closeOnDetach: true,
     });
     handlers.add(handler);
-    const forget = () => handlers.delete(handler);
+    sockets.set(handler.handlerId, socket);
+    const forget = () => {
+      handlers.delete(handler);
+      sockets.delete(handler.handlerId);
+    };
     handler.addEventListener('close', forget);
     handler.addEventListener('error', forget);
     handler.attach(socket).catch(() => socket.destroy());

@@ -95,9 +95,12 @@ describe('SessionQueue', () => {
     expect(ran).toEqual(['a:parse', 'a:bind', '', 'b:parse']);
   });
 
-  it('ends the turn on Terminate without forwarding it', async () => {
+  // Regression: a swallowed Terminate left the connection open (the client waits for the server
+  // to close it), so every pool that ended leaked a socket until the process ran out of files.
+  it('ends the turn on Terminate without forwarding it, and closes that connection', async () => {
     const { db, ran } = fakeBackend();
-    const q = new SessionQueue(db);
+    const closed: number[] = [];
+    const q = new SessionQueue(db, (id) => closed.push(id));
     const noop = () => {};
     await Promise.all([
       q.enqueue(1, msg('P', 'a:parse'), noop),
@@ -105,5 +108,6 @@ describe('SessionQueue', () => {
       q.enqueue(1, new Uint8Array([0x58, 0, 0, 0, 4]), noop),
     ]);
     expect(ran).toEqual(['a:parse', '', 'b:select']);
+    expect(closed).toEqual([1]);
   });
 });

@@ -45,7 +45,14 @@ export class SessionQueue {
   private readonly items: Item[] = [];
   private running = false;
 
-  constructor(private readonly db: PGlite) {}
+  /**
+   * @param onTerminate closes the connection of a client that sent Terminate, as a server must:
+   *   the client waits for that close, and otherwise every pool that ends leaks a connection.
+   */
+  constructor(
+    private readonly db: PGlite,
+    private readonly onTerminate: (handlerId: number) => void = () => {},
+  ) {}
 
   enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -93,6 +100,7 @@ export class SessionQueue {
           // The client is leaving; the shared backend itself must never be terminated.
           if (this.owner === item.handlerId) await this.endTurn();
           item.resolve(0);
+          this.onTerminate(item.handlerId);
           continue;
         }
         await this.run(item);
