@@ -7,7 +7,7 @@
 //   hang          never answers; GET /__hung/<tag> tells whether the client closed the request
 //                 (<tag> is the request's user message)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen';
 
 export interface FakeOpenAi {
   url: string;
@@ -86,14 +86,5 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
       send(res, 500, { error: { message: String(err) } });
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }

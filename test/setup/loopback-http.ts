@@ -6,7 +6,7 @@
 //   GET /nul/text                 a text/plain body holding a NUL byte
 //   GET /deep/<n>                 JSON nested <n> objects deep: {"d":{"d":…}}
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen';
 
 export interface LoopbackHttp {
   url: string;
@@ -47,14 +47,5 @@ export async function startLoopbackHttp(): Promise<LoopbackHttp> {
     if (url.pathname === '/nul/text') return send(res, 200, 'a\u0000b', 'text/plain; charset=utf-8');
     return send(res, 404, JSON.stringify({ error: `no route ${url.pathname}` }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }

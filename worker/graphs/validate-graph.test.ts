@@ -1,33 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { designExample } from './design-example';
 import { validateGraph } from './validate-graph';
 
 type Json = Record<string, unknown>;
-
-const designExample = (): { entry: string; nodes: Json[]; edges: Json[] } => ({
-  entry: 'ask',
-  nodes: [
-    { id: 'ask', type: 'human_input', prompt: 'Which product?', output_key: 'product' },
-    { id: 'route', type: 'transform', set: { routed: true } },
-    {
-      id: 'lookup',
-      type: 'tool',
-      tool: 'http_get',
-      args: { url: 'https://status.example.com/{{product}}' },
-      output_key: 'status',
-    },
-    { id: 'answer', type: 'llm', prompt: 'Help with {{product}} given {{status}}', output_key: 'answer' },
-  ],
-  edges: [
-    { from: 'ask', to: 'route' },
-    {
-      from: 'route',
-      branches: [{ when: { field_equals: { field: 'product', value: 'vpn' } }, to: 'lookup' }],
-      default: '__end__',
-    },
-    { from: 'lookup', branches: [{ when: { tool_error: true }, to: '__end__' }], default: 'answer' },
-    { from: 'answer', to: '__end__' },
-  ],
-});
 
 /** Asserts the graph is rejected with an issue whose message contains every fragment. */
 function expectIssue(input: unknown, ...fragments: string[]) {
