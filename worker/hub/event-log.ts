@@ -172,13 +172,6 @@ export class EventLog {
     this.sql.exec('delete from events where topic = ?', topic);
     this.sql.exec('update topics set purged_through = ? where topic = ?', lastId, topic);
   }
-
-  topics(prefix: string): string[] {
-    return this.sql
-      .exec<{ topic: string }>('select topic from topics where topic like ?', `${prefix}%`)
-      .toArray()
-      .map((r) => r.topic);
-  }
 }
 
 function frameOf(row: { id: number; type: string; data: string }): string {

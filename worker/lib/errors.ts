@@ -22,8 +22,3 @@ export class ApiError extends HTTPException {
 }
 
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
-export const badRequest = (message: string, details?: unknown) =>
-  new ApiError(400, 'validation_failed', message, details);
-export const conflict = (message: string, details?: unknown) =>
-  new ApiError(409, 'conflict', message, details);
-export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
