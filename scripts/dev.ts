@@ -10,6 +10,7 @@ import { migrateDatabase } from './lib/migrate';
 import { type PgBridge, startPgBridge } from './lib/pg-bridge';
 import { seedDemo } from './lib/seed';
 import { signToken } from './lib/sign-token';
+import { waitForHealth, wranglerDevArgs } from './lib/wrangler-dev';
 
 const root = resolve(import.meta.dirname, '..');
 process.chdir(root);
@@ -76,20 +77,11 @@ try {
 run('vite', ['build', '--watch', '--logLevel', 'warn'], { wait: false });
 const wrangler = run(
   'wrangler',
-  [
-    'dev',
-    '--port',
-    String(port),
-    '--ip',
-    '127.0.0.1',
-    '--persist-to',
-    '.data/wrangler',
-    '--show-interactive-dev-session=false',
-    '--var',
-    `DATABASE_URL:${databaseUrl}`,
-    '--var',
-    `NEON_WS_PROXY:${proxy}`,
-  ],
+  wranglerDevArgs({
+    port,
+    persistTo: '.data/wrangler',
+    vars: { DATABASE_URL: databaseUrl, NEON_WS_PROXY: proxy },
+  }),
   { wait: false },
 ) as ChildProcess;
 wrangler.once('exit', (code) => {
@@ -101,14 +93,11 @@ wrangler.once('exit', (code) => {
 
 // Print the URL and a token once the Worker answers.
 const url = `http://127.0.0.1:${port}`;
-for (let i = 0; i < 600 && !stopping; i++) {
-  try {
-    const res = await fetch(`${url}/healthz`);
-    if (res.ok) break;
-  } catch {
-    // not up yet
-  }
-  await new Promise((r) => setTimeout(r, 250));
+try {
+  await waitForHealth(url, wrangler, 150_000, "wrangler's output above");
+} catch (err) {
+  console.error(`[dev] ${(err as Error).message}`);
+  await shutdown(1);
 }
 const secret = vars.JWT_SECRET ?? '';
 const tokens = await Promise.all(

@@ -13,26 +13,14 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { migrateDatabase } from '../../scripts/lib/migrate';
 import { signToken, type TokenClaims } from '../../scripts/lib/sign-token';
+import { freePort, waitForHealth, wranglerDevArgs } from '../../scripts/lib/wrangler-dev';
 import { call } from './http';
 
 export const root = resolve(import.meta.dirname, '../..');
-
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => ok(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A timer that does not keep the process alive (for races against a deadline). */
@@ -180,25 +168,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
   const url = `http://127.0.0.1:${port}`;
 
-  async function waitHealthy(timeoutMs: number) {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (wrangler?.exitCode !== null && wrangler?.exitCode !== undefined) {
-        throw new Error(`wrangler exited (${wrangler.exitCode}); see .data/${opts.name}/wrangler.log`);
-      }
-      try {
-        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
-        if (res.ok) return;
-      } catch {
-        // not up yet
-      }
-      await sleep(200);
-    }
-    throw new Error(
-      `the Worker did not answer /healthz within ${timeoutMs} ms; see .data/${opts.name}/wrangler.log`,
-    );
-  }
-
   // A snapshot of the Worker's source: wrangler dev watches its entry's imports and reloads on every
   // change, which in a shared checkout would restart every hub and drop every stream in the middle
   // of a measurement.
@@ -217,22 +186,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   async function startWorker() {
     const args = [
       resolve(root, 'node_modules/wrangler/bin/wrangler.js'),
-      'dev',
-      '--config',
-      configPath,
-      '--port',
-      String(port),
-      '--ip',
-      '127.0.0.1',
-      '--inspector-port',
-      String(inspectorPort),
-      '--persist-to',
-      resolve(dir, 'wrangler'),
-      '--show-interactive-dev-session=false',
-      '--test-scheduled',
-      '--log-level',
-      process.env.BENCH_WRANGLER_LOG ?? 'log',
-      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+      ...wranglerDevArgs({
+        port,
+        persistTo: resolve(dir, 'wrangler'),
+        vars,
+        extra: [
+          '--config',
+          configPath,
+          '--inspector-port',
+          String(inspectorPort),
+          '--test-scheduled',
+          '--log-level',
+          process.env.BENCH_WRANGLER_LOG ?? 'log',
+        ],
+      }),
     ];
     wrangler = spawn(process.execPath, args, {
       cwd: root,
@@ -242,7 +209,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     });
     wrangler.stdout?.pipe(logFile, { end: false });
     wrangler.stderr?.pipe(logFile, { end: false });
-    await waitHealthy(90_000);
+    await waitForHealth(url, wrangler, 90_000, `.data/${opts.name}/wrangler.log`);
   }
 
   async function killWorker() {

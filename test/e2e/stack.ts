@@ -11,6 +11,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../scripts/lib/
 import { migrateDatabase } from '../../scripts/lib/migrate';
 import { type PgBridge, startPgBridge } from '../../scripts/lib/pg-bridge';
 import { seedDemo } from '../../scripts/lib/seed';
+import { freePort, waitForHealth, wranglerDevArgs } from '../../scripts/lib/wrangler-dev';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const resultsDir = resolve(root, 'test-results');
@@ -22,14 +23,6 @@ export interface Stack {
   apiUrl: string;
   proxy: CutProxy;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 /** A TCP proxy whose live connections can be cut, and which can refuse new ones for a while. */
@@ -92,24 +85,6 @@ export class CutProxy {
   }
 }
 
-async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`wrangler dev exited (${child.exitCode}); see test-results/e2e-wrangler.log`);
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(
-    `the Worker did not answer ${url}/healthz in ${timeoutMs} ms; see test-results/e2e-wrangler.log`,
-  );
-}
-
 export async function startStack(opts: { build?: boolean } = {}): Promise<Stack> {
   mkdirSync(resultsDir, { recursive: true });
   const bin = (name: string) => join(root, 'node_modules/.bin', name);
@@ -158,34 +133,24 @@ export async function startStack(opts: { build?: boolean } = {}): Promise<Stack>
     const log = createWriteStream(join(resultsDir, 'e2e-wrangler.log'));
     wrangler = spawn(
       bin('wrangler'),
-      [
-        'dev',
-        '--port',
-        String(port),
-        '--ip',
-        '127.0.0.1',
-        '--persist-to',
-        persist,
-        '--show-interactive-dev-session=false',
-        '--var',
-        `DATABASE_URL:${databaseUrl}`,
-        '--var',
-        `NEON_WS_PROXY:${bridge.proxy}`,
-        '--var',
-        'JWT_SECRET:e2e-secret-0123456789abcdef',
-        '--var',
-        'DEV_MODE:true',
-        '--var',
-        'LLM_PROVIDER:fake',
-        '--var',
-        'LOG_LEVEL:warn',
-      ],
+      wranglerDevArgs({
+        port,
+        persistTo: persist,
+        vars: {
+          DATABASE_URL: databaseUrl,
+          NEON_WS_PROXY: bridge.proxy,
+          JWT_SECRET: 'e2e-secret-0123456789abcdef',
+          DEV_MODE: 'true',
+          LLM_PROVIDER: 'fake',
+          LOG_LEVEL: 'warn',
+        },
+      }),
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, CI: 'true' } },
     );
     wrangler.stdout?.pipe(log);
     wrangler.stderr?.pipe(log);
     const apiUrl = `http://127.0.0.1:${port}`;
-    await waitForHealth(apiUrl, wrangler, 90_000);
+    await waitForHealth(apiUrl, wrangler, 90_000, 'test-results/e2e-wrangler.log');
     proxy = new CutProxy(port);
     await proxy.start();
     return { url: `http://127.0.0.1:${proxy.port}`, apiUrl, proxy, stop };
