@@ -51,20 +51,7 @@ export class JobQueue {
   }
 
   due(now: number, limit = 50): Job[] {
-    return this.sql
-      .exec<{ id: string; kind: string; payload: string; run_at: number; attempts: number }>(
-        'select id, kind, payload, run_at, attempts from jobs where run_at <= ? order by run_at limit ?',
-        now,
-        limit,
-      )
-      .toArray()
-      .map((r) => ({
-        id: r.id,
-        kind: r.kind,
-        payload: JSON.parse(r.payload),
-        runAt: r.run_at,
-        attempts: r.attempts,
-      }));
+    return this.select('where run_at <= ? order by run_at limit ?', now, limit);
   }
 
   complete(id: string): void {
@@ -81,10 +68,14 @@ export class JobQueue {
   }
 
   get(id: string): Job | undefined {
+    return this.select('where id = ?', id)[0];
+  }
+
+  private select(clause: string, ...args: SqlStorageValue[]): Job[] {
     return this.sql
       .exec<{ id: string; kind: string; payload: string; run_at: number; attempts: number }>(
-        'select id, kind, payload, run_at, attempts from jobs where id = ?',
-        id,
+        `select id, kind, payload, run_at, attempts from jobs ${clause}`,
+        ...args,
       )
       .toArray()
       .map((r) => ({
@@ -93,7 +84,7 @@ export class JobQueue {
         payload: JSON.parse(r.payload),
         runAt: r.run_at,
         attempts: r.attempts,
-      }))[0];
+      }));
   }
 
   nextRunAt(): number | undefined {
