@@ -6,10 +6,22 @@ import type { EscalationCard } from '../worker/contract/events';
 import { EventLog } from '../worker/hub/event-log';
 import { hubFor } from '../worker/hub/hub-client';
 import { escalate, hubOf, openStream, waitFor } from './escalation-helpers';
-import { call, colleague, expectError, makeUser } from './helpers';
+import { call, colleague, expectError, makeUser, type TestUser } from './helpers';
 import { SseReader } from './sse';
 
 type Created = { card: EscalationCard; version: number };
+
+/**
+ * The stream from the start of the log with a 4 KiB client buffer, called in-process: the
+ * response body is the adapter's own stream, so nothing reads it until the test does.
+ */
+const streamWithSmallBuffer = (user: TestUser) =>
+  app.request(
+    '/v1/escalations/stream?last_event_id=0',
+    { headers: { authorization: `Bearer ${user.token}` } },
+    { ...env, SSE_BUFFER_BYTES: '4096' },
+    createExecutionContext(),
+  );
 
 describe('escalation stream', () => {
   it('fans a new escalation out to every subscriber of the account', async () => {
@@ -168,15 +180,8 @@ describe('escalation stream', () => {
 
   it('closes a subscriber that stops reading and lets it resume by Last-Event-ID with nothing lost', async () => {
     const alice = await makeUser();
-    // Called in-process, the response body is the adapter's own stream: nothing reads it, so
-    // its queue fills as the hub sends.
-    const ctx = createExecutionContext();
-    const res = await app.request(
-      '/v1/escalations/stream?last_event_id=0',
-      { headers: { authorization: `Bearer ${alice.token}` } },
-      { ...env, SSE_BUFFER_BYTES: '4096' },
-      ctx,
-    );
+    // Nothing reads the response yet, so its queue fills as the hub sends.
+    const res = await streamWithSmallBuffer(alice);
     expect(res.status).toBe(200);
     for (let i = 0; i < 12; i++) await escalate(alice, { reason: `r${i}` });
     const slow = new SseReader(res);
@@ -205,13 +210,7 @@ describe('escalation stream', () => {
     }));
     for (let i = 0; i < events.length; i += 100) await hub.publish(alice.acct, events.slice(i, i + 100));
     // A 4 KiB client buffer means 1 KiB pages: 400 events take well over a hundred pages.
-    const ctx = createExecutionContext();
-    const res = await app.request(
-      '/v1/escalations/stream?last_event_id=0',
-      { headers: { authorization: `Bearer ${alice.token}` } },
-      { ...env, SSE_BUFFER_BYTES: '4096' },
-      ctx,
-    );
+    const res = await streamWithSmallBuffer(alice);
     const reader = new SseReader(res);
     const got = await reader.events(400, 10_000);
     expect(got.map((f) => f.id)).toEqual(events.map((_, i) => i + 1));
