@@ -15,7 +15,7 @@ import { DEFAULT_MAX_STATE_BYTES, DEFAULT_MAX_STEPS } from '../worker/graphs/exe
 import { hubFor } from '../worker/hub/hub-client';
 import { JobQueue } from '../worker/hub/job-queue';
 import { RunRegistry } from '../worker/runs/registry';
-import { MAX_RUN_LOG_BYTES } from '../worker/runs/run-manager';
+import { MAX_RUN_LOG_BYTES } from '../worker/runs/run-types';
 import { waitFor } from './escalation-helpers';
 import { call, json, makeUser, type TestUser } from './helpers';
 import {

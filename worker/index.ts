@@ -1,7 +1,7 @@
 import { app } from './app';
 import { scheduled } from './scheduled';
 
-export { AccountHub } from './hub/account-hub';
+export { AccountHub } from './account-hub';
 
 export default {
   fetch: app.fetch,

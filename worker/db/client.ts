@@ -82,6 +82,39 @@ export function isDatabaseError(err: unknown): boolean {
   );
 }
 
+// SQLSTATE classes worth retrying: connection (08), transaction rollback (40), resources (53),
+// object in use (55), operator intervention (57), system (58), internal (XX).
+const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '40', '53', '55', '57', '58', 'XX']);
+// What a driver error says when the connection itself failed (no SQLSTATE to go by).
+const CONNECTION_FAILURE = /connect|socket|terminated|timeout|closed|ECONN|network/i;
+
+/**
+ * The one classification of a failed database call, used by request errors (503 or not), by hub
+ * jobs (retry or give up) and by the transaction wrapper:
+ * - `unavailable`: Postgres unreachable or briefly unable; the same call may succeed later;
+ * - `refused_value`: SQLSTATE class 22, the value itself is refused (e.g. U+0000 in jsonb);
+ * - `conflict`: class 23, a constraint;
+ * - `other`: anything else from Postgres (a bug in a query), which fails the same way every time;
+ * - undefined: not a database error at all.
+ */
+export function dbErrorKind(
+  err: unknown,
+): 'unavailable' | 'refused_value' | 'conflict' | 'other' | undefined {
+  const code = sqlState(err);
+  if (code !== undefined) {
+    const cls = code.slice(0, 2);
+    if (TRANSIENT_SQLSTATE_CLASSES.has(cls)) return 'unavailable';
+    if (cls === '22') return 'refused_value';
+    if (cls === '23') return 'conflict';
+    return 'other';
+  }
+  if (isDatabaseError(err)) return 'unavailable';
+  return err instanceof Error && CONNECTION_FAILURE.test(err.message) ? 'unavailable' : undefined;
+}
+
+/** Whether a failed call may succeed if retried as it is (see `dbErrorKind`). */
+export const isTransientDbError = (err: unknown) => dbErrorKind(err) === 'unavailable';
+
 /**
  * Runs `fn` in one transaction. Errors raised before the first query (the pool could not
  * connect) are not wrapped by drizzle, so they are classified here: anything that is neither our
@@ -92,9 +125,7 @@ export async function transaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promis
     return await db.transaction(fn);
   } catch (err) {
     if (isDatabaseError(err) || (err instanceof Error && 'getResponse' in err)) throw err;
-    if (err instanceof Error && /connect|socket|terminated|timeout|closed|ECONN/i.test(err.message)) {
-      throw new DatabaseUnavailableError(err.message, { cause: err });
-    }
+    if (isTransientDbError(err)) throw new DatabaseUnavailableError((err as Error).message, { cause: err });
     throw err;
   }
 }

@@ -12,6 +12,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { AiAssessmentJson } from '../contract/events';
+import { RUN_STATUSES } from '../contract/run-status';
 
 // The one drizzle schema module: every table Switchboard keeps in Postgres.
 // Migrations in migrations/ are generated from this file by drizzle-kit.
@@ -169,15 +170,7 @@ export const graphs = pgTable(
   ],
 );
 
-export const runStatusEnum = pgEnum('run_status', [
-  'queued',
-  'running',
-  'paused',
-  'completed',
-  'failed',
-  'cancelled',
-  'timed_out',
-]);
+export const runStatusEnum = pgEnum('run_status', RUN_STATUSES);
 
 // The system of record of a run. The hub's SQLite registry is authoritative while the run is
 // live; it copies each transition here with `hub_version`, and a write only lands when it is
@@ -220,4 +213,3 @@ export const runs = pgTable(
 
 export type GraphRow = typeof graphs.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
-export type RunStatus = (typeof runStatusEnum.enumValues)[number];

@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { AiAssessmentJson, EscalationCard } from '../contract/events';
-import type { Db } from '../db/client';
+import { type Db, transaction } from '../db/client';
 import {
   type HandoffRow,
   handoffs,
@@ -9,9 +9,11 @@ import {
   sessionSteps,
   sessions,
 } from '../db/schema';
+import type { HubEvent } from '../hub/hub-module';
 import { cleanJson, cleanText } from '../lib/json-safety';
 import type { LlmProvider } from '../providers/llm-provider';
 import { loadCard } from './cards';
+import { recordChange } from './outbox';
 
 export interface AssessmentInput {
   handoff: Pick<HandoffRow, 'reason' | 'severity' | 'intent'>;
@@ -127,7 +129,7 @@ async function loadInput(db: Db, accountId: string, handoffId: string): Promise<
 }
 
 export type AssessOutcome =
-  | { kind: 'assessed'; card: EscalationCard }
+  | { kind: 'assessed'; card: EscalationCard; event: HubEvent }
   | { kind: 'already_done' }
   | { kind: 'missing' };
 
@@ -181,14 +183,19 @@ async function store(
     aiAssessment: values.aiAssessment && cleanJson(values.aiAssessment),
     aiError: values.aiError && cleanText(values.aiError),
   };
-  const [updated] = await db
-    .update(handoffs)
-    .set({ ...clean, version: sql`${handoffs.version} + 1`, updatedAt: sql`now()` })
-    .where(
-      and(eq(handoffs.id, handoffId), eq(handoffs.accountId, accountId), eq(handoffs.aiStatus, 'pending')),
-    )
-    .returning({ id: handoffs.id });
-  if (!updated) return { kind: 'already_done' };
-  const card = await loadCard(db, accountId, handoffId);
-  return card ? { kind: 'assessed', card } : { kind: 'missing' };
+  // The change and its outbox row in one transaction: the assessed card reaches the stream by
+  // the same path as every other card change.
+  return transaction(db, async (tx): Promise<AssessOutcome> => {
+    const [updated] = await tx
+      .update(handoffs)
+      .set({ ...clean, version: sql`${handoffs.version} + 1`, updatedAt: sql`now()` })
+      .where(
+        and(eq(handoffs.id, handoffId), eq(handoffs.accountId, accountId), eq(handoffs.aiStatus, 'pending')),
+      )
+      .returning({ id: handoffs.id });
+    if (!updated) return { kind: 'already_done' };
+    const card = await loadCard(tx, accountId, handoffId);
+    if (!card) return { kind: 'missing' };
+    return { kind: 'assessed', card, event: await recordChange(tx, accountId, 'escalation.assessed', card) };
+  });
 }

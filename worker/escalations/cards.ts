@@ -1,67 +1,77 @@
-import { and, eq, type SQL } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import type { EscalationCard, Person } from '../contract/events';
+import type { EscalationCard } from '../contract/events';
 import type { DbOrTx } from '../db/client';
-import { handoffs, sessions, users } from '../db/schema';
-import { afterCursor, type CursorKey, newestFirst } from '../lib/pagination';
+import { handoffs } from '../db/schema';
+import { afterCursor, type CursorKey } from '../lib/pagination';
 
-const creator = alias(users, 'creator');
-const picker = alias(users, 'picker');
-const closer = alias(users, 'closer');
+// The one card builder. A card is assembled in SQL, from a handoff row `h` joined to its session
+// `s` and the people it names, so the create statement (which publishes the new card through the
+// outbox in the same statement) and every read build it the same way.
 
-const person = (id: string | null, name: string | null): Person | null =>
-  id === null ? null : { id, name: name ?? 'unknown user' };
+/** The handoffs table under the name the builder reads it by. */
+const h = alias(handoffs, 'h');
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+// Postgres' rendering of a timestamptz that matches Date.prototype.toISOString.
+const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** Cards of one account (whole cards: the session and the people named), newest first. */
+const person = (id: string, who: string) =>
+  `case when ${id} is null then null else jsonb_build_object('id', ${id}, 'name', coalesce(${who}.name, 'unknown user')) end`;
+
+/** The card of `h` as jsonb (see EscalationCard in the contract). */
+const CARD = sql.raw(`jsonb_build_object(
+  'id', h.id,
+  'session_id', h.session_id,
+  'intent', h.intent,
+  'reason', h.reason,
+  'severity', h.severity,
+  'status', h.status,
+  'to_user_id', h.to_user_id,
+  'created_by', ${person('h.created_by', 'creator')},
+  'picked_up_by', ${person('h.picked_up_by', 'picker')},
+  'picked_up_at', ${iso('h.picked_up_at')},
+  'closed_by', ${person('h.closed_by', 'closer')},
+  'closed_at', ${iso('h.closed_at')},
+  'session', jsonb_build_object('title', s.title, 'problem_summary', s.problem_summary, 'customer', s.customer),
+  'ai_status', h.ai_status,
+  'ai_assessment', h.ai_assessment,
+  'ai_error', h.ai_error,
+  'version', h.version,
+  'created_at', ${iso('h.created_at')},
+  'updated_at', ${iso('h.updated_at')}
+)`);
+
+/** What a card needs besides its handoff row `h`. */
+const JOINS = sql.raw(`join sessions s on s.id = h.session_id
+  left join users creator on creator.account_id = h.account_id and creator.id = h.created_by
+  left join users picker on picker.account_id = h.account_id and picker.id = h.picked_up_by
+  left join users closer on closer.account_id = h.account_id and closer.id = h.closed_by`);
+
+/**
+ * `select card from <source> h …`: the card of every row of `source`, which is the handoffs table
+ * or a CTE of handoff rows (the create statement's `insert … returning *`).
+ */
+export const cardsFrom = (source: SQL, where?: SQL) =>
+  sql`select ${CARD} as card, ${sql.raw(iso('h.created_at'))} as created_at from ${source} h ${JOINS}${
+    where ? sql` where ${where}` : sql``
+  }`;
+
+/** Cards of one account, newest first. */
 export async function loadCards(
   db: DbOrTx,
   accountId: string,
   opts: { id?: string; status?: EscalationCard['status']; after?: CursorKey; limit?: number } = {},
 ): Promise<(EscalationCard & { createdAt: Date })[]> {
-  const filters: (SQL | undefined)[] = [eq(handoffs.accountId, accountId)];
-  if (opts.id) filters.push(eq(handoffs.id, opts.id));
-  if (opts.status) filters.push(eq(handoffs.status, opts.status));
-  filters.push(afterCursor(handoffs, opts.after));
-  const rows = await db
-    .select({
-      h: handoffs,
-      s: { title: sessions.title, problemSummary: sessions.problemSummary, customer: sessions.customer },
-      creatorName: creator.name,
-      pickerName: picker.name,
-      closerName: closer.name,
-    })
-    .from(handoffs)
-    .innerJoin(sessions, eq(sessions.id, handoffs.sessionId))
-    .leftJoin(creator, and(eq(creator.accountId, handoffs.accountId), eq(creator.id, handoffs.createdBy)))
-    .leftJoin(picker, and(eq(picker.accountId, handoffs.accountId), eq(picker.id, handoffs.pickedUpBy)))
-    .leftJoin(closer, and(eq(closer.accountId, handoffs.accountId), eq(closer.id, handoffs.closedBy)))
-    .where(and(...filters))
-    .orderBy(...newestFirst(handoffs))
-    .limit(opts.limit ?? 200);
-  return rows.map(({ h, s, creatorName, pickerName, closerName }) => ({
-    id: h.id,
-    session_id: h.sessionId,
-    intent: h.intent,
-    reason: h.reason,
-    severity: h.severity,
-    status: h.status,
-    to_user_id: h.toUserId,
-    created_by: person(h.createdBy, creatorName) as Person,
-    picked_up_by: person(h.pickedUpBy, pickerName),
-    picked_up_at: iso(h.pickedUpAt),
-    closed_by: person(h.closedBy, closerName),
-    closed_at: iso(h.closedAt),
-    session: { title: s.title, problem_summary: s.problemSummary, customer: s.customer },
-    ai_status: h.aiStatus,
-    ai_assessment: h.aiAssessment ?? null,
-    ai_error: h.aiError,
-    version: h.version,
-    created_at: h.createdAt.toISOString(),
-    updated_at: h.updatedAt.toISOString(),
-    createdAt: h.createdAt,
-  }));
+  const where = and(
+    eq(h.accountId, accountId),
+    opts.id ? eq(h.id, opts.id) : undefined,
+    opts.status ? eq(h.status, opts.status) : undefined,
+    afterCursor(h, opts.after),
+  );
+  const result = await db.execute<{ card: EscalationCard; created_at: string }>(
+    sql`${cardsFrom(sql.raw('handoffs'), where)} order by h.created_at desc, h.id desc limit ${opts.limit ?? 200}`,
+  );
+  return result.rows.map((r) => ({ ...r.card, createdAt: new Date(r.created_at) }));
 }
 
 export async function loadCard(
@@ -70,9 +80,7 @@ export async function loadCard(
   id: string,
 ): Promise<EscalationCard | undefined> {
   const [card] = await loadCards(db, accountId, { id, limit: 1 });
-  if (!card) return undefined;
-  const { createdAt: _, ...json } = card;
-  return json;
+  return card ? cardJson(card) : undefined;
 }
 
 /** Drops the internal sort key before a card leaves the Worker. */

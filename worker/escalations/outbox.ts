@@ -2,11 +2,14 @@ import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { EscalationCard, EscalationEventType } from '../contract/events';
 import type { Db, Tx } from '../db/client';
 import { outbox } from '../db/schema';
-import type { HubEvent } from '../hub/account-hub';
 import { hubFor } from '../hub/hub-client';
+import type { HubEvent } from '../hub/hub-module';
 import { log } from '../lib/log';
+import { ESCALATIONS_TOPIC } from './topic';
 
-export const ESCALATIONS_TOPIC = 'escalations';
+// The one path by which an escalation event reaches the hub's log: an outbox row written in the
+// transaction that made the change, published with the row id as its de-duplication key, then
+// acknowledged. Whatever is not acknowledged is published again by the relay.
 
 /** Records a card change in the outbox, inside the transaction that made the change. */
 export async function recordChange(
@@ -24,20 +27,23 @@ export async function recordChange(
   return { key: row.id, topic: ESCALATIONS_TOPIC, type, data };
 }
 
+/** Hands committed events to a hub: the account hub's RPC from the Worker, or the hub's own publish. */
+export type PublishToHub = (events: HubEvent[]) => Promise<unknown>;
+
 /**
- * Publishes committed outbox events to the account's hub and marks them acknowledged. A failure
- * here loses nothing: the rows stay unacknowledged and the cron relay delivers them; the hub
- * de-duplicates by outbox id, so a publish that did reach the hub is not shown twice.
+ * Publishes committed outbox events and marks them acknowledged. A failure here loses nothing:
+ * the rows stay unacknowledged and the relay delivers them; the hub de-duplicates by outbox id,
+ * so a publish that did reach the hub is not shown twice.
  */
-export async function publishCommitted(
-  env: Env,
+export async function deliverCommitted(
   db: Db,
   accountId: string,
   events: HubEvent[],
+  publish: PublishToHub,
 ): Promise<boolean> {
   if (events.length === 0) return true;
   try {
-    await hubFor(env, accountId).publish(accountId, events);
+    await publish(events);
   } catch (err) {
     log('warn', 'publish after commit failed; the outbox relay will deliver', { accountId, err });
     return false;
@@ -58,6 +64,10 @@ export async function publishCommitted(
   }
   return true;
 }
+
+/** `deliverCommitted` from the Worker, to the account's hub. */
+export const publishCommitted = (env: Env, db: Db, accountId: string, events: HubEvent[]) =>
+  deliverCommitted(db, accountId, events, (list) => hubFor(env, accountId).publish(accountId, list));
 
 /**
  * The cron relay: re-publishes outbox rows older than `olderThanSeconds` that were never

@@ -1,4 +1,4 @@
-import { sseFrame } from '../streams/sse-frame';
+import { sseFrame, sseFrameJson } from '../lib/sse-frame';
 
 export interface AppendResult {
   id: number;
@@ -19,6 +19,28 @@ export interface ReplayPage {
   done: boolean;
 }
 
+/** The log's tables (the host schema's first migration). */
+export function createEventLogTables(sql: SqlStorage): void {
+  sql.exec(`create table if not exists topics (
+    topic text primary key,
+    last_id integer not null default 0,
+    purged_through integer not null default 0
+  )`);
+  sql.exec(`create table if not exists events (
+    topic text not null,
+    id integer not null,
+    type text not null,
+    data text not null,
+    dedupe_key text,
+    created_at integer not null,
+    primary key (topic, id)
+  ) without rowid`);
+  sql.exec(
+    'create unique index if not exists events_dedupe on events (topic, dedupe_key) where dedupe_key is not null',
+  );
+  sql.exec('create index if not exists events_created on events (topic, created_at)');
+}
+
 /**
  * An append-only event log per topic in the hub's SQLite storage. Ids are sequential per topic,
  * assigned and stored before anything is sent, and never reused: the topic row keeps the last id
@@ -26,27 +48,6 @@ export interface ReplayPage {
  */
 export class EventLog {
   constructor(private readonly sql: SqlStorage) {}
-
-  static migrate(sql: SqlStorage): void {
-    sql.exec(`create table if not exists topics (
-      topic text primary key,
-      last_id integer not null default 0,
-      purged_through integer not null default 0
-    )`);
-    sql.exec(`create table if not exists events (
-      topic text not null,
-      id integer not null,
-      type text not null,
-      data text not null,
-      dedupe_key text,
-      created_at integer not null,
-      primary key (topic, id)
-    ) without rowid`);
-    sql.exec(
-      'create unique index if not exists events_dedupe on events (topic, dedupe_key) where dedupe_key is not null',
-    );
-    sql.exec('create index if not exists events_created on events (topic, created_at)');
-  }
 
   lastId(topic: string): number {
     const row = this.sql
@@ -174,6 +175,4 @@ export class EventLog {
   }
 }
 
-function frameOf(row: { id: number; type: string; data: string }): string {
-  return `id: ${row.id}\nevent: ${row.type}\ndata: ${row.data}\n\n`;
-}
+const frameOf = (row: { id: number; type: string; data: string }) => sseFrameJson(row.type, row.data, row.id);

@@ -6,24 +6,25 @@ export interface Job {
   attempts: number;
 }
 
+/** The job table (the host schema's first migration). */
+export function createJobTable(sql: SqlStorage): void {
+  sql.exec(`create table if not exists jobs (
+    id text primary key,
+    kind text not null,
+    payload text not null,
+    run_at integer not null,
+    attempts integer not null default 0,
+    last_error text
+  )`);
+  sql.exec('create index if not exists jobs_run_at on jobs (run_at)');
+}
+
 /**
  * Durable jobs in the hub's SQLite, drained by the alarm. Enqueueing the same id twice keeps one
  * job, which makes every producer idempotent.
  */
 export class JobQueue {
   constructor(private readonly sql: SqlStorage) {}
-
-  static migrate(sql: SqlStorage): void {
-    sql.exec(`create table if not exists jobs (
-      id text primary key,
-      kind text not null,
-      payload text not null,
-      run_at integer not null,
-      attempts integer not null default 0,
-      last_error text
-    )`);
-    sql.exec('create index if not exists jobs_run_at on jobs (run_at)');
-  }
 
   /** Adds a job unless one with this id exists; returns whether it was added. */
   enqueue(id: string, kind: string, payload: unknown, runAt: number): boolean {

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigError } from '../config';
-import { isDatabaseError, sqlState } from '../db/client';
+import { dbErrorKind, isDatabaseError, sqlState } from '../db/client';
 import type { AppEnv } from './app-env';
 import { ApiError, type ErrorBody } from './errors';
 import { log } from './log';
@@ -38,11 +38,12 @@ function render(
 /** Postgres errors by SQLSTATE: a constraint is a conflict, a resource problem is a 503. */
 function renderDatabaseError(c: Context<AppEnv>, err: unknown) {
   const state = sqlState(err);
+  const kind = dbErrorKind(err);
   if (state === '23505') return render(c, 409, 'conflict', 'a conflicting record already exists');
   if (state === '23503') return render(c, 409, 'conflict', 'a referenced record does not exist');
-  if (state?.startsWith('22'))
+  if (kind === 'refused_value')
     return render(c, 400, 'bad_request', 'a value was not accepted by the database');
-  if (state === undefined || /^(08|53|57|58|40)/.test(state)) {
+  if (kind === 'unavailable') {
     log('warn', 'database unavailable', { path: c.req.path, err, sqlstate: state });
     return render(
       c,

@@ -1,6 +1,14 @@
+/**
+ * One SSE frame from data already serialised as one line of JSON: the hub's log stores each
+ * event's JSON text, so replaying it needs no parse and re-stringify.
+ */
+export function sseFrameJson(event: string, json: string, id?: number): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${json}\n\n`;
+}
+
 /** One SSE frame. `data` is JSON on one line, so a frame never needs multi-line splitting. */
 export function sseFrame(event: string, data: unknown, id?: number): string {
-  return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  return sseFrameJson(event, JSON.stringify(data), id);
 }
 
 export const sseRetry = (ms: number) => `retry: ${ms}\n\n`;

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { cardJson, loadCards } from '../escalations/cards';
-import { ESCALATIONS_TOPIC } from '../escalations/outbox';
+import { ESCALATIONS_TOPIC } from '../escalations/topic';
 import { hubFor } from '../hub/hub-client';
 import type { AppEnv } from '../lib/app-env';
 import { requireRole } from '../lib/auth';

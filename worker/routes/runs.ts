@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { TERMINAL_RUN_EVENTS } from '../contract/events';
+import { isTerminalStatus } from '../contract/run-status';
 import type { Db } from '../db/client';
 import { graphs, type RunRow, runStatusEnum, runs } from '../db/schema';
 import type { Graph } from '../graphs/graph-schema';
@@ -12,7 +13,9 @@ import { requireRole } from '../lib/auth';
 import { ApiError, notFound } from '../lib/errors';
 import { log } from '../lib/log';
 import { afterCursor, decodeCursor, newestFirst, page, pageQuery } from '../lib/pagination';
+import { sseFrame } from '../lib/sse-frame';
 import { validate } from '../lib/validate';
+import { endRunInPostgres, isLost } from '../runs/run-records';
 import type {
   CancelRunResult,
   LimitRefusal,
@@ -20,17 +23,10 @@ import type {
   RunLimits,
   RunSnapshot,
   StartRunResult,
-} from '../runs/run-manager';
-import {
-  endRunInPostgres,
-  isLost,
-  isTerminalStatus,
-  runJson,
-  runTopic,
-  terminalEventOf,
-} from '../runs/run-records';
+} from '../runs/run-types';
+import { runTopic } from '../runs/run-types';
+import { runJson, terminalEventOf } from '../runs/run-view';
 import { hubStream, lastEventIdOf } from '../streams/hub-stream';
-import { sseFrame } from '../streams/sse-frame';
 import { type FrameSource, sseResponse } from '../streams/sse-response';
 import { idParam, uuidParam } from './params';
 

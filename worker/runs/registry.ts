@@ -1,16 +1,7 @@
 import type { RunErrorCode } from '../contract/events';
+import type { HubRunStatus } from '../contract/run-status';
 import type { Checkpoint } from '../graphs/executor';
 import type { Graph } from '../graphs/graph-schema';
-
-/** Statuses a run has in the hub; `queued` exists only in Postgres, before the hub accepts it. */
-export type HubRunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
-
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set([
-  'completed',
-  'failed',
-  'cancelled',
-  'timed_out',
-]);
 
 export interface RunRecord {
   id: string;
@@ -125,6 +116,47 @@ function fromRow(r: Row): RunRecord {
   };
 }
 
+/** The registry's tables (the runs module's first migration; upgrades older registries in place). */
+export function createRunTables(sql: SqlStorage): void {
+  sql.exec(`create table if not exists runs (
+    id text primary key,
+    account_id text not null,
+    user_id text not null,
+    graph_id text not null,
+    graph_version integer not null,
+    graph text not null,
+    status text not null,
+    checkpoint text not null,
+    input text not null,
+    steps integer not null default 0,
+    log_bytes integer not null default 0,
+    version integer not null default 1,
+    started_at integer not null,
+    active_ms integer not null default 0,
+    segment_started_at integer,
+    paused_at integer,
+    paused_node text,
+    paused_prompt text,
+    ended_at integer,
+    error_code text,
+    error_message text,
+    run_timeout_ms integer not null,
+    pause_timeout_ms integer not null
+  )`);
+  // Registries created before the column existed.
+  const columns = sql.exec<{ name: string }>('pragma table_info(runs)').toArray();
+  if (!columns.some((c) => c.name === 'log_bytes')) {
+    sql.exec('alter table runs add column log_bytes integer not null default 0');
+  }
+  sql.exec('create index if not exists runs_status_user on runs (status, user_id)');
+  // Ids cancelled before the hub ever saw their start: a start that arrives later is refused,
+  // so a cancelled run can never come back to life.
+  sql.exec(`create table if not exists run_tombstones (
+    id text primary key,
+    cancelled_at integer not null
+  )`);
+}
+
 /**
  * The run registry in the hub's SQLite: one row per run with its checkpoint. Every method is
  * synchronous, so a check and the write that depends on it (a slot, a resume) cannot interleave
@@ -132,46 +164,6 @@ function fromRow(r: Row): RunRecord {
  */
 export class RunRegistry {
   constructor(private readonly sql: SqlStorage) {}
-
-  static migrate(sql: SqlStorage): void {
-    sql.exec(`create table if not exists runs (
-      id text primary key,
-      account_id text not null,
-      user_id text not null,
-      graph_id text not null,
-      graph_version integer not null,
-      graph text not null,
-      status text not null,
-      checkpoint text not null,
-      input text not null,
-      steps integer not null default 0,
-      log_bytes integer not null default 0,
-      version integer not null default 1,
-      started_at integer not null,
-      active_ms integer not null default 0,
-      segment_started_at integer,
-      paused_at integer,
-      paused_node text,
-      paused_prompt text,
-      ended_at integer,
-      error_code text,
-      error_message text,
-      run_timeout_ms integer not null,
-      pause_timeout_ms integer not null
-    )`);
-    // Registries created before the column existed.
-    const columns = sql.exec<{ name: string }>('pragma table_info(runs)').toArray();
-    if (!columns.some((c) => c.name === 'log_bytes')) {
-      sql.exec('alter table runs add column log_bytes integer not null default 0');
-    }
-    sql.exec('create index if not exists runs_status_user on runs (status, user_id)');
-    // Ids cancelled before the hub ever saw their start: a start that arrives later is refused,
-    // so a cancelled run can never come back to life.
-    sql.exec(`create table if not exists run_tombstones (
-      id text primary key,
-      cancelled_at integer not null
-    )`);
-  }
 
   addTombstone(id: string, now: number): void {
     this.sql.exec(

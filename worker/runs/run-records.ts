@@ -1,21 +1,14 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
-import type { RunErrorCode, RunEvent } from '../contract/events';
-import { type Db, isDatabaseError, sqlState } from '../db/client';
-import { type RunRow, type RunStatus, runs } from '../db/schema';
+import type { RunErrorCode } from '../contract/events';
+import { isTerminalStatus, LIVE_RUN_STATUSES } from '../contract/run-status';
+import { type Db, dbErrorKind, sqlState } from '../db/client';
+import { type RunRow, runs } from '../db/schema';
 import { cleanJson, cleanText } from '../lib/json-safety';
 import { log } from '../lib/log';
 import type { RunRecord } from './registry';
-import type { RunSnapshot } from './run-manager';
 
 // Postgres is the system of record of a run; the hub's registry is authoritative while it lives.
-// These helpers copy hub transitions into Postgres and render a run for the API.
-
-export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'timed_out'];
-const LIVE_RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'paused'];
-
-export const isTerminalStatus = (s: string) => (TERMINAL_RUN_STATUSES as readonly string[]).includes(s);
-
-export const runTopic = (runId: string) => `run:${runId}`;
+// These helpers copy hub transitions into Postgres, and end runs the hub no longer knows.
 
 /**
  * Copies a registry record into the run's row. Only a newer hub version lands, so a retried or
@@ -49,24 +42,6 @@ export async function syncRunRecord(
   return rows.length > 0;
 }
 
-/** Postgres' "data exception" class: the value itself is refused (e.g. 22P05, `\u0000` in jsonb). */
-export const isDataException = (err: unknown) => sqlState(err)?.startsWith('22') === true;
-
-// SQLSTATE classes worth retrying: connection (08), transaction rollback (40), resources (53),
-// object in use (55), operator intervention (57), system (58), internal (XX).
-const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '40', '53', '55', '57', '58', 'XX']);
-
-/**
- * Whether a failed write may succeed if retried as it is: Postgres unreachable or briefly
- * unable. A refused value, a constraint or a bug in our code will fail the same way every time.
- */
-export function isTransientDbError(err: unknown): boolean {
-  const code = sqlState(err);
-  if (code !== undefined) return TRANSIENT_SQLSTATE_CLASSES.has(code.slice(0, 2));
-  if (isDatabaseError(err)) return true;
-  return err instanceof Error && /connect|socket|terminated|timeout|closed|ECONN|network/i.test(err.message);
-}
-
 /** The record with every string Postgres could refuse (NUL, lone surrogates) cleaned. */
 export function cleanRunRecord(run: RunRecord): RunRecord {
   const text = (s: string | null) => (s === null ? null : cleanText(s));
@@ -96,7 +71,7 @@ export async function syncRunRecordSafely(
   try {
     return { written: await syncRunRecord(db, run) };
   } catch (err) {
-    if (!isDataException(err)) throw err;
+    if (dbErrorKind(err) !== 'refused_value') throw err;
     log('warn', 'Postgres refused a run record; writing a cleaned copy', {
       runId: run.id,
       sqlState: sqlState(err),
@@ -106,7 +81,7 @@ export async function syncRunRecordSafely(
   try {
     return { written: await syncRunRecord(db, cleaned), repaired: 'cleaned' };
   } catch (err) {
-    if (!isDataException(err)) throw err;
+    if (dbErrorKind(err) !== 'refused_value') throw err;
     log('error', 'Postgres refused a cleaned run record; writing it without its state', {
       runId: run.id,
       sqlState: sqlState(err),
@@ -159,67 +134,4 @@ export function isLost(row: RunRow, now = Date.now()): boolean {
   if (row.status === 'paused') return now - row.updatedAt.getTime() > row.pauseTimeoutSeconds * 1000;
   const since = (row.startedAt ?? row.createdAt).getTime();
   return now - since > row.runTimeoutSeconds * 1000;
-}
-
-const iso = (ms: number | null | undefined) =>
-  ms === null || ms === undefined ? null : new Date(ms).toISOString();
-
-/** A run as the API shows it: the Postgres row, overlaid with the hub's live view when newer. */
-export function runJson(row: RunRow, live?: RunSnapshot | null) {
-  const useLive = live && live.version > row.hubVersion;
-  const status = useLive ? live.status : row.status;
-  const terminal = isTerminalStatus(status);
-  const errorCode = useLive ? live.error_code : row.errorCode;
-  const errorMessage = useLive ? live.error_message : row.errorMessage;
-  const pausedNode = useLive ? live.paused_node : row.pausedNode;
-  const pausedPrompt = useLive ? live.paused_prompt : row.pausedPrompt;
-  const state = (live ? live.state : row.state) ?? row.input;
-  const startedAt = useLive ? iso(live.started_at) : (row.startedAt?.toISOString() ?? null);
-  const endedAt = useLive ? iso(live.ended_at) : (row.endedAt?.toISOString() ?? null);
-  const durationMs = useLive ? live.duration_ms : row.durationMs;
-  return {
-    id: row.id,
-    graph_id: row.graphId,
-    graph_version: row.graphVersion,
-    started_by: row.startedBy,
-    status,
-    input: row.input,
-    state,
-    final_state: status === 'completed' ? state : null,
-    error: errorCode ? { code: errorCode, message: errorMessage ?? '' } : null,
-    paused: status === 'paused' && pausedNode ? { node_id: pausedNode, prompt: pausedPrompt ?? '' } : null,
-    current_node: live ? live.next_node : row.currentNode,
-    created_at: row.createdAt.toISOString(),
-    started_at: startedAt,
-    ended_at: endedAt,
-    active_ms: live ? live.active_ms : row.activeMs,
-    duration_ms: terminal ? durationMs : null,
-    last_event_id: live ? live.last_event_id : null,
-    stream_url: `/v1/runs/${row.id}/stream`,
-  };
-}
-
-/** The terminal event of a finished run, rebuilt from its record (its log may be gone). */
-export function terminalEventOf(view: ReturnType<typeof runJson>): RunEvent {
-  if (view.status === 'completed') {
-    return {
-      type: 'graph_completed',
-      data: {
-        final_state: (view.state ?? {}) as Record<string, unknown>,
-        duration_ms: view.duration_ms ?? 0,
-      },
-    };
-  }
-  const fallback: Record<string, RunErrorCode> = {
-    cancelled: 'cancelled',
-    timed_out: 'timeout',
-    failed: 'internal',
-  };
-  return {
-    type: 'error',
-    data: {
-      code: (view.error?.code as RunErrorCode | undefined) ?? fallback[view.status] ?? 'internal',
-      message: view.error?.message ?? `run ${view.status}`,
-    },
-  };
 }

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { hubFor } from '../hub/hub-client';
 import type { AppEnv } from '../lib/app-env';
 import { ApiError } from '../lib/errors';
-import { parseLastEventId } from './sse-frame';
+import { parseLastEventId } from '../lib/sse-frame';
 import { sseResponse, webSocketSource } from './sse-response';
 
 /** `Last-Event-ID` header, else `?last_event_id=`; a malformed value is a 400, not a silent restart. */

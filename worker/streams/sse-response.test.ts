@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFrame } from '../../test/sse';
-import { sseFrame } from './sse-frame';
+import { sseFrame } from '../lib/sse-frame';
 import { type FrameSource, sseResponse } from './sse-response';
 
 function fakeSource() {

@@ -1,6 +1,6 @@
+import { REPLAY_MORE, REPLAY_MORE_REQUEST } from '../hub/replay-protocol';
 import { log } from '../lib/log';
-import { REPLAY_MORE, REPLAY_MORE_REQUEST } from './replay-protocol';
-import { SSE_KEEPALIVE, sseRetry } from './sse-frame';
+import { SSE_KEEPALIVE, sseRetry } from '../lib/sse-frame';
 
 export interface SseOptions {
   retryMs: number;

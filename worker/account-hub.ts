@@ -1,0 +1,46 @@
+import { escalationsModule } from './escalations/escalations-module';
+import { HubHost } from './hub/hub-host';
+import type {
+  CancelRunResult,
+  ResumeRunResult,
+  RunLimits,
+  RunSnapshot,
+  StartRunRequest,
+  StartRunResult,
+} from './runs/run-types';
+import { type RunsModule, runsModule } from './runs/runs-module';
+
+// The one place the hub's modules are wired together. AccountHub is a HubHost (event log,
+// subscribers, job table, alarm) with these modules; its methods below are their RPC calls.
+// Adding a domain: write its module (see worker/hub/hub-module.ts), list it here, and expose
+// its calls.
+
+type Modules = {
+  escalations: ReturnType<typeof escalationsModule>;
+  runs: RunsModule;
+};
+
+/** One per account, addressed by the canonical account UUID (worker/hub/hub-client.ts). */
+export class AccountHub extends HubHost<Modules> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env, (hub) => ({ escalations: escalationsModule(hub), runs: runsModule(hub) }));
+  }
+
+  // ── runs ──────────────────────────────────────────────────────────────────────────────────
+
+  startRun(req: StartRunRequest): Promise<StartRunResult> {
+    return this.modules.runs.lifecycle.start(req);
+  }
+
+  resumeRun(runId: string, input: unknown, limits: RunLimits): Promise<ResumeRunResult> {
+    return this.modules.runs.lifecycle.resume(runId, input, limits);
+  }
+
+  cancelRun(runId: string): Promise<CancelRunResult> {
+    return this.modules.runs.lifecycle.cancel(runId);
+  }
+
+  runSnapshot(runId: string): RunSnapshot | null {
+    return this.modules.runs.lifecycle.snapshot(runId);
+  }
+}

@@ -1,0 +1,96 @@
+import { getConfig } from '../config';
+import { isDatabaseError, openDb } from '../db/client';
+import type { Hub, HubModule, LoggedEvent } from '../hub/hub-module';
+import type { Job } from '../hub/job-queue';
+import { log } from '../lib/log';
+import { providerFromConfig } from '../providers/from-config';
+import { LlmError } from '../providers/llm-provider';
+import { assessHandoff, failAssessment } from './assessment';
+import { deliverCommitted } from './outbox';
+import { ESCALATIONS_TOPIC } from './topic';
+
+/** Attempts before a provider failure ends the assessment as `failed`. */
+const ASSESS_ATTEMPTS = 4;
+/** How often the escalation log's retention runs while events arrive. */
+const PURGE_EVERY_MS = 60 * 60_000;
+
+interface AssessPayload {
+  accountId: string;
+  handoffId: string;
+}
+
+/**
+ * Escalations inside the hub: every new card gets its AI assessment from a job (never on the
+ * request's path), and the escalation log is trimmed to its retention. The cards themselves live
+ * in Postgres; their events arrive through the outbox (worker/escalations/outbox.ts).
+ */
+export function escalationsModule(hub: Hub): HubModule {
+  /**
+   * The AI assessment. Provider failures are retried with backoff and end as `failed` with a
+   * reason; an unreachable database is retried until it is back, since nothing can be recorded
+   * without it. The assessed card is published like every other change: through the outbox.
+   */
+  async function assess(job: Job): Promise<void> {
+    const { accountId, handoffId } = job.payload as AssessPayload;
+    const config = getConfig(hub.env);
+    const { db, close } = openDb(config);
+    try {
+      const outcome = await assessHandoff(
+        db,
+        providerFromConfig(config, hub.env),
+        accountId,
+        handoffId,
+      ).catch(async (err: unknown) => {
+        if (isDatabaseError(err)) throw err;
+        const retryable = err instanceof LlmError ? err.retryable : true;
+        if (retryable && job.attempts + 1 < ASSESS_ATTEMPTS) throw err;
+        const reason = err instanceof Error ? err.message : String(err);
+        log('warn', 'assessment failed', { handoffId, attempts: job.attempts + 1, reason });
+        return failAssessment(db, accountId, handoffId, `assessment failed: ${reason}`);
+      });
+      // `already_done`: stored by an earlier attempt whose publish did not happen; its outbox row
+      // is still unacknowledged, so the relay delivers it.
+      if (outcome.kind === 'assessed') {
+        await deliverCommitted(db, accountId, [outcome.event], (events) => hub.publish(events));
+      }
+      hub.jobs.complete(job.id);
+    } finally {
+      hub.waitUntil(close());
+    }
+  }
+
+  function purge(job: Job): void {
+    const config = getConfig(hub.env);
+    const { topic } = job.payload as { topic: string };
+    hub.events.purge(
+      topic,
+      config.ESCALATION_RETENTION_DAYS * 86_400_000,
+      config.ESCALATION_RETENTION_EVENTS,
+    );
+    hub.jobs.upsert(job.id, job.kind, job.payload, Date.now() + PURGE_EVERY_MS);
+  }
+
+  return {
+    name: 'escalations',
+    // Cards live in Postgres; this module keeps nothing in the hub's SQLite but jobs.
+    migrations: [],
+    jobs: {
+      assess: { run: assess },
+      purge: { run: purge },
+    },
+    onPublished(event: LoggedEvent) {
+      if (event.topic !== ESCALATIONS_TOPIC) return;
+      if (event.type === 'escalation.created') {
+        const { card } = event.data as { card: { id: string } };
+        const payload: AssessPayload = { accountId: hub.name, handoffId: card.id };
+        hub.jobs.enqueue(`assess:${card.id}`, 'assess', payload, event.at);
+      }
+      hub.jobs.enqueue(
+        `purge:${ESCALATIONS_TOPIC}`,
+        'purge',
+        { topic: ESCALATIONS_TOPIC },
+        event.at + PURGE_EVERY_MS,
+      );
+    },
+  };
+}

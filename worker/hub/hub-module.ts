@@ -1,0 +1,83 @@
+import type { EventLog } from './event-log';
+import type { Job, JobQueue } from './job-queue';
+
+// The one interface between the AccountHub host and the domains it hosts (escalations, runs, …).
+// The host owns the event log, the subscribers, the job table and the alarm; a module fills in
+// the hooks below and is wired to the others in worker/account-hub.ts only.
+
+/** An event to log on a topic, de-duplicated by `key` (the outbox row id for card changes). */
+export interface HubEvent {
+  key: string;
+  topic: string;
+  type: string;
+  data: unknown;
+}
+
+/** An event the log has just stored (never a duplicate), with the id it was given. */
+export interface LoggedEvent extends HubEvent {
+  id: number;
+  at: number;
+}
+
+export interface PublishResult {
+  ids: number[];
+  duplicates: number;
+}
+
+/** Who holds a subscription, as the Worker that opened it said (it verified the caller's token). */
+export interface SubscriberInfo {
+  topic: string;
+  userId: string | null;
+  name: string | null;
+}
+
+export interface JobHandler {
+  /** Runs a due job. It completes, moves or re-enqueues the job itself; a throw retries it. */
+  run(job: Job): Promise<void> | void;
+  /** Delay before the next attempt after `run` threw (default: 2 s doubling up to 5 min). */
+  retryDelayMs?(attempts: number): number;
+}
+
+/** One forward-only step of a module's SQLite schema; it runs in a transaction of its own. */
+export type HubMigration = (sql: SqlStorage) => void;
+
+export interface HubModule {
+  /** Names the module's row in `schema_version`; never renamed. */
+  readonly name: string;
+  /** `migrations[i]` takes the module's schema from version i to i + 1. Only ever appended to. */
+  readonly migrations: readonly HubMigration[];
+  /** Once per instance, after every module's migrations, inside `blockConcurrencyWhile`. */
+  recover?(): Promise<void> | void;
+  /** The job kinds this module runs; a kind belongs to exactly one module. */
+  readonly jobs?: Readonly<Record<string, JobHandler>>;
+  /** Inside the publishing transaction, for each event the log has just stored. */
+  onPublished?(event: LoggedEvent): void;
+  /** A subscriber joined (after its replay was queued); `send` reaches only that socket. */
+  onSubscribe?(sub: SubscriberInfo, send: (frame: string) => void): void;
+  /** A subscriber's socket closed. */
+  onUnsubscribe?(sub: SubscriberInfo): void;
+}
+
+/** What a module may use of its host. */
+export interface Hub {
+  readonly env: Env;
+  readonly storage: DurableObjectStorage;
+  readonly sql: SqlStorage;
+  readonly events: EventLog;
+  readonly jobs: JobQueue;
+  /** The hub's name: the canonical account UUID it serves. */
+  readonly name: string;
+  /**
+   * Logs each event (ids stored before anything is sent, a repeated key logged once), runs the
+   * modules' `onPublished` hooks in the same transaction, then sends the new frames.
+   */
+  publish(events: HubEvent[]): Promise<PublishResult>;
+  /** Sends a frame to the topic's live subscribers: a logged frame after its commit, or an ephemeral one. */
+  broadcast(topic: string, frame: string): void;
+  /** Number of open subscriber sockets on a topic. */
+  subscriberCount(topic: string): number;
+  /** Sets the alarm to the earliest due job, if it is not already set earlier. */
+  armAlarm(): Promise<void>;
+  /** Keeps the hub alive until `work` settles, off any caller's path. */
+  waitUntil(work: Promise<unknown>): void;
+}
