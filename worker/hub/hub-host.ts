@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { log, safeErrorMessage } from '../lib/log';
-import { createEventLogTables, EventLog } from './event-log';
+import { type AppendResult, createEventLogTables, EventLog } from './event-log';
 import type {
   Hub,
   HubEvent,
@@ -76,6 +76,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
       jobs: this.jobs,
       name: ctx.id.name ?? ctx.id.toString(),
       publish: (events) => this.publishEvents(events),
+      log: (event, now) => this.logEvent(event, now),
       broadcast: (topic, frame) => this.broadcast(topic, frame),
       subscriberCount: (topic) => this.subscriberCount(topic),
       armAlarm: () => this.armAlarm(),
@@ -108,18 +109,21 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   private async publishEvents(events: HubEvent[]): Promise<PublishResult> {
     const now = Date.now();
     const results = this.ctx.storage.transactionSync(() =>
-      events.map((e) => {
-        const appended = this.events.append(e.topic, e.type, e.data, e.key, now);
-        if (!appended.duplicate) {
-          const logged: LoggedEvent = { ...e, id: appended.id, at: now };
-          for (const module of this.moduleList) module.onPublished?.(logged);
-        }
-        return { ...appended, topic: e.topic };
-      }),
+      events.map((e) => ({ ...this.logEvent(e, now), topic: e.topic })),
     );
     for (const r of results) if (!r.duplicate) this.broadcast(r.topic, r.frame);
     await this.armAlarm();
     return { ids: results.map((r) => r.id), duplicates: results.filter((r) => r.duplicate).length };
+  }
+
+  /** Appends one event and tells the modules, inside the caller's transaction. */
+  private logEvent(e: HubEvent, now: number): AppendResult {
+    const appended = this.events.append(e.topic, e.type, e.data, e.key, now);
+    if (!appended.duplicate) {
+      const logged: LoggedEvent = { ...e, id: appended.id, at: now };
+      for (const module of this.moduleList) module.onPublished?.(logged);
+    }
+    return appended;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { EventLog } from './event-log';
+import type { AppendResult, EventLog } from './event-log';
 import type { Job, JobQueue } from './job-queue';
 
 // The one interface between the AccountHub host and the domains it hosts (escalations, runs, …).
@@ -72,6 +72,12 @@ export interface Hub {
    * modules' `onPublished` hooks in the same transaction, then sends the new frames.
    */
   publish(events: HubEvent[]): Promise<PublishResult>;
+  /**
+   * Logs one event inside the caller's own transaction and runs the `onPublished` hooks for it;
+   * the caller broadcasts the frame once its transaction has committed. For a module whose log
+   * writes belong to a larger transaction (a run's step and its checkpoint).
+   */
+  log(event: HubEvent, now: number): AppendResult;
   /** Sends a frame to the topic's live subscribers: a logged frame after its commit, or an ephemeral one. */
   broadcast(topic: string, frame: string): void;
   /** Number of open subscriber sockets on a topic. */

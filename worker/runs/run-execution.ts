@@ -136,7 +136,7 @@ export class RunExecution {
       const step = run.steps;
       let logBytes = run.logBytes;
       const append = (key: string, type: string, data: unknown) => {
-        const appended = this.hub.events.append(topic, type, data, `s${step}:${key}`, now);
+        const appended = this.hub.log({ topic, type, data, key: `s${step}:${key}` }, now);
         if (appended.duplicate) return;
         out.push(appended.frame);
         logBytes += utf8.encode(appended.frame).byteLength;

@@ -71,11 +71,13 @@ export class RunLifecycle {
         pauseTimeoutMs: req.pauseTimeoutSeconds * 1000,
       };
       this.registry.insert(run);
-      const appended = this.hub.events.append(
-        topic,
-        'run_started',
-        { run_id: req.runId, graph_id: req.graphId, input: req.input },
-        'run_started',
+      const appended = this.hub.log(
+        {
+          topic,
+          type: 'run_started',
+          data: { run_id: req.runId, graph_id: req.graphId, input: req.input },
+          key: 'run_started',
+        },
         now,
       );
       this.timers.scheduleDeadline(run);
@@ -110,11 +112,13 @@ export class RunLifecycle {
         pausedNode: null,
         pausedPrompt: null,
       });
-      const appended = this.hub.events.append(
-        runTopic(runId),
-        'run_resumed',
-        { node_id: run.pausedNode ?? run.checkpoint.next },
-        `s${run.steps}:resumed`,
+      const appended = this.hub.log(
+        {
+          topic: runTopic(runId),
+          type: 'run_resumed',
+          data: { node_id: run.pausedNode ?? run.checkpoint.next },
+          key: `s${run.steps}:resumed`,
+        },
         now,
       );
       this.timers.scheduleDeadline(updated);
@@ -190,11 +194,13 @@ export class RunLifecycle {
           status: 'completed',
           checkpoint: { next: END, state: ending.state },
         });
-        result = this.hub.events.append(
-          topic,
-          'graph_completed',
-          { final_state: ending.state, duration_ms: now - run.startedAt },
-          'terminal',
+        result = this.hub.log(
+          {
+            topic,
+            type: 'graph_completed',
+            data: { final_state: ending.state, duration_ms: now - run.startedAt },
+            key: 'terminal',
+          },
           now,
         );
       } else {
@@ -204,11 +210,8 @@ export class RunLifecycle {
           errorCode: ending.code,
           errorMessage: ending.message,
         });
-        result = this.hub.events.append(
-          topic,
-          'error',
-          { code: ending.code, message: ending.message },
-          'terminal',
+        result = this.hub.log(
+          { topic, type: 'error', data: { code: ending.code, message: ending.message }, key: 'terminal' },
           now,
         );
       }

@@ -31,6 +31,9 @@ export async function hubStream(
   const url = new URL('https://hub/subscribe');
   url.searchParams.set('topic', topic);
   if (after !== undefined) url.searchParams.set('after', String(after));
+  // Who is subscribing, as the token said: modules such as presence read it from the subscription.
+  url.searchParams.set('user', c.var.identity.userId);
+  url.searchParams.set('name', c.var.identity.name);
   // Replay pages of a quarter of the client's buffer: the Worker asks for the next one when
   // the queue is at most half full, so paging alone never trips the slow-consumer bound.
   url.searchParams.set('page', String(Math.floor(config.SSE_BUFFER_BYTES / 4)));
