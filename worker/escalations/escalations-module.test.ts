@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { Hub, LoggedEvent } from '../hub/hub-module';
+import type { JobQueue } from '../hub/job-queue';
+import { escalationsModule } from './escalations-module';
+
+/** A host that only records what the module asks of its job table. */
+function fakeHub() {
+  const enqueued: { id: string; kind: string; payload: unknown; runAt: number }[] = [];
+  const jobs = {
+    enqueue: (id: string, kind: string, payload: unknown, runAt: number) => {
+      enqueued.push({ id, kind, payload, runAt });
+      return true;
+    },
+  } as unknown as JobQueue;
+  const hub = { name: 'acct-1', jobs } as unknown as Hub;
+  return { hub, enqueued };
+}
+
+const event = (type: string, topic = 'escalations'): LoggedEvent => ({
+  key: 'k',
+  topic,
+  type,
+  data: { card: { id: 'h-1' }, version: 1 },
+  id: 1,
+  at: 1_000,
+});
+
+describe('the escalations hub module', () => {
+  it('asks for an assessment of each new card, and keeps the log trimmed', () => {
+    const { hub, enqueued } = fakeHub();
+    escalationsModule(hub).onPublished?.(event('escalation.created'));
+    expect(enqueued).toEqual([
+      { id: 'assess:h-1', kind: 'assess', payload: { accountId: 'acct-1', handoffId: 'h-1' }, runAt: 1_000 },
+      { id: 'purge:escalations', kind: 'purge', payload: { topic: 'escalations' }, runAt: 1_000 + 3_600_000 },
+    ]);
+  });
+
+  it('does not assess other changes, and ignores other topics', () => {
+    const { hub, enqueued } = fakeHub();
+    const module = escalationsModule(hub);
+    module.onPublished?.(event('escalation.picked_up'));
+    module.onPublished?.(event('graph_completed', 'run:r-1'));
+    expect(enqueued.map((j) => j.kind)).toEqual(['purge']);
+  });
+
+  it('claims the job kinds it runs', () => {
+    const { hub } = fakeHub();
+    expect(Object.keys(escalationsModule(hub).jobs ?? {}).sort()).toEqual(['assess', 'purge']);
+  });
+});
