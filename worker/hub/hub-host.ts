@@ -9,6 +9,7 @@ import type {
   LoggedEvent,
   PublishResult,
   SubscriberInfo,
+  UsageCounter,
 } from './hub-module';
 import { migrateHubSchema } from './hub-schema';
 import { backoffMs, createJobTable, type Job, JobQueue } from './job-queue';
@@ -63,6 +64,8 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   private readonly jobs: JobQueue;
   private readonly handlers = new Map<string, JobHandler>();
   private readonly moduleList: HubModule[];
+  /** Usage since the counters were last taken (see `takeUsage`). */
+  private usage = new Map<UsageCounter, number>();
 
   constructor(ctx: DurableObjectState, env: Env, createModules: (hub: Hub) => Modules) {
     super(ctx, env);
@@ -80,8 +83,11 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
       broadcast: (topic, frame) => this.broadcast(topic, frame),
       subscriberCount: (topic) => this.subscriberCount(topic),
       armAlarm: () => this.armAlarm(),
+      count: (counter, n = 1) => this.count(counter, n),
       waitUntil: (work) => ctx.waitUntil(work),
     };
+    // Each construction is a wake-up: from hibernation, eviction or a first request.
+    this.count('hub_wakeups', 1);
     this.modules = createModules(this.host);
     this.moduleList = Object.values(this.modules);
     for (const module of this.moduleList) {
@@ -120,6 +126,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   private logEvent(e: HubEvent, now: number): AppendResult {
     const appended = this.events.append(e.topic, e.type, e.data, e.key, now);
     if (!appended.duplicate) {
+      this.count('events_published', 1);
       const logged: LoggedEvent = { ...e, id: appended.id, at: now };
       for (const module of this.moduleList) module.onPublished?.(logged);
     }
@@ -141,6 +148,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   private send(ws: WebSocket, text: string): void {
     try {
       ws.send(text);
+      this.count('deliveries', 1);
     } catch {
       // A frame that cannot be sent must not leave a silent gap: close, and the client resumes
       // by Last-Event-ID.
@@ -169,6 +177,17 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
 
   subscriberCount(topic: string): number {
     return this.ctx.getWebSockets(topic).length;
+  }
+
+  private count(counter: UsageCounter, n: number): void {
+    this.usage.set(counter, (this.usage.get(counter) ?? 0) + n);
+  }
+
+  /** The counters since the last call, which resets them (for the usage roll-up). */
+  takeUsage(): Partial<Record<UsageCounter, number>> {
+    const taken = Object.fromEntries(this.usage);
+    this.usage = new Map();
+    return taken;
   }
 
   // ── subscribing ───────────────────────────────────────────────────────────────────────────

@@ -19,6 +19,19 @@ export interface LoggedEvent extends HubEvent {
   at: number;
 }
 
+/** What the hub counts for `GET /v1/usage` (DESIGN.md "Usage and cost"); kept in memory. */
+export const USAGE_COUNTERS = [
+  'events_published',
+  'deliveries',
+  'runs_started',
+  'nodes_executed',
+  'llm_prompt_tokens',
+  'llm_completion_tokens',
+  'webhook_deliveries',
+  'hub_wakeups',
+] as const;
+export type UsageCounter = (typeof USAGE_COUNTERS)[number];
+
 export interface PublishResult {
   ids: number[];
   duplicates: number;
@@ -84,6 +97,8 @@ export interface Hub {
   subscriberCount(topic: string): number;
   /** Sets the alarm to the earliest due job, if it is not already set earlier. */
   armAlarm(): Promise<void>;
+  /** Adds to a usage counter: in memory only, never a storage write per event. */
+  count(counter: UsageCounter, n?: number): void;
   /** Keeps the hub alive until `work` settles, off any caller's path. */
   waitUntil(work: Promise<unknown>): void;
 }

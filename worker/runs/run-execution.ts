@@ -205,6 +205,7 @@ export class RunExecution {
       return out;
     });
     for (const frame of frames) this.hub.broadcast(topic, frame);
+    if (events.some((e) => e.type === 'node_completed')) this.hub.count('nodes_executed');
     if (paused) await this.hub.armAlarm();
   }
 }

@@ -87,6 +87,7 @@ export class RunLifecycle {
     });
     if (!outcome.ok) return outcome;
     if ('frame' in outcome) this.hub.broadcast(topic, outcome.frame);
+    this.hub.count('runs_started');
     this.driver.ensureExecuting(req.runId);
     await this.hub.armAlarm();
     return { ok: true, status: 'running' };
