@@ -12,6 +12,15 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { AiAssessmentJson } from '../contract/events';
+import {
+  AI_STATUSES,
+  HANDOFF_INTENTS,
+  HANDOFF_STATUSES,
+  ROLES,
+  RUN_STATUSES,
+  SEVERITIES,
+  STEP_OUTCOMES,
+} from '../contract/statuses';
 
 // The one drizzle schema module: every table Switchboard keeps in Postgres.
 // Migrations in migrations/ are generated from this file by drizzle-kit.
@@ -21,8 +30,8 @@ import type { AiAssessmentJson } from '../contract/events';
 const createdAt = () =>
   timestamp('created_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow();
 
-export const roleEnum = pgEnum('user_role', ['engineer', 'admin', 'viewer']);
-export const stepOutcomeEnum = pgEnum('step_outcome', ['worked', 'failed', 'partial', 'unknown']);
+export const roleEnum = pgEnum('user_role', ROLES);
+export const stepOutcomeEnum = pgEnum('step_outcome', STEP_OUTCOMES);
 
 export const accounts = pgTable('accounts', {
   id: uuid('id').primaryKey(),
@@ -79,10 +88,10 @@ export const sessionSteps = pgTable(
   (t) => [index('session_steps_session_idx').on(t.sessionId, t.createdAt)],
 );
 
-export const handoffIntentEnum = pgEnum('handoff_intent', ['escalate', 'transfer']);
-export const severityEnum = pgEnum('handoff_severity', ['low', 'normal', 'high', 'urgent']);
-export const handoffStatusEnum = pgEnum('handoff_status', ['open', 'picked_up', 'resolved', 'cancelled']);
-export const aiStatusEnum = pgEnum('ai_status', ['pending', 'done', 'failed']);
+export const handoffIntentEnum = pgEnum('handoff_intent', HANDOFF_INTENTS);
+export const severityEnum = pgEnum('handoff_severity', SEVERITIES);
+export const handoffStatusEnum = pgEnum('handoff_status', HANDOFF_STATUSES);
+export const aiStatusEnum = pgEnum('ai_status', AI_STATUSES);
 
 // The stored assessment is exactly the one the contract publishes.
 export type AiAssessment = AiAssessmentJson;
@@ -169,15 +178,7 @@ export const graphs = pgTable(
   ],
 );
 
-export const runStatusEnum = pgEnum('run_status', [
-  'queued',
-  'running',
-  'paused',
-  'completed',
-  'failed',
-  'cancelled',
-  'timed_out',
-]);
+export const runStatusEnum = pgEnum('run_status', RUN_STATUSES);
 
 // The system of record of a run. The hub's SQLite registry is authoritative while the run is
 // live; it copies each transition here with `hub_version`, and a write only lands when it is
@@ -220,4 +221,4 @@ export const runs = pgTable(
 
 export type GraphRow = typeof graphs.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
-export type RunStatus = (typeof runStatusEnum.enumValues)[number];
+export type { RunStatus } from '../contract/statuses';

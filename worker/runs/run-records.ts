@@ -1,7 +1,8 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { RunErrorCode, RunEvent } from '../contract/events';
+import { isOneOf, LIVE_RUN_STATUSES, TERMINAL_RUN_STATUSES } from '../contract/statuses';
 import { type Db, isDatabaseError, sqlState } from '../db/client';
-import { type RunRow, type RunStatus, runs } from '../db/schema';
+import { type RunRow, runs } from '../db/schema';
 import { cleanJson, cleanText } from '../lib/json-safety';
 import { log } from '../lib/log';
 import type { RunRecord } from './registry';
@@ -10,10 +11,7 @@ import type { RunSnapshot } from './run-manager';
 // Postgres is the system of record of a run; the hub's registry is authoritative while it lives.
 // These helpers copy hub transitions into Postgres and render a run for the API.
 
-export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'timed_out'];
-const LIVE_RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'paused'];
-
-export const isTerminalStatus = (s: string) => (TERMINAL_RUN_STATUSES as readonly string[]).includes(s);
+export const isTerminalStatus = (s: string) => isOneOf(TERMINAL_RUN_STATUSES, s);
 
 export const runTopic = (runId: string) => `run:${runId}`;
 
