@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { hubFor } from '../hub/hub-client';
 import type { AppEnv } from '../lib/app-env';
-import { ApiError } from '../lib/errors';
+import { ApiError, hubUnavailable } from '../lib/errors';
 import { parseLastEventId } from './sse-frame';
 import { sseResponse, webSocketSource } from './sse-response';
 
@@ -36,7 +36,7 @@ export async function hubStream(
   url.searchParams.set('page', String(Math.floor(config.SSE_BUFFER_BYTES / 4)));
   const res = await hubFor(c.env, c.var.identity.accountId).fetch(url, { headers: { upgrade: 'websocket' } });
   const ws = res.webSocket;
-  if (!ws) throw new ApiError(503, 'hub_unavailable', 'the account hub did not accept the stream; retry');
+  if (!ws) throw hubUnavailable();
   ws.accept();
   return sseResponse(webSocketSource(ws), {
     retryMs: config.SSE_RETRY_MS,
