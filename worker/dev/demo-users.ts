@@ -1,4 +1,5 @@
-// The demo account `npm run dev` seeds and `npm run token` defaults to.
+// The demo account `npm run dev` seeds, `npm run token` defaults to and the dev sign-in screen
+// (the Worker's /dev/tokens) offers.
 export const DEMO_ACCOUNT_ID = '5b0a6d1e-0000-4000-8000-00000000d3e0';
 
 export const DEMO_USERS = [
