@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { DEMO_ACCOUNT_ID, DEMO_USERS } from '../dev/demo-users';
+import { DEMO_ACCOUNT_ID, DEMO_USERS, type DevTokens } from '../dev/demo-users';
 import { signToken } from '../dev/sign-token';
 import type { AppEnv } from '../lib/app-env';
 import { notFound } from '../lib/errors';
@@ -30,5 +30,6 @@ export const devRoutes = new Hono<AppEnv>().get('/tokens', async (c) => {
       ),
     })),
   );
-  return c.json({ account_id: DEMO_ACCOUNT_ID, users }, 200, { 'cache-control': 'no-store' });
+  const answer: DevTokens = { account_id: DEMO_ACCOUNT_ID, users };
+  return c.json(answer, 200, { 'cache-control': 'no-store' });
 });
