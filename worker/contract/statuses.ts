@@ -11,6 +11,8 @@ export type Severity = (typeof SEVERITIES)[number];
 
 export const HANDOFF_STATUSES = ['open', 'picked_up', 'resolved', 'cancelled'] as const;
 export type HandoffStatus = (typeof HANDOFF_STATUSES)[number];
+/** Not closed yet: waiting for pick-up or being worked on. */
+export const ACTIVE_HANDOFF_STATUSES = ['open', 'picked_up'] as const satisfies readonly HandoffStatus[];
 
 export const HANDOFF_INTENTS = ['escalate', 'transfer'] as const;
 export type HandoffIntent = (typeof HANDOFF_INTENTS)[number];

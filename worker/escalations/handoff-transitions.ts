@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { EscalationCard, EscalationEventType } from '../contract/events';
-import type { HandoffStatus } from '../contract/statuses';
+import { ACTIVE_HANDOFF_STATUSES, type HandoffStatus } from '../contract/statuses';
 import { type Db, transaction } from '../db/client';
 import { handoffs } from '../db/schema';
 import type { HubEvent } from '../hub/account-hub';
@@ -27,12 +27,12 @@ const transitions: Record<HandoffTransition, Transition> = {
   },
   resolve: {
     event: 'escalation.resolved',
-    from: ['open', 'picked_up'],
+    from: ACTIVE_HANDOFF_STATUSES,
     set: (who) => ({ status: 'resolved', closedBy: who.userId, closedAt: sql`now()` }),
   },
   cancel: {
     event: 'escalation.cancelled',
-    from: ['open', 'picked_up'],
+    from: ACTIVE_HANDOFF_STATUSES,
     set: (who) => ({ status: 'cancelled', closedBy: who.userId, closedAt: sql`now()` }),
   },
 };

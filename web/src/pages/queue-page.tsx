@@ -1,6 +1,10 @@
 import { useState } from 'preact/hooks';
 import type { EscalationCard } from '../../../worker/contract/events';
-import { HANDOFF_STATUSES, type HandoffStatus } from '../../../worker/contract/statuses';
+import {
+  ACTIVE_HANDOFF_STATUSES,
+  HANDOFF_STATUSES,
+  type HandoffStatus,
+} from '../../../worker/contract/statuses';
 import { EscalationCardView } from '../components/escalation-card';
 import { ApiFailure, api, data, errorMessage } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
@@ -12,7 +16,7 @@ import { useNow } from '../lib/use-now';
 
 type Filter = 'active' | 'open' | 'all';
 const FILTERS: { value: Filter; label: string; statuses: readonly HandoffStatus[] }[] = [
-  { value: 'active', label: 'Active', statuses: ['open', 'picked_up'] },
+  { value: 'active', label: 'Active', statuses: ACTIVE_HANDOFF_STATUSES },
   { value: 'open', label: 'Waiting', statuses: ['open'] },
   { value: 'all', label: 'All', statuses: HANDOFF_STATUSES },
 ];
