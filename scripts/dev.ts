@@ -3,13 +3,13 @@
 // build, and `wrangler dev` (Worker, AccountHub hubs, static assets). Ctrl-C stops all of it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { DEMO_ACCOUNT_ID, DEMO_USERS } from './lib/demo';
+import { DEMO_ACCOUNT_ID, DEMO_USERS } from '../worker/dev/demo-users';
+import { signToken } from '../worker/dev/sign-token';
 import { ensureDevVars } from './lib/dev-vars';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './lib/embedded-postgres';
 import { migrateDatabase } from './lib/migrate';
 import { type PgBridge, startPgBridge } from './lib/pg-bridge';
 import { seedDemo } from './lib/seed';
-import { signToken } from './lib/sign-token';
 import { waitForHealth, wranglerDevArgs } from './lib/wrangler-dev';
 
 const root = resolve(import.meta.dirname, '..');

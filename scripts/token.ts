@@ -2,12 +2,10 @@
 // Prints a dev token signed with JWT_SECRET (from the environment or .dev.vars), and nothing else.
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { DEMO_ACCOUNT_ID, DEMO_USERS } from './lib/demo';
+import { isOneOf, ROLES } from '../worker/contract/statuses';
+import { DEMO_ACCOUNT_ID, DEMO_USERS } from '../worker/dev/demo-users';
+import { signToken } from '../worker/dev/sign-token';
 import { ensureDevVars } from './lib/dev-vars';
-import { signToken } from './lib/sign-token';
-
-const roles = ['engineer', 'admin', 'viewer'] as const;
-type Role = (typeof roles)[number];
 
 function fail(message: string): never {
   console.error(`npm run token: ${message}`);
@@ -28,8 +26,8 @@ try {
 } catch (err) {
   fail((err as Error).message);
 }
-const role = values.role as Role;
-if (!roles.includes(role)) fail(`--role must be one of ${roles.join(', ')}`);
+const role = values.role;
+if (!isOneOf(ROLES, role)) fail(`--role must be one of ${ROLES.join(', ')}`);
 const uuid = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const account = values.account ?? DEMO_ACCOUNT_ID;
 if (!uuid.test(account)) fail('--account must be a UUID');

@@ -1,8 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { DEMO_ACCOUNT_ID, DEMO_USERS } from '../scripts/lib/demo';
 import { app } from '../worker/app';
+import { DEMO_ACCOUNT_ID, DEMO_USERS } from '../worker/dev/demo-users';
 import { call, expectError } from './helpers';
 
 type Tokens = { account_id: string; users: { id: string; name: string; role: string; token: string }[] };

@@ -16,8 +16,8 @@ import {
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { migrateDatabase } from '../../scripts/lib/migrate';
-import { signToken, type TokenClaims } from '../../scripts/lib/sign-token';
 import { freePort, waitForHealth, wranglerDevArgs } from '../../scripts/lib/wrangler-dev';
+import { signToken, type TokenClaims } from '../../worker/dev/sign-token';
 import { call } from './http';
 
 export const root = resolve(import.meta.dirname, '../..');

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { DEMO_ACCOUNT_ID, DEMO_USERS } from './demo';
+import { DEMO_ACCOUNT_ID, DEMO_USERS } from '../../worker/dev/demo-users';
 import { connectNode } from './neon-node';
 
 /** The demo account with two engineers and an admin; safe to run on every start. */

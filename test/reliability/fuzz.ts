@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import fc from 'fast-check';
 import { agent } from '../../bench/lib/http';
 import type { Stack } from '../../bench/lib/stack';
-import { signToken } from '../../scripts/lib/sign-token';
+import { signToken } from '../../worker/dev/sign-token';
 
 export interface Probe {
   status: number;

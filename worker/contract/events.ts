@@ -1,9 +1,9 @@
 // The event contract shared by the Worker, the hub and the site (web/ imports this file):
 // one union per stream, switched exhaustively on both sides.
 
-export type Severity = 'low' | 'normal' | 'high' | 'urgent';
-export type HandoffStatus = 'open' | 'picked_up' | 'resolved' | 'cancelled';
-export type AiStatus = 'pending' | 'done' | 'failed';
+import type { AiStatus, HandoffIntent, HandoffStatus, RunErrorCode, Severity } from './statuses';
+
+export type { AiStatus, HandoffStatus, RunErrorCode, Severity };
 
 export interface Person {
   id: string;
@@ -24,7 +24,7 @@ export interface AiAssessmentJson {
 export interface EscalationCard {
   id: string;
   session_id: string;
-  intent: 'escalate' | 'transfer';
+  intent: HandoffIntent;
   reason: string;
   severity: Severity;
   status: HandoffStatus;
@@ -59,8 +59,6 @@ export interface ResetEvent {
   type: 'reset';
   data: { reason: 'too_old' | 'unknown'; last_event_id: number };
 }
-
-export type RunErrorCode = 'node_failed' | 'timeout' | 'cancelled' | 'pause_timeout' | 'lost' | 'internal';
 
 export type RunEvent =
   | { type: 'run_started'; data: { run_id: string; graph_id: string; input: unknown } }

@@ -12,7 +12,15 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { AiAssessmentJson } from '../contract/events';
-import { RUN_STATUSES } from '../contract/run-status';
+import {
+  AI_STATUSES,
+  HANDOFF_INTENTS,
+  HANDOFF_STATUSES,
+  ROLES,
+  RUN_STATUSES,
+  SEVERITIES,
+  STEP_OUTCOMES,
+} from '../contract/statuses';
 
 // The one drizzle schema module: every table Switchboard keeps in Postgres.
 // Migrations in migrations/ are generated from this file by drizzle-kit.
@@ -22,8 +30,8 @@ import { RUN_STATUSES } from '../contract/run-status';
 const createdAt = () =>
   timestamp('created_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow();
 
-export const roleEnum = pgEnum('user_role', ['engineer', 'admin', 'viewer']);
-export const stepOutcomeEnum = pgEnum('step_outcome', ['worked', 'failed', 'partial', 'unknown']);
+export const roleEnum = pgEnum('user_role', ROLES);
+export const stepOutcomeEnum = pgEnum('step_outcome', STEP_OUTCOMES);
 
 export const accounts = pgTable('accounts', {
   id: uuid('id').primaryKey(),
@@ -80,10 +88,10 @@ export const sessionSteps = pgTable(
   (t) => [index('session_steps_session_idx').on(t.sessionId, t.createdAt)],
 );
 
-export const handoffIntentEnum = pgEnum('handoff_intent', ['escalate', 'transfer']);
-export const severityEnum = pgEnum('handoff_severity', ['low', 'normal', 'high', 'urgent']);
-export const handoffStatusEnum = pgEnum('handoff_status', ['open', 'picked_up', 'resolved', 'cancelled']);
-export const aiStatusEnum = pgEnum('ai_status', ['pending', 'done', 'failed']);
+export const handoffIntentEnum = pgEnum('handoff_intent', HANDOFF_INTENTS);
+export const severityEnum = pgEnum('handoff_severity', SEVERITIES);
+export const handoffStatusEnum = pgEnum('handoff_status', HANDOFF_STATUSES);
+export const aiStatusEnum = pgEnum('ai_status', AI_STATUSES);
 
 // The stored assessment is exactly the one the contract publishes.
 export type AiAssessment = AiAssessmentJson;

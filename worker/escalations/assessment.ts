@@ -12,6 +12,7 @@ import {
 import type { HubEvent } from '../hub/hub-module';
 import { cleanJson, cleanText } from '../lib/json-safety';
 import type { LlmProvider } from '../providers/llm-provider';
+import { sessionStepsOf } from '../sessions/session-store';
 import { loadCard } from './cards';
 import { recordChange } from './outbox';
 
@@ -120,11 +121,7 @@ async function loadInput(db: Db, accountId: string, handoffId: string): Promise<
     .innerJoin(sessions, eq(sessions.id, handoffs.sessionId))
     .where(and(eq(handoffs.id, handoffId), eq(handoffs.accountId, accountId)));
   if (!row) return undefined;
-  const steps = await db
-    .select()
-    .from(sessionSteps)
-    .where(eq(sessionSteps.sessionId, row.session.id))
-    .orderBy(asc(sessionSteps.createdAt), asc(sessionSteps.id));
+  const steps = await sessionStepsOf(db, row.session.id);
   return { handoff: row.handoff, session: row.session, steps };
 }
 

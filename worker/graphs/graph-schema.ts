@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonValue } from '../lib/json-value';
 
 /**
  * Structural schema of a stored graph (DESIGN.md "Graphs and runs"). Cross-references (dangling
@@ -63,7 +64,7 @@ export const toolNodeSchema = z.strictObject({
   type: z.literal('tool'),
   tool: z.string(expected('a tool name string')).min(1).max(64),
   /** String values anywhere inside may contain `{{templates}}`. */
-  args: z.record(z.string(), z.json(), expected('an object of JSON values')).default({}),
+  args: z.record(z.string(), jsonValue(), expected('an object of JSON values')).default({}),
   output_key: stateKeySchema.optional(),
 });
 
@@ -89,7 +90,7 @@ export const transformNodeSchema = z.strictObject({
     })
     .pipe(
       z
-        .record(stateKeySchema, z.json(), expected('an object of JSON values'))
+        .record(stateKeySchema, jsonValue(), expected('an object of JSON values'))
         .refine((s) => Object.keys(s).length <= MAX_SET_KEYS, {
           error: `has more than ${MAX_SET_KEYS} keys`,
         }),
@@ -121,7 +122,7 @@ export const nodeSchema = z.discriminatedUnion('type', [
 export const conditionSchema = z.union(
   [
     z.strictObject({
-      field_equals: z.strictObject({ field: fieldPathSchema, value: z.json() }),
+      field_equals: z.strictObject({ field: fieldPathSchema, value: jsonValue() }),
     }),
     z.strictObject({
       field_exists: z.union([

@@ -1,7 +1,8 @@
 import type { Config } from '../config';
+import type { Role } from '../contract/statuses';
 import type { Db } from '../db/client';
 
-export type Role = 'engineer' | 'admin' | 'viewer';
+export type { Role };
 
 /** Who is calling, from a verified token; `accountId` is canonical (lower-case, hyphenated). */
 export interface Identity {

@@ -4,13 +4,11 @@ import { jwk } from 'hono/jwk';
 import { jwt } from 'hono/jwt';
 import { decodeHeader } from 'hono/utils/jwt/jwt';
 import { z } from 'zod';
+import { ROLES } from '../contract/statuses';
 import type { AppEnv, Identity, Role } from './app-env';
 import { canonicalUuid } from './canonical-uuid';
-import { ApiError } from './errors';
+import { forbidden, unauthorized } from './errors';
 import { jwksKeys } from './jwks';
-
-const unauthorized = (message: string) =>
-  new ApiError(401, 'unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer' });
 
 const uuidClaim = z.string().transform((v, ctx) => {
   const id = canonicalUuid(v);
@@ -24,7 +22,7 @@ const uuidClaim = z.string().transform((v, ctx) => {
 const claimsSchema = z.object({
   sub: uuidClaim,
   acct: uuidClaim,
-  role: z.enum(['engineer', 'admin', 'viewer']),
+  role: z.enum(ROLES),
   name: z.string().min(1).max(200),
   exp: z.number(),
 });
@@ -91,7 +89,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = createMiddleware<AppEnv>(
 export const requireRole = (...roles: Role[]): MiddlewareHandler<AppEnv> =>
   createMiddleware<AppEnv>(async (c, next) => {
     if (!roles.includes(c.get('identity').role)) {
-      throw new ApiError(403, 'forbidden', `this needs the role ${roles.join(' or ')}`);
+      throw forbidden(`this needs the role ${roles.join(' or ')}`);
     }
     await next();
   });

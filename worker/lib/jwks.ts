@@ -1,5 +1,5 @@
 import type { HonoJsonWebKey } from 'hono/utils/jwt/jws';
-import { ApiError } from './errors';
+import { identityProviderUnavailable } from './errors';
 
 interface Cached {
   keys: HonoJsonWebKey[];
@@ -39,11 +39,7 @@ export async function jwksKeys(
     return keys;
   } catch (err) {
     if (hit) return hit.keys;
-    throw new ApiError(
-      503,
-      'identity_provider_unavailable',
-      `the signing keys could not be fetched: ${(err as Error).message}`,
-    );
+    throw identityProviderUnavailable(`the signing keys could not be fetched: ${(err as Error).message}`);
   }
 }
 

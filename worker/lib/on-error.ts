@@ -4,60 +4,63 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigError } from '../config';
 import { dbErrorKind, isDatabaseError, sqlState } from '../db/client';
 import type { AppEnv } from './app-env';
-import { ApiError, type ErrorBody } from './errors';
+import {
+  ApiError,
+  badRequest,
+  conflict,
+  databaseUnavailable,
+  type ErrorBody,
+  forbidden,
+  hubUnavailable,
+  internalError,
+  malformedJson,
+  misconfigured,
+  unauthorized,
+  unsupportedMediaType,
+} from './errors';
 import { log } from './log';
 
+// The codes of statuses that only Hono's own middleware raises without a code of ours.
 const codeByStatus: Record<number, string> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  403: 'forbidden',
   404: 'not_found',
   405: 'method_not_allowed',
   409: 'conflict',
   413: 'payload_too_large',
-  415: 'unsupported_media_type',
   429: 'rate_limited',
   503: 'service_unavailable',
 };
 
-function body(code: string, message: string, details?: unknown): ErrorBody {
-  return { error: details === undefined ? { code, message } : { code, message, details } };
-}
-
-function render(
-  c: Context<AppEnv>,
-  status: ContentfulStatusCode,
-  code: string,
-  message: string,
-  details?: unknown,
-  headers?: Record<string, string>,
-) {
-  return c.json(body(code, message, details), status, headers);
+function render(c: Context<AppEnv>, err: ApiError) {
+  const error = { code: err.code, message: err.message };
+  const body: ErrorBody = { error: err.details === undefined ? error : { ...error, details: err.details } };
+  return c.json(body, err.status as ContentfulStatusCode, err.headers);
 }
 
 /** Postgres errors by SQLSTATE: a constraint is a conflict, a resource problem is a 503. */
-function renderDatabaseError(c: Context<AppEnv>, err: unknown) {
+function databaseError(c: Context<AppEnv>, err: unknown): ApiError {
   const state = sqlState(err);
+  if (state === '23505') return conflict('conflict', 'a conflicting record already exists');
+  if (state === '23503') return conflict('conflict', 'a referenced record does not exist');
   const kind = dbErrorKind(err);
-  if (state === '23505') return render(c, 409, 'conflict', 'a conflicting record already exists');
-  if (state === '23503') return render(c, 409, 'conflict', 'a referenced record does not exist');
-  if (kind === 'refused_value')
-    return render(c, 400, 'bad_request', 'a value was not accepted by the database');
+  if (kind === 'refused_value') return badRequest('bad_request', 'a value was not accepted by the database');
   if (kind === 'unavailable') {
     log('warn', 'database unavailable', { path: c.req.path, err, sqlstate: state });
-    return render(
-      c,
-      503,
-      'database_unavailable',
-      'the database is unavailable; nothing was written, try again',
-      undefined,
-      {
-        'Retry-After': '2',
-      },
-    );
+    return databaseUnavailable();
   }
   log('error', 'unexpected database error', { path: c.req.path, err, sqlstate: state });
-  return render(c, 500, 'internal', 'internal error');
+  return internalError();
+}
+
+/** Hono's own middleware (jwt, body limit, validators) throws HTTPException: keep its status, use our shape. */
+function fromHttpException(err: HTTPException): ApiError {
+  const status = err.status as ContentfulStatusCode;
+  if (status === 400)
+    return /json/i.test(err.message) ? malformedJson(err.message) : badRequest('bad_request', err.message);
+  if (status === 401) return unauthorized(err.message);
+  if (status === 403) return forbidden(err.message);
+  if (status === 415) return unsupportedMediaType();
+  const code = codeByStatus[status] ?? 'error';
+  return new ApiError(status, code, err.message || code);
 }
 
 /**
@@ -68,29 +71,23 @@ function isDurableObjectError(err: Error): boolean {
   return 'retryable' in err || 'overloaded' in err || ('remote' in err && err.remote === true);
 }
 
-/** The one place where anything thrown becomes the JSON error of DESIGN.md. */
-export function onError(err: Error, c: Context<AppEnv>) {
-  if (err instanceof ApiError) {
-    return render(c, err.status as ContentfulStatusCode, err.code, err.message, err.details, err.headers);
-  }
-  if (err instanceof HTTPException) {
-    // Hono's own middleware (jwt, body limit, validator): keep its status, use our shape.
-    const status = err.status as ContentfulStatusCode;
-    const code =
-      status === 400 && /json/i.test(err.message) ? 'malformed_json' : (codeByStatus[status] ?? 'error');
-    return render(c, status, code, err.message || code);
-  }
+function toApiError(err: Error, c: Context<AppEnv>): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) return fromHttpException(err);
   if (err instanceof ConfigError) {
     log('error', 'configuration invalid', { issues: err.issues });
-    return render(c, 503, 'misconfigured', err.message);
+    return misconfigured(err.message);
   }
-  if (isDatabaseError(err)) return renderDatabaseError(c, err);
+  if (isDatabaseError(err)) return databaseError(c, err);
   if (isDurableObjectError(err)) {
     log('warn', 'account hub unavailable', { path: c.req.path, err });
-    return render(c, 503, 'hub_unavailable', 'the account hub is unavailable; try again', undefined, {
-      'Retry-After': '1',
-    });
+    return hubUnavailable();
   }
   log('error', 'unhandled error', { path: c.req.path, method: c.req.method, err, stack: err.stack });
-  return render(c, 500, 'internal', 'internal error');
+  return internalError();
+}
+
+/** The one place where anything thrown becomes the JSON error of DESIGN.md. */
+export function onError(err: Error, c: Context<AppEnv>) {
+  return render(c, toApiError(err, c));
 }

@@ -1,6 +1,6 @@
 import { and, type Column, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { ApiError } from './errors';
+import { validationFailed } from './errors';
 
 /** `limit` (1..200, default 50) and an opaque `cursor`, shared by every list endpoint. */
 export const pageQuery = z.object({
@@ -27,9 +27,7 @@ export function decodeCursor(cursor: string | undefined): CursorKey | undefined 
     const [createdAt, id] = keySchema.parse(JSON.parse(json));
     return { createdAt: new Date(createdAt), id };
   } catch {
-    throw new ApiError(400, 'validation_failed', 'invalid query: cursor', [
-      { field: 'cursor', message: 'not a cursor returned by this list' },
-    ]);
+    throw validationFailed('query', [{ field: 'cursor', message: 'not a cursor returned by this list' }]);
   }
 }
 

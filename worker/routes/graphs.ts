@@ -1,50 +1,69 @@
-import { and, asc, eq, max } from 'drizzle-orm';
-import { Hono } from 'hono';
-import { z } from 'zod';
-import { sqlState } from '../db/client';
-import { type GraphRow, graphs } from '../db/schema';
+import { createRoute } from '@hono/zod-openapi';
+import { findGraph, listGraphs, storeGraphVersion } from '../graphs/graph-store';
 import { validateGraph } from '../graphs/validate-graph';
-import type { AppEnv } from '../lib/app-env';
 import { requireRole } from '../lib/auth';
-import { ApiError, notFound } from '../lib/errors';
-import { afterCursor, decodeCursor, newestFirst, page, pageQuery } from '../lib/pagination';
-import { validate } from '../lib/validate';
-import { idParam } from './params';
-
-const createGraph = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  // Checked by validateGraph, whose messages name the node or edge at fault.
-  schema: z.unknown().refine((v) => v !== undefined, { message: 'is required' }),
-});
-
-const listQuery = pageQuery.extend({ name: z.string().trim().min(1).max(200).optional() });
-
-export const graphJson = (g: GraphRow) => ({
-  id: g.id,
-  name: g.name,
-  version: g.version,
-  created_by: g.createdBy,
-  schema: g.schema,
-  created_at: g.createdAt.toISOString(),
-});
+import { badRequest, forbidden, notFound } from '../lib/errors';
+import {
+  AUTHENTICATED_ERRORS,
+  BODY_ERRORS,
+  createRouter,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+} from '../lib/openapi';
+import { decodeCursor, page } from '../lib/pagination';
+import { IdParam, pageOf } from '../schemas/common';
+import { CreateGraphBody, GraphListQuery, GraphSchema, graphJson } from '../schemas/graphs';
 
 const writers = requireRole('engineer', 'admin');
-const VERSION_ATTEMPTS = 3;
+const tags = ['Graphs'];
 
-export const graphRoutes = new Hono<AppEnv>()
-  /**
-   * Stores a validated graph. Graphs are immutable and versioned by name: posting a name that
-   * exists stores version n+1 under a new id. A name belongs to whoever stored its first version;
-   * only an admin may add versions to someone else's graph.
-   */
-  .post('/', writers, validate('json', createGraph), async (c) => {
+const store = createRoute({
+  method: 'post',
+  path: '/',
+  tags,
+  summary: 'Store a graph (validated), as the next version of its name',
+  description:
+    'Graphs are immutable and versioned by name: posting a name that exists stores version n+1 under a new id. A name belongs to whoever stored its first version; only an admin may add versions to someone else’s graph (else 403).',
+  middleware: writers,
+  request: { body: jsonBody(CreateGraphBody) },
+  responses: {
+    201: jsonResponse(GraphSchema, 'The stored graph'),
+    ...errorResponses(...AUTHENTICATED_ERRORS, ...BODY_ERRORS, 403),
+  },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  summary: 'List the account’s graphs, newest first',
+  request: { query: GraphListQuery },
+  responses: {
+    200: jsonResponse(pageOf(GraphSchema).openapi('GraphPage'), 'One page of graphs'),
+    ...errorResponses(...AUTHENTICATED_ERRORS, 400),
+  },
+});
+
+const one = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags,
+  summary: 'One graph',
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(GraphSchema, 'The graph'),
+    ...errorResponses(...AUTHENTICATED_ERRORS, 400, 404),
+  },
+});
+
+export const graphRoutes = createRouter()
+  .openapi(store, async (c) => {
     const body = c.req.valid('json');
-    const who = c.var.identity;
     const checked = validateGraph(body.schema);
     if (!checked.ok) {
       const first = checked.issues[0]?.message ?? 'invalid graph';
-      throw new ApiError(
-        400,
+      throw badRequest(
         'invalid_graph',
         checked.issues.length > 1 ? `${first} (and ${checked.issues.length - 1} more)` : first,
         checked.issues.map((i) => ({
@@ -53,71 +72,24 @@ export const graphRoutes = new Hono<AppEnv>()
         })),
       );
     }
-    const db = await c.var.db();
-    for (let attempt = 1; ; attempt++) {
-      const [owner] = await db
-        .select({ createdBy: graphs.createdBy })
-        .from(graphs)
-        .where(and(eq(graphs.accountId, who.accountId), eq(graphs.name, body.name)))
-        .orderBy(asc(graphs.version))
-        .limit(1);
-      if (owner && owner.createdBy !== who.userId && who.role !== 'admin') {
-        throw new ApiError(
-          403,
-          'forbidden',
-          `the graph "${body.name}" belongs to another user; only an admin may add versions`,
-        );
-      }
-      const [latest] = await db
-        .select({ version: max(graphs.version) })
-        .from(graphs)
-        .where(and(eq(graphs.accountId, who.accountId), eq(graphs.name, body.name)));
-      try {
-        const [row] = await db
-          .insert(graphs)
-          .values({
-            accountId: who.accountId,
-            name: body.name,
-            version: (latest?.version ?? 0) + 1,
-            createdBy: who.userId,
-            schema: checked.graph,
-          })
-          .returning();
-        if (!row) throw new Error('graph insert returned no row');
-        return c.json(graphJson(row), 201, { Location: `/v1/graphs/${row.id}` });
-      } catch (err) {
-        // Two versions of one name stored at once: the loser takes the next number.
-        if (sqlState(err) === '23505' && attempt < VERSION_ATTEMPTS) continue;
-        throw err;
-      }
+    const stored = await storeGraphVersion(await c.var.db(), c.var.identity, body.name, checked.graph);
+    if (!stored.ok) {
+      throw forbidden(`the graph "${body.name}" belongs to another user; only an admin may add versions`);
     }
+    return c.json(graphJson(stored.row), 201, { Location: `/v1/graphs/${stored.row.id}` });
   })
-  .get('/', validate('query', listQuery), async (c) => {
+  .openapi(list, async (c) => {
     const { limit, cursor, name } = c.req.valid('query');
-    const after = decodeCursor(cursor);
-    const db = await c.var.db();
-    const rows = await db
-      .select()
-      .from(graphs)
-      .where(
-        and(
-          eq(graphs.accountId, c.var.identity.accountId),
-          name ? eq(graphs.name, name) : undefined,
-          afterCursor(graphs, after),
-        ),
-      )
-      .orderBy(...newestFirst(graphs))
-      .limit(limit + 1);
+    const rows = await listGraphs(await c.var.db(), c.var.identity.accountId, {
+      name,
+      after: decodeCursor(cursor),
+      limit: limit + 1,
+    });
     const { items, nextCursor } = page(rows, limit);
-    return c.json({ items: items.map(graphJson), next_cursor: nextCursor });
+    return c.json({ items: items.map(graphJson), next_cursor: nextCursor }, 200);
   })
-  .get('/:id', validate('param', idParam), async (c) => {
-    const { id } = c.req.valid('param');
-    const db = await c.var.db();
-    const [row] = await db
-      .select()
-      .from(graphs)
-      .where(and(eq(graphs.id, id), eq(graphs.accountId, c.var.identity.accountId)));
+  .openapi(one, async (c) => {
+    const row = await findGraph(await c.var.db(), c.var.identity.accountId, c.req.valid('param').id);
     if (!row) throw notFound('graph');
-    return c.json(graphJson(row));
+    return c.json(graphJson(row), 200);
   });

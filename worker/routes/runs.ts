@@ -1,277 +1,195 @@
-import { and, eq } from 'drizzle-orm';
+import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { Hono } from 'hono';
-import { z } from 'zod';
-import { TERMINAL_RUN_EVENTS } from '../contract/events';
-import { isTerminalStatus } from '../contract/run-status';
-import type { Db } from '../db/client';
-import { graphs, type RunRow, runStatusEnum, runs } from '../db/schema';
-import type { Graph } from '../graphs/graph-schema';
+import { isTerminalStatus } from '../contract/statuses';
+import type { RunRow } from '../db/schema';
 import { hubFor } from '../hub/hub-client';
 import type { AppEnv } from '../lib/app-env';
 import { requireRole } from '../lib/auth';
-import { ApiError, notFound } from '../lib/errors';
-import { log } from '../lib/log';
-import { afterCursor, decodeCursor, newestFirst, page, pageQuery } from '../lib/pagination';
-import { sseFrame } from '../lib/sse-frame';
-import { validate } from '../lib/validate';
-import { endRunInPostgres, isLost } from '../runs/run-records';
-import type {
-  CancelRunResult,
-  LimitRefusal,
-  ResumeRunResult,
-  RunLimits,
-  RunSnapshot,
-  StartRunResult,
-} from '../runs/run-types';
-import { runTopic } from '../runs/run-types';
-import { runJson, terminalEventOf } from '../runs/run-view';
-import { hubStream, lastEventIdOf } from '../streams/hub-stream';
-import { type FrameSource, sseResponse } from '../streams/sse-response';
-import { idParam, uuidParam } from './params';
-
-const startBody = z.strictObject({
-  // The run's initial state.
-  input: z.record(z.string(), z.json()).default({}),
-});
-
-const resumeBody = z.strictObject({
-  // Any JSON, null included; stored under the paused node's output_key.
-  input: z.json({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be JSON') }),
-});
-
-const listQuery = pageQuery.extend({
-  status: z.enum(runStatusEnum.enumValues).optional(),
-  graph_id: uuidParam.optional(),
-});
+import { type ApiError, conflict, hubUnavailable, notFound, tooManyRequests } from '../lib/errors';
+import { hubCall } from '../lib/hub-call';
+import {
+  AUTHENTICATED_ERRORS,
+  BODY_ERRORS,
+  createRouter,
+  errorResponses,
+  eventStreamResponse,
+  jsonBody,
+  jsonResponse,
+  lastEventIdDoc,
+} from '../lib/openapi';
+import { decodeCursor, page } from '../lib/pagination';
+import { currentRunView } from '../runs/current-run';
+import { endRunInPostgres } from '../runs/run-records';
+import { startRun } from '../runs/run-start';
+import { findRun, listRuns } from '../runs/run-store';
+import { runStream } from '../runs/run-stream';
+import type { CancelRunResult, LimitRefusal, ResumeRunResult, RunLimits } from '../runs/run-types';
+import { runJson } from '../runs/run-view';
+import { IdParam, pageOf } from '../schemas/common';
+import {
+  ResumeRunBody,
+  RunCancelledSchema,
+  RunListQuery,
+  RunResumedSchema,
+  RunSchema,
+  RunStartedSchema,
+  runAnswer,
+  StartRunBody,
+} from '../schemas/runs';
+import { lastEventIdOf } from '../streams/hub-stream';
 
 const writers = requireRole('engineer', 'admin');
+const tags = ['Runs'];
 
 const limitsOf = (c: Context<AppEnv>): RunLimits => ({
   perUser: c.var.config.MAX_RUNS_PER_KEY,
   perAccount: c.var.config.MAX_RUNS_PER_ACCOUNT,
 });
 
-/** The hub is a dependency like Postgres: when it cannot be reached the answer is a 503. */
-async function hubCall<T>(what: string, fn: () => Promise<unknown>): Promise<T> {
-  try {
-    // RPC stubs wrap results in Disposable promise types; the plain result type is what arrives.
-    return (await fn()) as T;
-  } catch (err) {
-    log('warn', 'account hub call failed', { what, err });
-    throw new ApiError(503, 'hub_unavailable', 'the account hub is unavailable; try again', undefined, {
-      'Retry-After': '2',
-    });
-  }
-}
-
-function tooMany(refusal: LimitRefusal): ApiError {
+function tooManyRuns(refusal: LimitRefusal): ApiError {
   const who = refusal.scope === 'user' ? 'you have' : 'this account has';
-  return new ApiError(
-    429,
+  return tooManyRequests(
     'too_many_runs',
     `${who} ${refusal.limit} active runs, the limit (MAX_RUNS_PER_${refusal.scope === 'user' ? 'KEY' : 'ACCOUNT'}); paused runs do not count`,
+    refusal.retryAfterSeconds,
     { scope: refusal.scope, limit: refusal.limit },
-    { 'Retry-After': String(refusal.retryAfterSeconds) },
   );
 }
 
-async function loadRun(c: Context<AppEnv>, id: string): Promise<{ db: Db; row: RunRow }> {
+const runEnded = (status: string) => conflict('run_ended', `the run already ended (${status})`, { status });
+
+async function loadRun(c: Context<AppEnv>, id: string) {
   const db = await c.var.db();
-  const [row] = await db
-    .select()
-    .from(runs)
-    .where(and(eq(runs.id, id), eq(runs.accountId, c.var.identity.accountId)));
+  const row: RunRow | undefined = await findRun(db, c.var.identity.accountId, id);
   if (!row) throw notFound('run');
   return { db, row };
 }
 
-/**
- * The run's current view: Postgres, overlaid with the hub's registry while the hub has it. A
- * live row the hub does not know, silent for longer than its timeout, is ended as `lost`.
- */
-async function currentView(c: Context<AppEnv>, db: Db, row: RunRow, askHubWhenEnded = false) {
-  if (isTerminalStatus(row.status) && !askHubWhenEnded) return { view: runJson(row), live: null };
-  let live: RunSnapshot | null | undefined;
-  try {
-    live = (await hubFor(c.env, row.accountId).runSnapshot(row.id)) as RunSnapshot | null;
-  } catch (err) {
-    // Postgres still answers; the view is as of the last transition it recorded.
-    log('warn', 'run snapshot unavailable', { runId: row.id, err });
-    live = undefined;
-  }
-  if (live === null && isLost(row)) {
-    const ended = await endRunInPostgres(
-      db,
-      row,
-      'failed',
-      'lost',
-      'the run was lost: its hub has no record of it and it outlived its timeout',
-    );
-    if (ended) return { view: runJson(ended), live: null };
-    const [again] = await db.select().from(runs).where(eq(runs.id, row.id));
-    return { view: runJson(again ?? row), live: null };
-  }
-  return { view: runJson(row, live), live: live ?? null };
-}
+const start = createRoute({
+  method: 'post',
+  path: '/graphs/{id}/run',
+  tags,
+  summary: 'Run a graph',
+  description:
+    'The run executes in the account’s hub; follow it on `stream_url`. 429 over a limit of active runs.',
+  middleware: writers,
+  request: { params: IdParam, body: jsonBody(StartRunBody) },
+  responses: {
+    202: jsonResponse(RunStartedSchema, 'Started'),
+    ...errorResponses(...AUTHENTICATED_ERRORS, ...BODY_ERRORS, 403, 404, 409, 429),
+  },
+});
 
-/** A stream that sends one frame and closes: a finished run's terminal event. */
-function oneFrame(frame: string): FrameSource {
-  let emit: ((text: string, more: boolean) => void) | undefined;
-  let ended: (() => void) | undefined;
-  let closed = false;
-  queueMicrotask(() => {
-    if (closed) return;
-    emit?.(frame, false);
-    ended?.();
-  });
-  return {
-    onFrames: (listener) => {
-      emit = listener;
-    },
-    onEnd: (listener) => {
-      ended = listener;
-    },
-    requestMore: () => {},
-    close: () => {
-      closed = true;
-    },
-  };
-}
+const list = createRoute({
+  method: 'get',
+  path: '/runs',
+  tags,
+  summary: 'List the account’s runs, newest first',
+  request: { query: RunListQuery },
+  responses: {
+    200: jsonResponse(pageOf(RunSchema).openapi('RunPage'), 'One page of runs'),
+    ...errorResponses(...AUTHENTICATED_ERRORS, 400),
+  },
+});
 
-export const runRoutes = new Hono<AppEnv>()
-  .post('/graphs/:id/run', writers, validate('param', idParam), validate('json', startBody), async (c) => {
+const status = createRoute({
+  method: 'get',
+  path: '/runs/{id}/status',
+  tags,
+  summary: 'One run’s status, also after it ended',
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(RunSchema, 'The run, live from its hub while it has it, else from Postgres'),
+    ...errorResponses(...AUTHENTICATED_ERRORS, 400, 404),
+  },
+});
+
+const stream = createRoute({
+  method: 'get',
+  path: '/runs/{id}/stream',
+  tags,
+  summary: 'The run’s events, live',
+  description:
+    'From the run’s first event unless `Last-Event-ID` says otherwise; ends after `graph_completed` or `error`. A finished run whose log is gone sends its terminal event from Postgres and closes.',
+  middleware: writers,
+  request: { params: IdParam, ...lastEventIdDoc },
+  responses: {
+    200: eventStreamResponse('Server-Sent Events'),
+    ...errorResponses(...AUTHENTICATED_ERRORS, 400, 403, 404),
+  },
+});
+
+const resume = createRoute({
+  method: 'post',
+  path: '/runs/{id}/resume',
+  tags,
+  summary: 'Answer a paused run',
+  middleware: writers,
+  request: { params: IdParam, body: jsonBody(ResumeRunBody) },
+  responses: {
+    202: jsonResponse(RunResumedSchema, 'Resumed'),
+    ...errorResponses(...AUTHENTICATED_ERRORS, ...BODY_ERRORS, 403, 404, 409, 429),
+  },
+});
+
+const cancel = createRoute({
+  method: 'post',
+  path: '/runs/{id}/cancel',
+  tags,
+  summary: 'Cancel a running or paused run',
+  middleware: writers,
+  request: { params: IdParam },
+  responses: {
+    202: jsonResponse(RunCancelledSchema, 'Cancelled'),
+    ...errorResponses(...AUTHENTICATED_ERRORS, 400, 403, 404, 409),
+  },
+});
+
+export const runRoutes = createRouter()
+  .openapi(start, async (c) => {
     const { id: graphId } = c.req.valid('param');
     const { input } = c.req.valid('json');
-    const who = c.var.identity;
     const config = c.var.config;
-    const db = await c.var.db();
-    const [graph] = await db
-      .select()
-      .from(graphs)
-      .where(and(eq(graphs.id, graphId), eq(graphs.accountId, who.accountId)));
-    if (!graph) throw notFound('graph');
-    const [row] = await db
-      .insert(runs)
-      .values({
-        accountId: who.accountId,
-        graphId,
-        graphVersion: graph.version,
-        startedBy: who.userId,
-        input,
-        runTimeoutSeconds: config.RUN_TIMEOUT_SECONDS,
-        pauseTimeoutSeconds: config.PAUSE_TIMEOUT_SECONDS,
-      })
-      .returning();
-    if (!row) throw new Error('run insert returned no row');
-    const hub = hubFor(c.env, who.accountId);
-    let result: StartRunResult;
-    try {
-      result = (await hub.startRun({
-        runId: row.id,
-        accountId: who.accountId,
-        userId: who.userId,
-        graphId,
-        graphVersion: graph.version,
-        graph: graph.schema as Graph,
-        input,
-        limits: limitsOf(c),
-        runTimeoutSeconds: config.RUN_TIMEOUT_SECONDS,
-        pauseTimeoutSeconds: config.PAUSE_TIMEOUT_SECONDS,
-      })) as StartRunResult;
-    } catch (err) {
-      log('warn', 'hub refused to start a run', { runId: row.id, err });
-      // The call may have failed after the hub committed the run (the answer was lost): ask it.
-      // If it has the run, the start worked, and answering 503 would make the client start a
-      // duplicate while this one runs.
-      const live = await (hub.runSnapshot(row.id) as Promise<RunSnapshot | null>).catch(() => undefined);
-      if (!live) {
-        // Not started (or the hub cannot say). If it did start after all, its first transition
-        // (a newer version) overwrites this.
-        await endRunInPostgres(
-          db,
-          row,
-          'failed',
-          'internal',
-          'the account hub could not start the run',
-        ).catch(() => {});
-        throw new ApiError(503, 'hub_unavailable', 'the account hub is unavailable; try again', undefined, {
-          'Retry-After': '2',
-        });
-      }
-      result = { ok: true, status: live.status };
+    const started = await startRun(c.env, await c.var.db(), c.var.identity, graphId, input, {
+      limits: limitsOf(c),
+      runTimeoutSeconds: config.RUN_TIMEOUT_SECONDS,
+      pauseTimeoutSeconds: config.PAUSE_TIMEOUT_SECONDS,
+    });
+    if (!started.ok) {
+      if (started.reason === 'no_graph') throw notFound('graph');
+      if (started.reason === 'hub_unavailable') throw hubUnavailable();
+      if (started.reason === 'limit') throw tooManyRuns(started);
+      throw conflict('conflict', 'the run already exists');
     }
-    if (!result.ok && result.reason === 'cancelled') {
-      // Cancelled before the hub saw the start: the run exists, and ended. The canceller marks
-      // the row too; doing it here as well covers a canceller that stopped half-way.
-      await endRunInPostgres(db, row, 'cancelled', 'cancelled', 'cancelled by a user').catch(() => {});
-      result = { ok: true, status: 'cancelled' };
-    }
-    if (!result.ok) {
-      // Not started: the row goes, as if the request had never been made.
-      await db.delete(runs).where(and(eq(runs.id, row.id), eq(runs.hubVersion, 0)));
-      if (result.reason === 'limit') throw tooMany(result);
-      throw new ApiError(409, 'conflict', 'the run already exists');
-    }
-    const statusUrl = `/v1/runs/${row.id}/status`;
+    const id = started.run.id;
+    const statusUrl = `/v1/runs/${id}/status`;
     return c.json(
-      {
-        run_id: row.id,
-        status: result.status,
-        stream_url: `/v1/runs/${row.id}/stream`,
-        status_url: statusUrl,
-      },
+      { run_id: id, status: started.status, stream_url: `/v1/runs/${id}/stream`, status_url: statusUrl },
       202,
       { Location: statusUrl },
     );
   })
-  .get('/runs', validate('query', listQuery), async (c) => {
+  .openapi(list, async (c) => {
     const { limit, cursor, status, graph_id } = c.req.valid('query');
-    const after = decodeCursor(cursor);
-    const db = await c.var.db();
-    const rows = await db
-      .select()
-      .from(runs)
-      .where(
-        and(
-          eq(runs.accountId, c.var.identity.accountId),
-          status ? eq(runs.status, status) : undefined,
-          graph_id ? eq(runs.graphId, graph_id) : undefined,
-          afterCursor(runs, after),
-        ),
-      )
-      .orderBy(...newestFirst(runs))
-      .limit(limit + 1);
+    const rows = await listRuns(await c.var.db(), c.var.identity.accountId, {
+      status,
+      graphId: graph_id,
+      after: decodeCursor(cursor),
+      limit: limit + 1,
+    });
     const { items, nextCursor } = page(rows, limit);
-    return c.json({ items: items.map((r) => runJson(r)), next_cursor: nextCursor });
+    return c.json({ items: items.map((r) => runAnswer(runJson(r))), next_cursor: nextCursor }, 200);
   })
-  .get('/runs/:id/status', validate('param', idParam), async (c) => {
+  .openapi(status, async (c) => {
     const { db, row } = await loadRun(c, c.req.valid('param').id);
-    return c.json((await currentView(c, db, row)).view);
+    return c.json(runAnswer((await currentRunView(c.env, db, row)).view), 200);
   })
-  .get('/runs/:id/stream', writers, validate('param', idParam), async (c) => {
+  .openapi(stream, async (c) => {
     const after = lastEventIdOf(c);
     const { db, row } = await loadRun(c, c.req.valid('param').id);
-    const { view, live } = await currentView(c, db, row, true);
-    const topic = runTopic(row.id);
-    // Without Last-Event-ID a run stream starts at the run's first event.
-    const from = after ?? 0;
-    if (isTerminalStatus(view.status) && (!live || live.last_event_id <= from)) {
-      // Finished, and its log is gone (or the client has all of it): the terminal event from the
-      // record, then close.
-      const terminal = terminalEventOf(view);
-      const frame = sseFrame(terminal.type, terminal.data, live ? live.last_event_id : undefined);
-      const config = c.var.config;
-      return sseResponse(oneFrame(frame), {
-        retryMs: config.SSE_RETRY_MS,
-        keepaliveMs: config.SSE_KEEPALIVE_MS,
-        bufferBytes: config.SSE_BUFFER_BYTES,
-        closeAfter: TERMINAL_RUN_EVENTS,
-      });
-    }
-    return hubStream(c, topic, from, { closeAfter: TERMINAL_RUN_EVENTS });
+    return runStream(c, db, row, after);
   })
-  .post('/runs/:id/resume', writers, validate('param', idParam), validate('json', resumeBody), async (c) => {
+  .openapi(resume, async (c) => {
     const { input } = c.req.valid('json');
     const { row } = await loadRun(c, c.req.valid('param').id);
     const result = await hubCall<ResumeRunResult>('resumeRun', () =>
@@ -280,34 +198,23 @@ export const runRoutes = new Hono<AppEnv>()
     if (result.ok) {
       return c.json({ run_id: row.id, status: result.status, stream_url: `/v1/runs/${row.id}/stream` }, 202);
     }
-    if (result.reason === 'limit') throw tooMany(result);
-    const status = result.reason === 'not_paused' ? result.status : row.status;
-    throw new ApiError(
-      409,
-      'not_paused',
-      `the run is ${status.replace('_', ' ')}; only a paused run can be resumed`,
-      {
-        status,
-      },
-    );
+    if (result.reason === 'limit') throw tooManyRuns(result);
+    const now = result.reason === 'not_paused' ? result.status : row.status;
+    throw conflict('not_paused', `the run is ${now.replace('_', ' ')}; only a paused run can be resumed`, {
+      status: now,
+    });
   })
-  .post('/runs/:id/cancel', writers, validate('param', idParam), async (c) => {
+  .openapi(cancel, async (c) => {
     const { db, row } = await loadRun(c, c.req.valid('param').id);
-    if (isTerminalStatus(row.status)) {
-      throw new ApiError(409, 'run_ended', `the run already ended (${row.status})`, { status: row.status });
-    }
+    if (isTerminalStatus(row.status)) throw runEnded(row.status);
     const result = await hubCall<CancelRunResult>('cancelRun', () =>
       hubFor(c.env, row.accountId).cancelRun(row.id),
     );
     if (result.ok) return c.json({ run_id: row.id, status: result.status }, 202);
-    if (result.reason === 'ended') {
-      throw new ApiError(409, 'run_ended', `the run already ended (${result.status})`, {
-        status: result.status,
-      });
-    }
+    if (result.reason === 'ended') throw runEnded(result.status);
     // The hub has no record of it (never accepted, or lost). It has recorded a tombstone for the
     // id, so a start still on its way is refused and the run cannot come back: end it in Postgres.
     const ended = await endRunInPostgres(db, row, 'cancelled', 'cancelled', 'cancelled by a user');
-    if (!ended) throw new ApiError(409, 'run_ended', 'the run already ended');
-    return c.json({ run_id: row.id, status: 'cancelled' }, 202);
+    if (!ended) throw conflict('run_ended', 'the run already ended');
+    return c.json({ run_id: row.id, status: 'cancelled' as const }, 202);
   });

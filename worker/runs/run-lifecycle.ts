@@ -1,4 +1,4 @@
-import { isTerminalStatus } from '../contract/run-status';
+import { isTerminalStatus } from '../contract/statuses';
 import type { Checkpoint } from '../graphs/executor';
 import { END } from '../graphs/graph-schema';
 import type { AppendResult } from '../hub/event-log';

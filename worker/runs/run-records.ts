@@ -1,6 +1,6 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { RunErrorCode } from '../contract/events';
-import { isTerminalStatus, LIVE_RUN_STATUSES } from '../contract/run-status';
+import { isTerminalStatus, LIVE_RUN_STATUSES } from '../contract/statuses';
 import { type Db, dbErrorKind, sqlState } from '../db/client';
 import { type RunRow, runs } from '../db/schema';
 import { cleanJson, cleanText } from '../lib/json-safety';

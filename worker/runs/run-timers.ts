@@ -1,4 +1,4 @@
-import { isTerminalStatus } from '../contract/run-status';
+import { isTerminalStatus } from '../contract/statuses';
 import type { Job, JobQueue } from '../hub/job-queue';
 import type { RunRecord, RunRegistry } from './registry';
 import { type FinishRun, RUN_LOG_RETENTION_MS, RUN_WATCHDOG_MS } from './run-types';

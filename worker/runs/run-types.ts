@@ -1,5 +1,5 @@
 import type { RunErrorCode } from '../contract/events';
-import type { HubRunStatus } from '../contract/run-status';
+import type { HubRunStatus } from '../contract/statuses';
 import type { Graph } from '../graphs/graph-schema';
 import type { State } from '../graphs/template';
 

@@ -1,5 +1,5 @@
 import type { RunErrorCode, RunEvent } from '../contract/events';
-import { isTerminalStatus } from '../contract/run-status';
+import { isTerminalStatus } from '../contract/statuses';
 import type { RunRow } from '../db/schema';
 import type { RunSnapshot } from './run-types';
 

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { hubFor } from '../hub/hub-client';
 import type { AppEnv } from '../lib/app-env';
-import { ApiError } from '../lib/errors';
+import { hubUnavailable, validationFailed } from '../lib/errors';
 import { parseLastEventId } from '../lib/sse-frame';
 import { sseResponse, webSocketSource } from './sse-response';
 
@@ -10,7 +10,7 @@ export function lastEventIdOf(c: Context<AppEnv>): number | undefined {
   const raw = c.req.header('last-event-id') ?? c.req.query('last_event_id');
   const parsed = parseLastEventId(raw);
   if (parsed === 'invalid') {
-    throw new ApiError(400, 'validation_failed', 'invalid Last-Event-ID: expected a non-negative integer', [
+    throw validationFailed('Last-Event-ID', [
       { field: 'last_event_id', message: 'must be a non-negative integer' },
     ]);
   }
@@ -39,7 +39,7 @@ export async function hubStream(
   url.searchParams.set('page', String(Math.floor(config.SSE_BUFFER_BYTES / 4)));
   const res = await hubFor(c.env, c.var.identity.accountId).fetch(url, { headers: { upgrade: 'websocket' } });
   const ws = res.webSocket;
-  if (!ws) throw new ApiError(503, 'hub_unavailable', 'the account hub did not accept the stream; retry');
+  if (!ws) throw hubUnavailable();
   ws.accept();
   return sseResponse(webSocketSource(ws), {
     retryMs: config.SSE_RETRY_MS,

@@ -1,13 +1,8 @@
+import type { Schema } from '../lib/api';
 import { daysBetween, niceTicks } from '../lib/chart-scale';
 import { formatSeconds } from '../lib/format';
 
-export interface DayPoint {
-  date: string;
-  created: number;
-  picked_up: number;
-  median_seconds: number | null;
-  p90_seconds: number | null;
-}
+export type DayPoint = Schema<'EscalationMetrics'>['per_day'][number];
 
 const W = 720;
 const H = 260;

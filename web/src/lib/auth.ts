@@ -1,9 +1,10 @@
+import { isOneOf, ROLES, type Role } from '../../../worker/contract/statuses';
 import { Store } from './store';
 
 // The signed-in user: a bearer token kept in localStorage, and the claims read from it (the
 // server verifies the token; the site only reads who it says it is, to label the screens).
 
-export type Role = 'engineer' | 'admin' | 'viewer';
+export type { Role };
 
 export interface Session {
   token: string;
@@ -41,7 +42,7 @@ export function readToken(raw: string, now = Date.now()): TokenCheck {
   ) {
     return { ok: false, error: 'That token lacks the sub, acct, name or exp claim.' };
   }
-  if (role !== 'engineer' && role !== 'admin' && role !== 'viewer') {
+  if (!isOneOf(ROLES, role)) {
     return { ok: false, error: 'That token has no engineer, admin or viewer role.' };
   }
   if (exp * 1000 <= now) return { ok: false, error: 'That token has expired.' };

@@ -4,6 +4,7 @@ import {
   type EscalationEvent,
   type ResetEvent,
 } from '../../../worker/contract/events';
+import type { Schema } from './api';
 import type { BackoffOptions } from './backoff';
 import { type CardList, mergeCard, mergeCards } from './merge-cards';
 import { assertNever } from './run-view';
@@ -20,11 +21,8 @@ import { Store } from './store';
 // nothing is doubled. One feed serves every screen (queue, hand-off) for as long as the user
 // is signed in.
 
-export interface Snapshot {
-  items: EscalationCard[];
-  next_cursor: string | null;
-  last_event_id: number;
-}
+/** The queue's snapshot, as `GET /v1/escalations` answers it. */
+export type Snapshot = Schema<'EscalationSnapshot'>;
 
 export interface FeedState {
   cards: CardList;

@@ -1,6 +1,6 @@
-import { api, authHeaders } from './api';
+import { api, authHeaders, data } from './api';
 import { type Session, signOut } from './auth';
-import { EscalationFeed, type Snapshot } from './escalation-feed';
+import { EscalationFeed } from './escalation-feed';
 import { Store } from './store';
 import { TitleFlasher } from './title-flash';
 
@@ -16,7 +16,7 @@ const onOnline = () => feed.get()?.reconnectNow();
 export function startFeed(s: Session) {
   stopFeed();
   const f = new EscalationFeed({
-    loadSnapshot: () => api<Snapshot>('/v1/escalations?limit=100'),
+    loadSnapshot: () => data(api.GET('/v1/escalations', { params: { query: { limit: 100 } } })),
     streamUrl: '/v1/escalations/stream',
     headers: authHeaders,
     onNewCard: () => titleFlasher?.notify(1),

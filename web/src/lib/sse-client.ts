@@ -1,4 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { failureOf } from './api';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff';
 
 // An EventSource that can send headers: fetch + ReadableStream + eventsource-parser. It resumes by
@@ -208,11 +209,4 @@ export class EventStream {
   }
 }
 
-async function errorText(res: Response): Promise<string> {
-  try {
-    const body = (await res.json()) as { error?: { message?: string } };
-    return body.error?.message ?? `HTTP ${res.status}`;
-  } catch {
-    return `HTTP ${res.status}`;
-  }
-}
+const errorText = async (res: Response) => (await failureOf(res)).message;

@@ -1,7 +1,6 @@
 import { useState } from 'preact/hooks';
-import type { AiAssessmentJson, AiStatus, EscalationCard } from '../../../worker/contract/events';
 import { SeverityPill } from '../components/severity-pill';
-import { ApiFailure, api, errorMessage } from '../lib/api';
+import { ApiFailure, api, data, errorMessage, type Schema } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import type { FeedState } from '../lib/escalation-feed';
 import { formatAge, formatTime } from '../lib/format';
@@ -12,22 +11,11 @@ import { useApi } from '../lib/use-api';
 import { useNow } from '../lib/use-now';
 import { pickupFailureText } from './queue-page';
 
-export interface Step {
-  id: string;
-  action: string;
-  outcome: 'worked' | 'failed' | 'partial' | 'unknown';
-  notes: string | null;
-  created_at: string;
-}
-
-interface HandoffContext {
-  handoff: EscalationCard;
-  problem_summary: string;
-  tried: Step[];
-  ai_status: AiStatus;
-  ai_assessment: AiAssessmentJson | null;
-  start_here: { summary: string; session_id: string; session_url: string };
-}
+const ACTIONS = {
+  pickup: '/v1/handoffs/{id}/pickup',
+  resolve: '/v1/handoffs/{id}/resolve',
+  cancel: '/v1/handoffs/{id}/cancel',
+} as const;
 
 const EMPTY = new Store<FeedState>({
   cards: [],
@@ -39,7 +27,7 @@ const EMPTY = new Store<FeedState>({
 
 /** The pick-up screen: what the problem is, what was tried, the AI's view, and where to start. */
 export function HandoffPage({ id, user }: { id: string; user: Session }) {
-  const [ctx, reload] = useApi<HandoffContext>(`/v1/handoffs/${encodeURIComponent(id)}/context`);
+  const [ctx, reload] = useApi('/v1/handoffs/{id}/context', { params: { path: { id } } });
   const f = useStore(feed);
   const feedState = useStore(f?.state ?? EMPTY);
   const now = useNow();
@@ -66,11 +54,11 @@ export function HandoffPage({ id, user }: { id: string; user: Session }) {
   const startHere = assessment?.suggested_next_steps[0] ?? ctx.data.start_here.summary;
   const mine = card.picked_up_by?.id === user.userId;
 
-  const act = async (action: 'pickup' | 'resolve' | 'cancel') => {
+  const act = async (action: keyof typeof ACTIONS) => {
     setBusy(true);
     setNotice(null);
     try {
-      const updated = await api<EscalationCard>(`/v1/handoffs/${id}/${action}`, { method: 'POST' });
+      const updated = await data(api.POST(ACTIONS[action], { params: { path: { id } } }));
       f?.merge(updated);
       reload();
     } catch (err) {
@@ -201,7 +189,7 @@ export function HandoffPage({ id, user }: { id: string; user: Session }) {
   );
 }
 
-export function StepList({ steps }: { steps: Step[] }) {
+export function StepList({ steps }: { steps: Schema<'Step'>[] }) {
   return (
     <ol class="steps">
       {steps.map((s) => (

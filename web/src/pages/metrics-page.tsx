@@ -1,16 +1,8 @@
 import { useState } from 'preact/hooks';
-import { type DayPoint, PickupChart } from '../components/pickup-chart';
+import { PickupChart } from '../components/pickup-chart';
 import type { Session } from '../lib/auth';
 import { formatSeconds } from '../lib/format';
 import { useApi } from '../lib/use-api';
-
-interface Metrics {
-  from: string;
-  to: string;
-  totals: { total: number; by_status: Record<string, number>; by_severity: Record<string, number> };
-  time_to_pickup_seconds: { count: number; median: number | null; p90: number | null };
-  per_day: DayPoint[];
-}
 
 const RANGES = [7, 30, 90] as const;
 
@@ -21,7 +13,9 @@ export function MetricsPage({ user }: { user: Session }) {
   const today = new Date().toISOString().slice(0, 10);
   const to = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
   const from = new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
-  const [m] = useApi<Metrics>(user.role === 'admin' ? `/v1/escalations/metrics?from=${from}&to=${to}` : null);
+  const [m] = useApi(user.role === 'admin' ? '/v1/escalations/metrics' : null, {
+    params: { query: { from, to } },
+  });
   if (user.role !== 'admin') {
     return (
       <section>

@@ -1,7 +1,12 @@
 import { useState } from 'preact/hooks';
-import type { EscalationCard, HandoffStatus } from '../../../worker/contract/events';
+import type { EscalationCard } from '../../../worker/contract/events';
+import {
+  ACTIVE_HANDOFF_STATUSES,
+  HANDOFF_STATUSES,
+  type HandoffStatus,
+} from '../../../worker/contract/statuses';
 import { EscalationCardView } from '../components/escalation-card';
-import { ApiFailure, api, errorMessage } from '../lib/api';
+import { ApiFailure, api, data, errorMessage } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import type { EscalationFeed } from '../lib/escalation-feed';
 import { feed } from '../lib/live-feed';
@@ -10,10 +15,10 @@ import { useStore } from '../lib/store';
 import { useNow } from '../lib/use-now';
 
 type Filter = 'active' | 'open' | 'all';
-const FILTERS: { value: Filter; label: string; statuses: HandoffStatus[] }[] = [
-  { value: 'active', label: 'Active', statuses: ['open', 'picked_up'] },
+const FILTERS: { value: Filter; label: string; statuses: readonly HandoffStatus[] }[] = [
+  { value: 'active', label: 'Active', statuses: ACTIVE_HANDOFF_STATUSES },
   { value: 'open', label: 'Waiting', statuses: ['open'] },
-  { value: 'all', label: 'All', statuses: ['open', 'picked_up', 'resolved', 'cancelled'] },
+  { value: 'all', label: 'All', statuses: HANDOFF_STATUSES },
 ];
 
 export function QueuePage({ user }: { user: Session }) {
@@ -44,7 +49,7 @@ function Queue({ feed: f, user }: { feed: EscalationFeed; user: Session }) {
   const pickUp = async (card: EscalationCard) => {
     setBusy(card.id);
     try {
-      const updated = await api<EscalationCard>(`/v1/handoffs/${card.id}/pickup`, { method: 'POST' });
+      const updated = await data(api.POST('/v1/handoffs/{id}/pickup', { params: { path: { id: card.id } } }));
       f.merge(updated);
       navigate(paths.handoff(card.id));
     } catch (err) {

@@ -1,14 +1,14 @@
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import type { RunEvent } from '../../../worker/contract/events';
 import { ConnectionBadge } from '../components/connection-badge';
-import { api, authHeaders, errorMessage } from '../lib/api';
+import { api, authHeaders, data, errorMessage } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import { parseResumeInput, type ResumeMode } from '../lib/resume-input';
 import { paths } from '../lib/router';
 import { applyRunEvent, initialRunView, isTerminal, type NodeView, type RunView } from '../lib/run-view';
 import { EventStream, type StreamStatus } from '../lib/sse-client';
 import { useApi } from '../lib/use-api';
-import type { Graph, GraphNode, RunSummary } from './runs-page';
+import type { GraphNode } from './runs-page';
 
 const RUN_EVENT_TYPES = new Set<string>([
   'run_started',
@@ -29,9 +29,9 @@ function reducer(view: RunView, action: Action): RunView {
 
 /** One run, live: its nodes light up as they run, a form when it pauses, cancel, the end state. */
 export function RunPage({ id, user }: { id: string; user: Session }) {
-  const [run] = useApi<RunSummary>(`/v1/runs/${encodeURIComponent(id)}/status`);
+  const [run] = useApi('/v1/runs/{id}/status', { params: { path: { id } } });
   const graphId = run.status === 'ready' ? run.data.graph_id : null;
-  const [graph] = useApi<Graph>(graphId ? `/v1/graphs/${graphId}` : null);
+  const [graph] = useApi(graphId ? '/v1/graphs/{id}' : null, { params: { path: { id: graphId ?? '' } } });
   const [view, dispatch] = useReducer(reducer, undefined, initialRunView);
   const [stream, setStream] = useState<StreamStatus>({ state: 'connecting', attempt: 0 });
   const streamRef = useRef<EventStream | null>(null);
@@ -160,7 +160,7 @@ const NODE_LABEL: Record<NodeView['status'], string> = {
   failed: 'failed',
 };
 
-function NodeRow({ node, view }: { node: GraphNode; view: NodeView | undefined }) {
+function NodeRow({ node, view }: { node: Pick<GraphNode, 'id' | 'type'>; view: NodeView | undefined }) {
   const status = view?.status ?? 'waiting';
   return (
     <li class="node" data-node={node.id} data-status={status}>
@@ -218,7 +218,12 @@ function ResumeForm({ runId, nodeId, prompt }: { runId: string; nodeId: string; 
           setBusy(true);
           setError(null);
           try {
-            await api(`/v1/runs/${runId}/resume`, { body: { input: parsed.value } });
+            await data(
+              api.POST('/v1/runs/{id}/resume', {
+                params: { path: { id: runId } },
+                body: { input: parsed.value },
+              }),
+            );
             setValue('');
           } catch (err) {
             setError(errorMessage(err));
@@ -278,7 +283,7 @@ function CancelButton({ runId }: { runId: string }) {
         onClick={async () => {
           setBusy(true);
           try {
-            await api(`/v1/runs/${runId}/cancel`, { method: 'POST' });
+            await data(api.POST('/v1/runs/{id}/cancel', { params: { path: { id: runId } } }));
           } catch (err) {
             setError(errorMessage(err));
           } finally {

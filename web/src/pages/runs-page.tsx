@@ -1,39 +1,16 @@
 import { useState } from 'preact/hooks';
-import { api, errorMessage } from '../lib/api';
+import { api, data, errorMessage, type Schema } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import { formatAge } from '../lib/format';
-import { type ParsedInput, parseResumeInput } from '../lib/resume-input';
+import { isJsonObject, type ParsedInput, parseResumeInput } from '../lib/resume-input';
 import { navigate, paths } from '../lib/router';
 import { useApi } from '../lib/use-api';
 import { useNow } from '../lib/use-now';
 
-export interface GraphNode {
-  id: string;
-  type: 'llm' | 'tool' | 'human_input' | 'transform';
-  prompt?: string;
-  tool?: string;
-  output_key?: string;
-}
-
-export interface Graph {
-  id: string;
-  name: string;
-  version: number;
-  schema: { entry: string; nodes: GraphNode[]; edges: unknown[] };
-  created_at: string;
-}
-
-export interface RunSummary {
-  id: string;
-  graph_id: string;
-  status: string;
-  created_at: string;
-  paused?: { node_id: string; prompt: string } | null;
-  error?: { code: string; message: string } | null;
-}
+export type GraphNode = Schema<'GraphDefinition'>['nodes'][number];
 
 /** An example to start from: asks a person, then answers with the configured LLM. */
-export const EXAMPLE_GRAPH = {
+export const EXAMPLE_GRAPH: Schema<'CreateGraph'> = {
   name: 'Triage a product question',
   schema: {
     entry: 'ask',
@@ -62,8 +39,8 @@ export const EXAMPLE_GRAPH = {
 
 /** Graphs to run, and the runs so far. */
 export function RunsPage({ user }: { user: Session }) {
-  const [graphs, reloadGraphs] = useApi<{ items: Graph[] }>('/v1/graphs?limit=50');
-  const [runs] = useApi<{ items: RunSummary[] }>('/v1/runs?limit=20');
+  const [graphs, reloadGraphs] = useApi('/v1/graphs', { params: { query: { limit: 50 } } });
+  const [runs] = useApi('/v1/runs', { params: { query: { limit: 20 } } });
   const [error, setError] = useState<string | null>(null);
   const now = useNow();
   const names = new Map(graphs.status === 'ready' ? graphs.data.items.map((g) => [g.id, g.name]) : []);
@@ -88,7 +65,7 @@ export function RunsPage({ user }: { user: Session }) {
               type="button"
               onClick={async () => {
                 try {
-                  await api('/v1/graphs', { body: EXAMPLE_GRAPH });
+                  await data(api.POST('/v1/graphs', { body: EXAMPLE_GRAPH }));
                   reloadGraphs();
                 } catch (err) {
                   setError(errorMessage(err));
@@ -140,7 +117,7 @@ export function RunsPage({ user }: { user: Session }) {
   );
 }
 
-function GraphItem({ graph, canRun }: { graph: Graph; canRun: boolean }) {
+function GraphItem({ graph, canRun }: { graph: Schema<'Graph'>; canRun: boolean }) {
   const [input, setInput] = useState('{}');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -158,12 +135,16 @@ function GraphItem({ graph, canRun }: { graph: Graph; canRun: boolean }) {
             e.preventDefault();
             const parsed: ParsedInput = parseResumeInput(input, 'json');
             if (!parsed.ok) return setError(parsed.error);
+            if (!isJsonObject(parsed.value)) return setError('The initial state must be a JSON object.');
             setBusy(true);
             setError(null);
             try {
-              const started = await api<{ run_id: string }>(`/v1/graphs/${graph.id}/run`, {
-                body: { input: parsed.value },
-              });
+              const started = await data(
+                api.POST('/v1/graphs/{id}/run', {
+                  params: { path: { id: graph.id } },
+                  body: { input: parsed.value },
+                }),
+              );
               navigate(paths.run(started.run_id));
             } catch (err) {
               setError(errorMessage(err));

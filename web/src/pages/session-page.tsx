@@ -1,19 +1,23 @@
 import { useState } from 'preact/hooks';
-import type { EscalationCard, Severity } from '../../../worker/contract/events';
-import { api, errorMessage } from '../lib/api';
+import {
+  HANDOFF_INTENTS,
+  type HandoffIntent,
+  SEVERITIES,
+  type Severity,
+  STEP_OUTCOMES,
+  type StepOutcome,
+} from '../../../worker/contract/statuses';
+import { api, data, errorMessage } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import { formatTime } from '../lib/format';
 import { feed } from '../lib/live-feed';
 import { paths } from '../lib/router';
 import { useApi } from '../lib/use-api';
-import { type Step, StepList } from './handoff-page';
-import type { SessionSummary } from './sessions-page';
-
-type SessionDetail = SessionSummary & { steps: Step[] };
+import { StepList } from './handoff-page';
 
 /** One troubleshooting session: the problem, every step tried; record a step or escalate. */
 export function SessionPage({ id, user }: { id: string; user: Session }) {
-  const [s, reload] = useApi<SessionDetail>(`/v1/sessions/${encodeURIComponent(id)}`);
+  const [s, reload] = useApi('/v1/sessions/{id}', { params: { path: { id } } });
   if (s.status === 'loading') return <p aria-busy="true">Loading the session…</p>;
   if (s.status === 'error') {
     return (
@@ -55,7 +59,7 @@ export function SessionPage({ id, user }: { id: string; user: Session }) {
 
 function StepForm({ sessionId, onDone }: { sessionId: string; onDone: () => void }) {
   const [action, setAction] = useState('');
-  const [outcome, setOutcome] = useState('failed');
+  const [outcome, setOutcome] = useState<StepOutcome>('failed');
   const [notes, setNotes] = useState('');
   const [error, setError] = useState<string | null>(null);
   return (
@@ -66,9 +70,12 @@ function StepForm({ sessionId, onDone }: { sessionId: string; onDone: () => void
         e.preventDefault();
         setError(null);
         try {
-          await api(`/v1/sessions/${sessionId}/steps`, {
-            body: { action, outcome, ...(notes.trim() ? { notes } : {}) },
-          });
+          await data(
+            api.POST('/v1/sessions/{id}/steps', {
+              params: { path: { id: sessionId } },
+              body: { action, outcome, ...(notes.trim() ? { notes } : {}) },
+            }),
+          );
           setAction('');
           setNotes('');
           onDone();
@@ -80,11 +87,16 @@ function StepForm({ sessionId, onDone }: { sessionId: string; onDone: () => void
       <label for="step-action">What did you try?</label>
       <input id="step-action" required value={action} onInput={(e) => setAction(e.currentTarget.value)} />
       <label for="step-outcome">Outcome</label>
-      <select id="step-outcome" value={outcome} onChange={(e) => setOutcome(e.currentTarget.value)}>
-        <option value="worked">worked</option>
-        <option value="failed">failed</option>
-        <option value="partial">partial</option>
-        <option value="unknown">unknown</option>
+      <select
+        id="step-outcome"
+        value={outcome}
+        onChange={(e) => setOutcome(e.currentTarget.value as StepOutcome)}
+      >
+        {STEP_OUTCOMES.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
       </select>
       <label for="step-notes">Notes (optional)</label>
       <input id="step-notes" value={notes} onInput={(e) => setNotes(e.currentTarget.value)} />
@@ -101,7 +113,7 @@ function StepForm({ sessionId, onDone }: { sessionId: string; onDone: () => void
 function EscalateForm({ sessionId }: { sessionId: string }) {
   const [reason, setReason] = useState('');
   const [severity, setSeverity] = useState<Severity>('normal');
-  const [intent, setIntent] = useState<'escalate' | 'transfer'>('escalate');
+  const [intent, setIntent] = useState<HandoffIntent>('escalate');
   const [result, setResult] = useState<{ ok: boolean; text: string; id?: string } | null>(null);
   const [busy, setBusy] = useState(false);
   return (
@@ -113,10 +125,12 @@ function EscalateForm({ sessionId }: { sessionId: string }) {
           e.preventDefault();
           setBusy(true);
           try {
-            const card = await api<EscalationCard>(`/v1/sessions/${sessionId}/handoffs`, {
-              body: { intent, reason, severity },
-              headers: { 'idempotency-key': crypto.randomUUID() },
-            });
+            const card = await data(
+              api.POST('/v1/sessions/{id}/handoffs', {
+                params: { path: { id: sessionId }, header: { 'idempotency-key': crypto.randomUUID() } },
+                body: { intent, reason, severity },
+              }),
+            );
             feed.get()?.merge(card);
             setReason('');
             setResult({ ok: true, text: 'Escalated: it is in every engineer’s queue now.', id: card.id });
@@ -143,10 +157,11 @@ function EscalateForm({ sessionId }: { sessionId: string }) {
               value={severity}
               onChange={(e) => setSeverity(e.currentTarget.value as Severity)}
             >
-              <option value="low">low</option>
-              <option value="normal">normal</option>
-              <option value="high">high</option>
-              <option value="urgent">urgent</option>
+              {SEVERITIES.map((v) => (
+                <option key={v} value={v}>
+                  {v}
+                </option>
+              ))}
             </select>
           </span>
           <span>
@@ -154,10 +169,13 @@ function EscalateForm({ sessionId }: { sessionId: string }) {
             <select
               id="esc-intent"
               value={intent}
-              onChange={(e) => setIntent(e.currentTarget.value as 'escalate' | 'transfer')}
+              onChange={(e) => setIntent(e.currentTarget.value as HandoffIntent)}
             >
-              <option value="escalate">escalate</option>
-              <option value="transfer">transfer</option>
+              {HANDOFF_INTENTS.map((v) => (
+                <option key={v} value={v}>
+                  {v}
+                </option>
+              ))}
             </select>
           </span>
         </div>

@@ -1,23 +1,14 @@
 import { useState } from 'preact/hooks';
-import { api, errorMessage } from '../lib/api';
+import { api, data, errorMessage } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import { formatAge } from '../lib/format';
 import { navigate, paths } from '../lib/router';
 import { useApi } from '../lib/use-api';
 import { useNow } from '../lib/use-now';
 
-export interface SessionSummary {
-  id: string;
-  title: string;
-  problem_summary: string;
-  customer: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
 /** Troubleshooting sessions: the list, and opening a new one. */
 export function SessionsPage({ user }: { user: Session }) {
-  const [list] = useApi<{ items: SessionSummary[] }>('/v1/sessions?limit=50');
+  const [list] = useApi('/v1/sessions', { params: { query: { limit: 50 } } });
   const now = useNow();
   return (
     <section aria-labelledby="sessions-heading">
@@ -67,9 +58,11 @@ function NewSessionForm() {
           setBusy(true);
           setError(null);
           try {
-            const created = await api<SessionSummary>('/v1/sessions', {
-              body: { title, problem_summary: summary, ...(customer.trim() ? { customer } : {}) },
-            });
+            const created = await data(
+              api.POST('/v1/sessions', {
+                body: { title, problem_summary: summary, ...(customer.trim() ? { customer } : {}) },
+              }),
+            );
             navigate(paths.session(created.id));
           } catch (err) {
             setError(errorMessage(err));

@@ -1,13 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { DevTokens } from '../../../worker/dev/demo-users';
 import { readToken, signIn, signOutReason } from '../lib/auth';
 import { useStore } from '../lib/store';
 
-interface DemoUser {
-  id: string;
-  name: string;
-  role: string;
-  token: string;
-}
+type DemoUser = DevTokens['users'][number];
 
 /** Paste a token; in dev mode, or pick one of the demo users. */
 export function SignInPage() {
@@ -19,7 +15,7 @@ export function SignInPage() {
   useEffect(() => {
     let live = true;
     fetch('/dev/tokens', { headers: { accept: 'application/json' } })
-      .then(async (res) => (res.ok ? ((await res.json()) as { users: DemoUser[] }).users : []))
+      .then(async (res) => (res.ok ? ((await res.json()) as DevTokens).users : []))
       .catch(() => [])
       .then((users) => live && setDemo(users));
     return () => {

@@ -1,9 +1,13 @@
 import { sign } from 'hono/jwt';
+import type { Role } from '../contract/statuses';
+
+// Dev-only: the Worker's /dev/tokens and the token and seed scripts sign with this, so it lives
+// where both may import it.
 
 export interface TokenClaims {
   sub: string;
   acct: string;
-  role: 'engineer' | 'admin' | 'viewer';
+  role: Role;
   name: string;
 }
 

@@ -1,0 +1,69 @@
+// Every closed list of values that the API, the database and the site share, written once.
+// The types are derived from these lists, and so are the Postgres enums (db/schema.ts), the zod
+// enums that validate requests and describe the API, the metrics' zero-filled counts and the
+// site's choices: adding a value here reaches all of them (and a migration, from db:generate).
+
+export const ROLES = ['engineer', 'admin', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const SEVERITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const HANDOFF_STATUSES = ['open', 'picked_up', 'resolved', 'cancelled'] as const;
+export type HandoffStatus = (typeof HANDOFF_STATUSES)[number];
+/** Not closed yet: waiting for pick-up or being worked on. */
+export const ACTIVE_HANDOFF_STATUSES = ['open', 'picked_up'] as const satisfies readonly HandoffStatus[];
+
+export const HANDOFF_INTENTS = ['escalate', 'transfer'] as const;
+export type HandoffIntent = (typeof HANDOFF_INTENTS)[number];
+
+export const AI_STATUSES = ['pending', 'done', 'failed'] as const;
+export type AiStatus = (typeof AI_STATUSES)[number];
+
+export const STEP_OUTCOMES = ['worked', 'failed', 'partial', 'unknown'] as const;
+export type StepOutcome = (typeof STEP_OUTCOMES)[number];
+
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'paused',
+  'completed',
+  'failed',
+  'cancelled',
+  'timed_out',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** Statuses a run has in the hub; `queued` exists only in Postgres, before the hub accepts it. */
+export type HubRunStatus = Exclude<RunStatus, 'queued'>;
+
+/** A run in one of these has ended for good; the others are live. */
+export const TERMINAL_RUN_STATUSES = [
+  'completed',
+  'failed',
+  'cancelled',
+  'timed_out',
+] as const satisfies readonly RunStatus[];
+export const LIVE_RUN_STATUSES = ['queued', 'running', 'paused'] as const satisfies readonly RunStatus[];
+export type TerminalRunStatus = (typeof TERMINAL_RUN_STATUSES)[number];
+export const isTerminalStatus = (status: string): status is TerminalRunStatus =>
+  isOneOf(TERMINAL_RUN_STATUSES, status);
+
+export const RUN_ERROR_CODES = [
+  'node_failed',
+  'timeout',
+  'cancelled',
+  'pause_timeout',
+  'lost',
+  'internal',
+] as const;
+export type RunErrorCode = (typeof RUN_ERROR_CODES)[number];
+
+/** Whether `value` is one of `values`, narrowing it to the list's type. */
+export function isOneOf<const T extends readonly string[]>(values: T, value: unknown): value is T[number] {
+  return (values as readonly unknown[]).includes(value);
+}
+
+/** A zero for each value of a list: counts that name every value, also the ones with none. */
+export function zeroCounts<const T extends readonly string[]>(values: T): Record<T[number], number> {
+  return Object.fromEntries(values.map((v) => [v, 0])) as Record<T[number], number>;
+}

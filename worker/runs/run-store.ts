@@ -1,0 +1,81 @@
+import { and, eq } from 'drizzle-orm';
+import type { RunStatus } from '../contract/statuses';
+import type { Db } from '../db/client';
+import { type GraphRow, type RunRow, runs } from '../db/schema';
+import type { Identity } from '../lib/app-env';
+import { afterCursor, type CursorKey, newestFirst } from '../lib/pagination';
+
+// The run rows in Postgres as the API reads and writes them; the hub's copies of transitions go
+// through run-records.ts.
+
+/** The run, if it is in this account. */
+export async function findRun(db: Db, accountId: string, id: string): Promise<RunRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.id, id), eq(runs.accountId, accountId)));
+  return row;
+}
+
+/** The row as it is now, whoever wrote it last. */
+export async function rereadRun(db: Db, id: string): Promise<RunRow | undefined> {
+  const [row] = await db.select().from(runs).where(eq(runs.id, id));
+  return row;
+}
+
+/**
+ * The row of a run about to be started, written before the hub is asked: the run exists (and can
+ * be cancelled or read) from the moment its id is answered.
+ */
+export async function insertRun(
+  db: Db,
+  who: Identity,
+  graph: GraphRow,
+  input: Record<string, unknown>,
+  timeouts: { runTimeoutSeconds: number; pauseTimeoutSeconds: number },
+): Promise<RunRow> {
+  const [row] = await db
+    .insert(runs)
+    .values({
+      accountId: who.accountId,
+      graphId: graph.id,
+      graphVersion: graph.version,
+      startedBy: who.userId,
+      input,
+      ...timeouts,
+    })
+    .returning();
+  if (!row) throw new Error('run insert returned no row');
+  return row;
+}
+
+/** Removes the row of a run the hub refused to start, unless the hub has written to it since. */
+export async function deleteUnstartedRun(db: Db, row: RunRow): Promise<void> {
+  await db.delete(runs).where(and(eq(runs.id, row.id), eq(runs.hubVersion, 0)));
+}
+
+/** One page of the account's runs, newest first, optionally of one status and one graph. */
+export function listRuns(
+  db: Db,
+  accountId: string,
+  opts: {
+    status?: RunStatus | undefined;
+    graphId?: string | undefined;
+    after: CursorKey | undefined;
+    limit: number;
+  },
+): Promise<RunRow[]> {
+  return db
+    .select()
+    .from(runs)
+    .where(
+      and(
+        eq(runs.accountId, accountId),
+        opts.status ? eq(runs.status, opts.status) : undefined,
+        opts.graphId ? eq(runs.graphId, opts.graphId) : undefined,
+        afterCursor(runs, opts.after),
+      ),
+    )
+    .orderBy(...newestFirst(runs))
+    .limit(opts.limit);
+}

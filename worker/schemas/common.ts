@@ -1,0 +1,38 @@
+import { z } from '@hono/zod-openapi';
+import { canonicalUuid } from '../lib/canonical-uuid';
+
+// Schemas every resource's API uses.
+
+// Path ids are UUIDs; any spelling is accepted and canonicalised, anything else is a 400.
+export const uuidParam = z
+  .string()
+  .transform((v, ctx) => {
+    const id = canonicalUuid(v);
+    if (!id) {
+      ctx.addIssue({ code: 'custom', message: 'must be a UUID' });
+      return z.NEVER;
+    }
+    return id;
+  })
+  .openapi({ format: 'uuid', example: '5b0a6d1e-0000-4000-8000-0000000a11ce' });
+
+export const IdParam = z.object({ id: uuidParam });
+
+/** Ids the API answers with: always canonical (lower-case, hyphenated). */
+export const Uuid = z.uuid();
+
+/** A time in an answer: ISO 8601 in UTC with milliseconds, as `Date.prototype.toISOString` writes it. */
+export const Timestamp = z.iso.datetime();
+
+/**
+ * A named schema or null. Written as a union: `.nullable()` on a named schema loses the null (or
+ * makes an `allOf` no value satisfies) in the generated description.
+ */
+export const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
+
+/** One page of a list: `next_cursor` is null on the last page. */
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page' }),
+  });
