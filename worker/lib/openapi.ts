@@ -1,4 +1,4 @@
-import { type Hook, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, type Hook, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import type { AppEnv } from './app-env';
 import { type FieldIssue, validationFailed } from './errors';
 
@@ -106,3 +106,30 @@ export const lastEventIdDoc = {
     last_event_id: z.string().optional().openapi({ description: 'Like the Last-Event-ID header' }),
   }),
 };
+
+type BodyErrors<Req> = Req extends { body: unknown } ? (typeof BODY_ERRORS)[number] : never;
+type RouteSpec = Omit<RouteConfig, 'responses' | 'tags'> & {
+  /** The success answers, e.g. `{ 201: jsonResponse(Schema, 'what it is') }`. */
+  answers: RouteConfig['responses'];
+  /** The route's own error statuses; 401 and 503 (and 400, 413, 415 with a body) are added. */
+  errors: readonly ErrorStatus[];
+};
+type Declared<S extends RouteSpec> = Omit<S, 'answers' | 'errors'> & {
+  tags: string[];
+  responses: S['answers'] &
+    ErrorResponses<S['errors'][number] | (typeof AUTHENTICATED_ERRORS)[number] | BodyErrors<S['request']>>;
+};
+
+/**
+ * `createRoute` for one resource's routes: the tag is the resource's, and every route gets the
+ * error answers any authenticated route may give, plus the body errors when it takes a body.
+ */
+export const routesOf =
+  (tag: string) =>
+  <const P extends string, const S extends RouteSpec & { path: P }>(spec: S) => {
+    const { answers, errors, ...config } = spec;
+    const statuses = [...AUTHENTICATED_ERRORS, ...(config.request?.body ? BODY_ERRORS : []), ...errors];
+    // The spread loses what TypeScript knew of each key; the declared type restores it.
+    const declared = { ...config, tags: [tag], responses: { ...answers, ...errorResponses(...statuses) } };
+    return createRoute(declared as unknown as Declared<S> & { path: P });
+  };

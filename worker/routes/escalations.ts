@@ -1,17 +1,9 @@
-import { createRoute } from '@hono/zod-openapi';
 import { cardJson, loadCards } from '../escalations/cards';
 import { escalationMetrics } from '../escalations/escalation-metrics';
 import { ESCALATIONS_TOPIC } from '../escalations/topic';
 import { hubFor } from '../hub/hub-client';
 import { requireRole } from '../lib/auth';
-import {
-  AUTHENTICATED_ERRORS,
-  createRouter,
-  errorResponses,
-  eventStreamResponse,
-  jsonResponse,
-  lastEventIdDoc,
-} from '../lib/openapi';
+import { createRouter, eventStreamResponse, jsonResponse, lastEventIdDoc, routesOf } from '../lib/openapi';
 import { decodeCursor, page } from '../lib/pagination';
 import {
   EscalationMetricsSchema,
@@ -21,47 +13,40 @@ import {
 } from '../schemas/escalations';
 import { hubStream, lastEventIdOf } from '../streams/hub-stream';
 
-const tags = ['Escalations'];
+const route = routesOf('Escalations');
 
-const snapshot = createRoute({
+const snapshot = route({
   method: 'get',
   path: '/',
-  tags,
   summary: 'The escalation queue: cards, newest first',
   description: 'Stream from the answer’s `last_event_id` to miss nothing; cards merge by `version`.',
   request: { query: SnapshotQuery },
-  responses: {
-    200: jsonResponse(EscalationSnapshotSchema, 'One page of cards and the stream position'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, 400),
-  },
+  answers: { 200: jsonResponse(EscalationSnapshotSchema, 'One page of cards and the stream position') },
+  errors: [400],
 });
 
-const stream = createRoute({
+const stream = route({
   method: 'get',
   path: '/stream',
-  tags,
   summary: 'The escalation events, live',
   description:
     'Events `escalation.created`, `escalation.assessed`, `escalation.picked_up`, `escalation.resolved`, `escalation.cancelled` with `{card, version}`; `reset` when the requested position is older than the log.',
   middleware: requireRole('engineer', 'admin'),
   request: lastEventIdDoc,
-  responses: {
-    200: eventStreamResponse('Server-Sent Events'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, 400, 403),
-  },
+  answers: { 200: eventStreamResponse('Server-Sent Events') },
+  errors: [400, 403],
 });
 
-const metrics = createRoute({
+const metrics = route({
   method: 'get',
   path: '/metrics',
-  tags,
   summary: 'Totals by status and severity, time to pick-up, per day (admins)',
   middleware: requireRole('admin'),
   request: { query: MetricsQuery },
-  responses: {
+  answers: {
     200: jsonResponse(EscalationMetricsSchema, 'The metrics of the handoffs created in [from, to)'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, 400, 403),
   },
+  errors: [400, 403],
 });
 
 export const escalationRoutes = createRouter()

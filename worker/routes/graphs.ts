@@ -1,60 +1,43 @@
-import { createRoute } from '@hono/zod-openapi';
 import { findGraph, listGraphs, storeGraphVersion } from '../graphs/graph-store';
 import { validateGraph } from '../graphs/validate-graph';
 import { requireRole } from '../lib/auth';
 import { badRequest, forbidden, notFound } from '../lib/errors';
-import {
-  AUTHENTICATED_ERRORS,
-  BODY_ERRORS,
-  createRouter,
-  errorResponses,
-  jsonBody,
-  jsonResponse,
-} from '../lib/openapi';
+import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { decodeCursor, page } from '../lib/pagination';
 import { IdParam, pageOf } from '../schemas/common';
 import { CreateGraphBody, GraphListQuery, GraphSchema, graphJson } from '../schemas/graphs';
 
 const writers = requireRole('engineer', 'admin');
-const tags = ['Graphs'];
+const route = routesOf('Graphs');
 
-const store = createRoute({
+const store = route({
   method: 'post',
   path: '/',
-  tags,
   summary: 'Store a graph (validated), as the next version of its name',
   description:
     'Graphs are immutable and versioned by name: posting a name that exists stores version n+1 under a new id. A name belongs to whoever stored its first version; only an admin may add versions to someone else’s graph (else 403).',
   middleware: writers,
   request: { body: jsonBody(CreateGraphBody) },
-  responses: {
-    201: jsonResponse(GraphSchema, 'The stored graph'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, ...BODY_ERRORS, 403),
-  },
+  answers: { 201: jsonResponse(GraphSchema, 'The stored graph') },
+  errors: [403],
 });
 
-const list = createRoute({
+const list = route({
   method: 'get',
   path: '/',
-  tags,
   summary: 'List the account’s graphs, newest first',
   request: { query: GraphListQuery },
-  responses: {
-    200: jsonResponse(pageOf(GraphSchema).openapi('GraphPage'), 'One page of graphs'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, 400),
-  },
+  answers: { 200: jsonResponse(pageOf(GraphSchema).openapi('GraphPage'), 'One page of graphs') },
+  errors: [400],
 });
 
-const one = createRoute({
+const one = route({
   method: 'get',
   path: '/{id}',
-  tags,
   summary: 'One graph',
   request: { params: IdParam },
-  responses: {
-    200: jsonResponse(GraphSchema, 'The graph'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, 400, 404),
-  },
+  answers: { 200: jsonResponse(GraphSchema, 'The graph') },
+  errors: [400, 404],
 });
 
 export const graphRoutes = createRouter()

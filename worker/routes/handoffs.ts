@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import { sqlState } from '../db/client';
 import { createHandoff } from '../escalations/create-handoff';
 import { handoffContext } from '../escalations/handoff-context';
@@ -7,14 +6,7 @@ import { type HandoffTransition, transitionHandoff } from '../escalations/handof
 import { publishCommitted } from '../escalations/outbox';
 import { requireRole } from '../lib/auth';
 import { conflict, notFound } from '../lib/errors';
-import {
-  AUTHENTICATED_ERRORS,
-  BODY_ERRORS,
-  createRouter,
-  errorResponses,
-  jsonBody,
-  jsonResponse,
-} from '../lib/openapi';
+import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { IdParam } from '../schemas/common';
 import {
   CreateHandoffBody,
@@ -24,21 +16,18 @@ import {
 } from '../schemas/escalations';
 
 const writers = requireRole('engineer', 'admin');
-const tags = ['Handoffs'];
+const route = routesOf('Handoffs');
 
-const escalate = createRoute({
+const escalate = route({
   method: 'post',
   path: '/sessions/{id}/handoffs',
-  tags,
   summary: 'Escalate a session',
   description:
     'Writes the handoff and its outbox row in one statement; the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`.',
   middleware: writers,
   request: { params: IdParam, headers: IdempotencyHeaders, body: jsonBody(CreateHandoffBody) },
-  responses: {
-    201: jsonResponse(EscalationCardSchema, 'The handoff’s card, AI assessment `pending`'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, ...BODY_ERRORS, 403, 404, 409),
-  },
+  answers: { 201: jsonResponse(EscalationCardSchema, 'The handoff’s card, AI assessment `pending`') },
+  errors: [403, 404, 409],
 });
 
 const transitionDocs: Record<HandoffTransition, { summary: string; description: string }> = {
@@ -51,32 +40,28 @@ const transitionDocs: Record<HandoffTransition, { summary: string; description: 
 };
 
 const transitionRoute = <N extends HandoffTransition>(name: N) =>
-  createRoute({
+  route({
     method: 'post',
     path: `/handoffs/{id}/${name}`,
-    tags,
     ...transitionDocs[name],
     middleware: writers,
     request: { params: IdParam },
-    responses: {
-      200: jsonResponse(EscalationCardSchema, 'The card after the change'),
-      ...errorResponses(...AUTHENTICATED_ERRORS, 400, 403, 404, 409),
-    },
+    answers: { 200: jsonResponse(EscalationCardSchema, 'The card after the change') },
+    errors: [400, 403, 404, 409],
   });
 
-const context = createRoute({
+const context = route({
   method: 'get',
   path: '/handoffs/{id}/context',
-  tags,
   summary: 'The pick-up screen of a handoff',
   request: { params: IdParam },
-  responses: {
+  answers: {
     200: jsonResponse(
       HandoffContextSchema,
       'Problem summary, what was tried, the AI assessment, where to start',
     ),
-    ...errorResponses(...AUTHENTICATED_ERRORS, 400, 404),
   },
+  errors: [400, 404],
 });
 
 const router = createRouter().openapi(escalate, async (c) => {

@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { isTerminalStatus } from '../contract/statuses';
 import type { RunRow } from '../db/schema';
@@ -8,14 +7,12 @@ import { requireRole } from '../lib/auth';
 import { type ApiError, conflict, hubUnavailable, notFound, tooManyRequests } from '../lib/errors';
 import { hubCall } from '../lib/hub-call';
 import {
-  AUTHENTICATED_ERRORS,
-  BODY_ERRORS,
   createRouter,
-  errorResponses,
   eventStreamResponse,
   jsonBody,
   jsonResponse,
   lastEventIdDoc,
+  routesOf,
 } from '../lib/openapi';
 import { decodeCursor, page } from '../lib/pagination';
 import { currentRunView } from '../runs/current-run';
@@ -39,7 +36,7 @@ import {
 import { lastEventIdOf } from '../streams/hub-stream';
 
 const writers = requireRole('engineer', 'admin');
-const tags = ['Runs'];
+const route = routesOf('Runs');
 
 const limitsOf = (c: Context<AppEnv>): RunLimits => ({
   perUser: c.var.config.MAX_RUNS_PER_KEY,
@@ -65,84 +62,66 @@ async function loadRun(c: Context<AppEnv>, id: string) {
   return { db, row };
 }
 
-const start = createRoute({
+const start = route({
   method: 'post',
   path: '/graphs/{id}/run',
-  tags,
   summary: 'Run a graph',
   description:
     'The run executes in the account’s hub; follow it on `stream_url`. 429 over a limit of active runs.',
   middleware: writers,
   request: { params: IdParam, body: jsonBody(StartRunBody) },
-  responses: {
-    202: jsonResponse(RunStartedSchema, 'Started'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, ...BODY_ERRORS, 403, 404, 409, 429),
-  },
+  answers: { 202: jsonResponse(RunStartedSchema, 'Started') },
+  errors: [403, 404, 409, 429],
 });
 
-const list = createRoute({
+const list = route({
   method: 'get',
   path: '/runs',
-  tags,
   summary: 'List the account’s runs, newest first',
   request: { query: RunListQuery },
-  responses: {
-    200: jsonResponse(pageOf(RunSchema).openapi('RunPage'), 'One page of runs'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, 400),
-  },
+  answers: { 200: jsonResponse(pageOf(RunSchema).openapi('RunPage'), 'One page of runs') },
+  errors: [400],
 });
 
-const status = createRoute({
+const status = route({
   method: 'get',
   path: '/runs/{id}/status',
-  tags,
   summary: 'One run’s status, also after it ended',
   request: { params: IdParam },
-  responses: {
-    200: jsonResponse(RunSchema, 'The run, live from its hub while it has it, else from Postgres'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, 400, 404),
-  },
+  answers: { 200: jsonResponse(RunSchema, 'The run, live from its hub while it has it, else from Postgres') },
+  errors: [400, 404],
 });
 
-const stream = createRoute({
+const stream = route({
   method: 'get',
   path: '/runs/{id}/stream',
-  tags,
   summary: 'The run’s events, live',
   description:
     'From the run’s first event unless `Last-Event-ID` says otherwise; ends after `graph_completed` or `error`. A finished run whose log is gone sends its terminal event from Postgres and closes.',
   middleware: writers,
   request: { params: IdParam, ...lastEventIdDoc },
-  responses: {
-    200: eventStreamResponse('Server-Sent Events'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, 400, 403, 404),
-  },
+  answers: { 200: eventStreamResponse('Server-Sent Events') },
+  errors: [400, 403, 404],
 });
 
-const resume = createRoute({
+const resume = route({
   method: 'post',
   path: '/runs/{id}/resume',
-  tags,
   summary: 'Answer a paused run',
   middleware: writers,
   request: { params: IdParam, body: jsonBody(ResumeRunBody) },
-  responses: {
-    202: jsonResponse(RunResumedSchema, 'Resumed'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, ...BODY_ERRORS, 403, 404, 409, 429),
-  },
+  answers: { 202: jsonResponse(RunResumedSchema, 'Resumed') },
+  errors: [403, 404, 409, 429],
 });
 
-const cancel = createRoute({
+const cancel = route({
   method: 'post',
   path: '/runs/{id}/cancel',
-  tags,
   summary: 'Cancel a running or paused run',
   middleware: writers,
   request: { params: IdParam },
-  responses: {
-    202: jsonResponse(RunCancelledSchema, 'Cancelled'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, 400, 403, 404, 409),
-  },
+  answers: { 202: jsonResponse(RunCancelledSchema, 'Cancelled') },
+  errors: [400, 403, 404, 409],
 });
 
 export const runRoutes = createRouter()

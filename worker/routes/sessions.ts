@@ -1,14 +1,6 @@
-import { createRoute } from '@hono/zod-openapi';
 import { requireRole } from '../lib/auth';
 import { conflict, notFound } from '../lib/errors';
-import {
-  AUTHENTICATED_ERRORS,
-  BODY_ERRORS,
-  createRouter,
-  errorResponses,
-  jsonBody,
-  jsonResponse,
-} from '../lib/openapi';
+import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { decodeCursor, page, pageQuery } from '../lib/pagination';
 import { IdParam, pageOf } from '../schemas/common';
 import {
@@ -30,56 +22,44 @@ import {
 } from '../sessions/session-store';
 
 const writers = requireRole('engineer', 'admin');
-const tags = ['Sessions'];
+const route = routesOf('Sessions');
 
-const openSession = createRoute({
+const openSession = route({
   method: 'post',
   path: '/',
-  tags,
   summary: 'Open a troubleshooting session',
   middleware: writers,
   request: { body: jsonBody(CreateSessionBody) },
-  responses: {
-    201: jsonResponse(SessionDetailSchema, 'The new session, with no steps yet'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, ...BODY_ERRORS, 403),
-  },
+  answers: { 201: jsonResponse(SessionDetailSchema, 'The new session, with no steps yet') },
+  errors: [403],
 });
 
-const list = createRoute({
+const list = route({
   method: 'get',
   path: '/',
-  tags,
   summary: 'List the account’s sessions, newest first',
   request: { query: pageQuery },
-  responses: {
-    200: jsonResponse(pageOf(SessionSchema).openapi('SessionPage'), 'One page of sessions'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, 400),
-  },
+  answers: { 200: jsonResponse(pageOf(SessionSchema).openapi('SessionPage'), 'One page of sessions') },
+  errors: [400],
 });
 
-const one = createRoute({
+const one = route({
   method: 'get',
   path: '/{id}',
-  tags,
   summary: 'One session, with its steps',
   request: { params: IdParam },
-  responses: {
-    200: jsonResponse(SessionDetailSchema, 'The session and every step, oldest first'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, 400, 404),
-  },
+  answers: { 200: jsonResponse(SessionDetailSchema, 'The session and every step, oldest first') },
+  errors: [400, 404],
 });
 
-const recordStep = createRoute({
+const recordStep = route({
   method: 'post',
   path: '/{id}/steps',
-  tags,
   summary: 'Record what was tried',
   middleware: writers,
   request: { params: IdParam, body: jsonBody(CreateStepBody) },
-  responses: {
-    201: jsonResponse(StepSchema, 'The recorded step'),
-    ...errorResponses(...AUTHENTICATED_ERRORS, ...BODY_ERRORS, 403, 404, 409),
-  },
+  answers: { 201: jsonResponse(StepSchema, 'The recorded step') },
+  errors: [403, 404, 409],
 });
 
 export const sessionRoutes = createRouter()
