@@ -3,6 +3,7 @@
 // build, and `wrangler dev` (Worker, AccountHub hubs, static assets). Ctrl-C stops all of it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { SETTING_NAMES } from '../worker/config';
 import { DEMO_ACCOUNT_ID, DEMO_USERS } from '../worker/dev/demo-users';
 import { signToken } from '../worker/dev/sign-token';
 import { ensureDevVars } from './lib/dev-vars';
@@ -75,12 +76,20 @@ try {
 }
 // Rebuild the site on change while the Worker serves it.
 run('vite', ['build', '--watch', '--logLevel', 'warn'], { wait: false });
+// Any setting set in the environment wins over .dev.vars (`WEBHOOK_ALLOW_HOSTS=127.0.0.1 npm run dev`).
+const fromEnv = Object.fromEntries(
+  SETTING_NAMES.flatMap((name) => {
+    const value = process.env[name];
+    return value === undefined || name === 'DATABASE_URL' ? [] : [[name, value]];
+  }),
+);
+if (Object.keys(fromEnv).length > 0) say(`settings from the environment: ${Object.keys(fromEnv).join(', ')}`);
 const wrangler = run(
   'wrangler',
   wranglerDevArgs({
     port,
     persistTo: '.data/wrangler',
-    vars: { DATABASE_URL: databaseUrl, NEON_WS_PROXY: proxy },
+    vars: { ...fromEnv, DATABASE_URL: databaseUrl, NEON_WS_PROXY: proxy },
   }),
   { wait: false },
 ) as ChildProcess;

@@ -54,6 +54,9 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 
+/** Every setting's name: what `npm run dev` forwards from its environment to the Worker. */
+export const SETTING_NAMES = Object.keys(configSchema.shape) as (keyof Config)[];
+
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
     super(`invalid configuration: ${issues.join('; ')}`);
