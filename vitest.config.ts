@@ -17,6 +17,13 @@ export default defineConfig({
           // The loopback server for http_get nodes (test/setup/loopback-http.ts), allow-listed.
           TEST_HTTP_URL: inject('httpUrl'),
           HTTP_GET_ALLOW_HOSTS: '127.0.0.1',
+          // The loopback webhook receiver (test/setup/webhook-receiver.ts), allow-listed; a short
+          // retry schedule and timeout, so the retry and timeout paths finish within a test.
+          TEST_WEBHOOK_URL: inject('webhookUrl'),
+          WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
+          WEBHOOK_RETRY_SCHEDULE: '1,2,4',
+          WEBHOOK_TIMEOUT_MS: '1500',
+          PUBLIC_URL: 'https://switchboard.example',
           // Off in tests whatever a local .dev.vars says; test/dev-tokens.test.ts turns it on per request.
           DEV_MODE: 'false',
         },

@@ -9,6 +9,7 @@ import type {
   StartRunResult,
 } from './runs/run-types';
 import { type RunsModule, runsModule } from './runs/runs-module';
+import { type TestResult, type WebhooksModule, webhooksModule } from './webhooks/webhooks-module';
 
 // The one place the hub's modules are wired together. AccountHub is a HubHost (event log,
 // subscribers, job table, alarm) with these modules; its methods below are their RPC calls.
@@ -18,12 +19,17 @@ import { type RunsModule, runsModule } from './runs/runs-module';
 type Modules = {
   escalations: ReturnType<typeof escalationsModule>;
   runs: RunsModule;
+  webhooks: WebhooksModule;
 };
 
 /** One per account, addressed by the canonical account UUID (worker/hub/hub-client.ts). */
 export class AccountHub extends HubHost<Modules> {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, (hub) => ({ escalations: escalationsModule(hub), runs: runsModule(hub) }));
+    super(ctx, env, (hub) => ({
+      escalations: escalationsModule(hub),
+      runs: runsModule(hub),
+      webhooks: webhooksModule(hub),
+    }));
   }
 
   // ── runs ──────────────────────────────────────────────────────────────────────────────────
@@ -42,5 +48,16 @@ export class AccountHub extends HubHost<Modules> {
 
   runSnapshot(runId: string): RunSnapshot | null {
     return this.modules.runs.lifecycle.snapshot(runId);
+  }
+
+  // ── webhooks ──────────────────────────────────────────────────────────────────────────────
+
+  /** The account's endpoints changed in Postgres: reload the hub's copy. */
+  refreshWebhooks(): Promise<void> {
+    return this.modules.webhooks.refresh();
+  }
+
+  testWebhook(endpointId: string): Promise<TestResult> {
+    return this.modules.webhooks.sendTest(endpointId);
   }
 }

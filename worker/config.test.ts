@@ -16,7 +16,17 @@ describe('config', () => {
       DEV_MODE: false,
       ESCALATION_RETENTION_DAYS: 7,
       ESCALATION_RETENTION_EVENTS: 10_000,
+      WEBHOOK_ALLOW_HOSTS: [],
+      WEBHOOK_RETRY_SCHEDULE: [5, 300, 1800, 7200, 18_000, 36_000, 36_000],
+      WEBHOOK_TIMEOUT_MS: 10_000,
+      WEBHOOK_DELIVERY_RETENTION_DAYS: 30,
     });
+  });
+
+  it('reads the webhook retry schedule as seconds', () => {
+    expect(getConfig({ ...base, WEBHOOK_RETRY_SCHEDULE: '1, 2,4' }).WEBHOOK_RETRY_SCHEDULE).toEqual([
+      1, 2, 4,
+    ]);
   });
 
   it('names the missing or invalid setting', () => {
@@ -37,5 +47,8 @@ describe('config', () => {
     fails({ ...base, MAX_RUNS_PER_KEY: 'many' }, 'MAX_RUNS_PER_KEY');
     fails({ ...base, LLM_PROVIDER: 'gpt' }, 'LLM_PROVIDER');
     fails({ ...base, ESCALATION_RETENTION_DAYS: '1' }, 'ESCALATION_RETENTION_DAYS');
+    fails({ ...base, WEBHOOK_RETRY_SCHEDULE: '1,,4' }, 'WEBHOOK_RETRY_SCHEDULE');
+    fails({ ...base, WEBHOOK_RETRY_SCHEDULE: '1,0.5' }, 'WEBHOOK_RETRY_SCHEDULE');
+    fails({ ...base, PUBLIC_URL: 'not a url' }, 'PUBLIC_URL');
   });
 });

@@ -18,6 +18,24 @@ const list = z
       .filter(Boolean),
   );
 
+/** DESIGN.md's delays between webhook delivery attempts: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '5,300,1800,7200,18000,36000,36000';
+const secondsList = z
+  .string()
+  .default(DEFAULT_WEBHOOK_RETRY_SCHEDULE)
+  .transform((v, ctx) => {
+    const parts = v.split(',').map((s) => s.trim());
+    const seconds = parts.map(Number);
+    if (parts.length > 20 || seconds.some((n, i) => parts[i] === '' || !Number.isInteger(n) || n < 1)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be at most 20 whole numbers of seconds, each ≥ 1, comma-separated',
+      });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
 export const configSchema = z
   .object({
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
@@ -46,6 +64,14 @@ export const configSchema = z
     ESCALATION_RETENTION_DAYS: int(7, 7),
     ESCALATION_RETENTION_EVENTS: int(10_000, 10_000),
     OUTBOX_REDELIVER_AFTER_SECONDS: int(30, 0),
+    // Outbound webhooks (docs/webhooks.md). Hosts that may be reached over http or on a private
+    // or loopback address; every other target must be public https.
+    WEBHOOK_ALLOW_HOSTS: list,
+    WEBHOOK_RETRY_SCHEDULE: secondsList,
+    WEBHOOK_TIMEOUT_MS: int(10_000, 100),
+    WEBHOOK_DELIVERY_RETENTION_DAYS: int(30, 1),
+    // Where the site is served, for links that leave it (the Slack button to a card).
+    PUBLIC_URL: z.url().optional(),
   })
   .refine((c) => c.JWT_SECRET !== undefined || c.JWKS_URL !== undefined, {
     message: 'set JWT_SECRET or JWKS_URL',

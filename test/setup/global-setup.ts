@@ -8,6 +8,7 @@ import { migrateDatabase } from '../../scripts/lib/migrate';
 import { startPgBridge } from '../../scripts/lib/pg-bridge';
 import { startFakeOpenAi } from './fake-openai';
 import { startLoopbackHttp } from './loopback-http';
+import { startWebhookReceiver } from './webhook-receiver';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,6 +16,7 @@ declare module 'vitest' {
     wsProxy: string;
     openaiUrl: string;
     httpUrl: string;
+    webhookUrl: string;
   }
 }
 
@@ -30,7 +32,10 @@ export default async function setup(project: TestProject) {
   project.provide('openaiUrl', openai.url);
   const http = await startLoopbackHttp();
   project.provide('httpUrl', http.url);
+  const receiver = await startWebhookReceiver();
+  project.provide('webhookUrl', receiver.url);
   return async () => {
+    await receiver.close();
     await http.close();
     await openai.close();
     await bridge.close();

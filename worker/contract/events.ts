@@ -76,4 +76,14 @@ export type RunEvent =
 export type RunEventType = RunEvent['type'];
 export const TERMINAL_RUN_EVENTS: readonly RunEventType[] = ['graph_completed', 'error'];
 
+/** What a run's stream events are called when they leave as webhooks (the others do not). */
+export const RUN_WEBHOOK_EVENT_TYPES = ['run.paused', 'run.completed', 'run.failed'] as const;
+export type RunWebhookEventType = (typeof RUN_WEBHOOK_EVENT_TYPES)[number];
+
+/** Every event type an outbound webhook can carry; `ping` is the test an admin sends. */
+export const WEBHOOK_EVENT_TYPES = [...ESCALATION_EVENT_TYPES, ...RUN_WEBHOOK_EVENT_TYPES, 'ping'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+/** Patterns an endpoint may subscribe with besides exact types: a family, or everything. */
+export const WEBHOOK_EVENT_PATTERNS = ['*', 'escalation.*', 'run.*'] as const;
+
 export type StreamEvent = EscalationEvent | ResetEvent | RunEvent;

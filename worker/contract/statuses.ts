@@ -58,6 +58,20 @@ export const RUN_ERROR_CODES = [
 ] as const;
 export type RunErrorCode = (typeof RUN_ERROR_CODES)[number];
 
+// ── outbound webhooks ───────────────────────────────────────────────────────────────────────
+
+/** What an endpoint receives: Standard Webhooks JSON, or a Slack incoming-webhook message. */
+export const WEBHOOK_FORMATS = ['standard', 'slack'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+/** One delivery attempt: `pending` when another attempt follows, else how it ended. */
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+/** Why Switchboard turned an endpoint off itself (null when an admin did, or it is on). */
+export const WEBHOOK_DISABLED_REASONS = ['gone', 'failing'] as const;
+export type WebhookDisabledReason = (typeof WEBHOOK_DISABLED_REASONS)[number];
+
 /** Whether `value` is one of `values`, narrowing it to the list's type. */
 export function isOneOf<const T extends readonly string[]>(values: T, value: unknown): value is T[number] {
   return (values as readonly unknown[]).includes(value);

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  boolean,
   index,
   integer,
   jsonb,
@@ -20,6 +21,9 @@ import {
   RUN_STATUSES,
   SEVERITIES,
   STEP_OUTCOMES,
+  WEBHOOK_DELIVERY_STATUSES,
+  WEBHOOK_DISABLED_REASONS,
+  WEBHOOK_FORMATS,
 } from '../contract/statuses';
 
 // The one drizzle schema module: every table Switchboard keeps in Postgres.
@@ -221,3 +225,70 @@ export const runs = pgTable(
 
 export type GraphRow = typeof graphs.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
+
+// ── outbound webhooks ───────────────────────────────────────────────────────────────────────
+
+export const webhookFormatEnum = pgEnum('webhook_format', WEBHOOK_FORMATS);
+export const webhookDeliveryStatusEnum = pgEnum('webhook_delivery_status', WEBHOOK_DELIVERY_STATUSES);
+export const webhookDisabledReasonEnum = pgEnum('webhook_disabled_reason', WEBHOOK_DISABLED_REASONS);
+
+// An account's outbound endpoints. The account's hub keeps a copy (ids, url, format, events,
+// enabled, secrets) in its SQLite, refreshed after every change here: `version` is bumped by every
+// change, so a disable the hub decided (410, five days of failures) lands only on the version it saw.
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    url: text('url').notNull(),
+    format: webhookFormatEnum('format').notNull().default('standard'),
+    events: jsonb('events').$type<string[]>().notNull(),
+    description: text('description'),
+    enabled: boolean('enabled').notNull().default(true),
+    disabledReason: webhookDisabledReasonEnum('disabled_reason'),
+    // `whsec_` + base64 of 32 random bytes. Signing needs the secret itself, so it is stored
+    // as is (Postgres and the hub's storage are encrypted at rest); answers show it only once.
+    secret: text('secret').notNull(),
+    // The secret before the last rotation, still signing (as a second signature) until it expires.
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true, mode: 'date' }),
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('webhook_endpoints_account_created_idx').on(t.accountId, t.createdAt.desc(), t.id.desc())],
+);
+
+// Every delivery attempt, written by the hub in batches after the attempt (the attempt itself
+// never waits on Postgres). `created_at` is when the attempt was made; rows are pruned after
+// WEBHOOK_DELIVERY_RETENTION_DAYS.
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    accountId: uuid('account_id').notNull(),
+    endpointId: uuid('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    // The `webhook-id` header: the same for every attempt of one event.
+    eventId: text('event_id').notNull(),
+    type: text('type').notNull(),
+    attempt: integer('attempt').notNull(),
+    status: webhookDeliveryStatusEnum('status').notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    durationMs: integer('duration_ms'),
+    error: text('error'),
+    createdAt: createdAt(),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date', precision: 3 }),
+  },
+  (t) => [
+    index('webhook_deliveries_endpoint_created_idx').on(t.endpointId, t.createdAt.desc(), t.id.desc()),
+    index('webhook_deliveries_account_created_idx').on(t.accountId, t.createdAt),
+  ],
+);
+
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;

@@ -45,7 +45,7 @@ export function validationFailed(where: string, details: FieldIssue[]): ApiError
 }
 
 /** Well-formed JSON, yet not usable: too deep, text Postgres refuses, a graph that does not hold together. */
-export type BadRequestCode = 'bad_request' | 'too_deep' | 'invalid_text' | 'invalid_graph';
+export type BadRequestCode = 'bad_request' | 'too_deep' | 'invalid_text' | 'invalid_graph' | 'invalid_url';
 export const badRequest = (code: BadRequestCode, message: string, details?: FieldIssue[]) =>
   new ApiError(400, code, message, details);
 
@@ -68,7 +68,8 @@ export type ConflictCode =
   | 'idempotency_key_reused'
   | 'session_full'
   | 'not_paused'
-  | 'run_ended';
+  | 'run_ended'
+  | 'limit_reached';
 export const conflict = (code: ConflictCode, message: string, details?: unknown) =>
   new ApiError(409, code, message, details);
 

@@ -1,0 +1,199 @@
+import type { Context } from 'hono';
+import { hubFor } from '../hub/hub-client';
+import type { AppEnv } from '../lib/app-env';
+import { requireRole } from '../lib/auth';
+import { badRequest, conflict, notFound } from '../lib/errors';
+import { hubCall } from '../lib/hub-call';
+import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
+import { decodeCursor, page, pageQuery } from '../lib/pagination';
+import { IdParam, pageOf } from '../schemas/common';
+import {
+  CreateWebhookBody,
+  DeliveryListQuery,
+  DeliverySchema,
+  deliveryJson,
+  UpdateWebhookBody,
+  WebhookSchema,
+  WebhookTestSchema,
+  WebhookWithSecretSchema,
+  webhookJson,
+} from '../schemas/webhooks';
+import { refreshHub } from '../webhooks/refresh-hub';
+import {
+  createEndpoint,
+  deleteEndpoint,
+  findEndpoint,
+  listDeliveries,
+  listEndpoints,
+  MAX_WEBHOOKS_PER_ACCOUNT,
+  updateEndpoint,
+} from '../webhooks/webhook-store';
+import { checkWebhookTarget } from '../webhooks/webhook-target';
+import type { TestResult } from '../webhooks/webhooks-module';
+
+const admins = requireRole('admin');
+const route = routesOf('Webhooks');
+
+/** The URL as it will be stored, or a 400 naming why it may not be a target. */
+function targetOf(c: Context<AppEnv>, raw: string): string {
+  const check = checkWebhookTarget(raw, c.var.config.WEBHOOK_ALLOW_HOSTS);
+  if (!check.ok)
+    throw badRequest('invalid_url', `url: ${check.reason}`, [{ field: 'url', message: check.reason }]);
+  return check.url;
+}
+
+const refresh = (c: Context<AppEnv>) =>
+  refreshHub(c.env, c.var.identity.accountId, (work) => c.var.afterResponse(work));
+
+const create = route({
+  method: 'post',
+  path: '/',
+  summary: 'Register an outbound endpoint',
+  description: `Admins only. The answer holds the signing secret, once. At most ${MAX_WEBHOOKS_PER_ACCOUNT} endpoints per account (409 \`limit_reached\`).`,
+  middleware: admins,
+  request: { body: jsonBody(CreateWebhookBody) },
+  answers: { 201: jsonResponse(WebhookWithSecretSchema, 'The endpoint, with its secret') },
+  errors: [403, 409],
+});
+
+const list = route({
+  method: 'get',
+  path: '/',
+  summary: 'List the account’s endpoints, newest first',
+  middleware: admins,
+  request: { query: pageQuery },
+  answers: { 200: jsonResponse(pageOf(WebhookSchema).openapi('WebhookPage'), 'One page of endpoints') },
+  errors: [400, 403],
+});
+
+const one = route({
+  method: 'get',
+  path: '/{id}',
+  summary: 'One endpoint',
+  middleware: admins,
+  request: { params: IdParam },
+  answers: { 200: jsonResponse(WebhookSchema, 'The endpoint (never its secret)') },
+  errors: [400, 403, 404],
+});
+
+const update = route({
+  method: 'patch',
+  path: '/{id}',
+  summary: 'Change an endpoint: enable or disable, events, URL, format, or rotate its secret',
+  description:
+    'With `rotate_secret: true` the answer holds the new secret, once; for 24 h deliveries carry a signature under each.',
+  middleware: admins,
+  request: { params: IdParam, body: jsonBody(UpdateWebhookBody) },
+  answers: {
+    200: jsonResponse(
+      WebhookWithSecretSchema.partial({ secret: true }).openapi('UpdatedWebhook'),
+      'The endpoint',
+    ),
+  },
+  errors: [403, 404],
+});
+
+const remove = route({
+  method: 'delete',
+  path: '/{id}',
+  summary: 'Delete an endpoint and its delivery log',
+  middleware: admins,
+  request: { params: IdParam },
+  answers: { 204: { description: 'Deleted; pending deliveries are dropped' } },
+  errors: [400, 403, 404],
+});
+
+const deliveries = route({
+  method: 'get',
+  path: '/{id}/deliveries',
+  summary: 'The endpoint’s delivery log: every attempt, newest first',
+  middleware: admins,
+  request: { params: IdParam, query: DeliveryListQuery },
+  answers: {
+    200: jsonResponse(pageOf(DeliverySchema).openapi('WebhookDeliveryPage'), 'One page of attempts'),
+  },
+  errors: [400, 403, 404],
+});
+
+const test = route({
+  method: 'post',
+  path: '/{id}/test',
+  summary: 'Send a `ping` to the endpoint',
+  description:
+    'Whatever its event filter, and also while it is disabled; the attempt appears in its delivery log.',
+  middleware: admins,
+  request: { params: IdParam },
+  answers: { 202: jsonResponse(WebhookTestSchema, 'Queued; `event_id` is its `webhook-id`') },
+  errors: [400, 403, 404],
+});
+
+export const webhookRoutes = createRouter()
+  .openapi(create, async (c) => {
+    const body = c.req.valid('json');
+    const url = targetOf(c, body.url);
+    const created = await createEndpoint(await c.var.db(), c.var.identity.accountId, { ...body, url });
+    if (!created.ok) {
+      throw conflict(
+        'limit_reached',
+        `an account has at most ${MAX_WEBHOOKS_PER_ACCOUNT} webhook endpoints`,
+        {
+          limit: MAX_WEBHOOKS_PER_ACCOUNT,
+        },
+      );
+    }
+    await refresh(c);
+    const row = created.row;
+    return c.json({ ...webhookJson(row), secret: row.secret }, 201, { Location: `/v1/webhooks/${row.id}` });
+  })
+  .openapi(list, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    const rows = await listEndpoints(await c.var.db(), c.var.identity.accountId, {
+      after: decodeCursor(cursor),
+      limit: limit + 1,
+    });
+    const { items, nextCursor } = page(rows, limit);
+    return c.json({ items: items.map(webhookJson), next_cursor: nextCursor }, 200);
+  })
+  .openapi(one, async (c) => {
+    const row = await findEndpoint(await c.var.db(), c.var.identity.accountId, c.req.valid('param').id);
+    if (!row) throw notFound('webhook');
+    return c.json(webhookJson(row), 200);
+  })
+  .openapi(update, async (c) => {
+    const body = c.req.valid('json');
+    const url = body.url === undefined ? undefined : targetOf(c, body.url);
+    const row = await updateEndpoint(await c.var.db(), c.var.identity.accountId, c.req.valid('param').id, {
+      url,
+      events: body.events,
+      format: body.format,
+      description: body.description,
+      enabled: body.enabled,
+      rotateSecret: body.rotate_secret,
+    });
+    if (!row) throw notFound('webhook');
+    await refresh(c);
+    return c.json({ ...webhookJson(row), ...(body.rotate_secret ? { secret: row.secret } : {}) }, 200);
+  })
+  .openapi(remove, async (c) => {
+    const deleted = await deleteEndpoint(await c.var.db(), c.var.identity.accountId, c.req.valid('param').id);
+    if (!deleted) throw notFound('webhook');
+    await refresh(c);
+    return c.body(null, 204);
+  })
+  .openapi(deliveries, async (c) => {
+    const { id } = c.req.valid('param');
+    const { limit, cursor, status } = c.req.valid('query');
+    const db = await c.var.db();
+    if (!(await findEndpoint(db, c.var.identity.accountId, id))) throw notFound('webhook');
+    const rows = await listDeliveries(db, id, { after: decodeCursor(cursor), limit: limit + 1, status });
+    const { items, nextCursor } = page(rows, limit);
+    return c.json({ items: items.map(deliveryJson), next_cursor: nextCursor }, 200);
+  })
+  .openapi(test, async (c) => {
+    const { id } = c.req.valid('param');
+    const accountId = c.var.identity.accountId;
+    if (!(await findEndpoint(await c.var.db(), accountId, id))) throw notFound('webhook');
+    const sent = await hubCall<TestResult>('testWebhook', () => hubFor(c.env, accountId).testWebhook(id));
+    if (!sent.ok) throw notFound('webhook');
+    return c.json({ event_id: sent.event_id, status: 'queued' as const }, 202);
+  });
