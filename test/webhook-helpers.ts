@@ -1,0 +1,108 @@
+import { env } from 'cloudflare:workers';
+import { waitFor } from './escalation-helpers';
+import { call, json, type TestUser } from './helpers';
+
+// The loopback receiver (test/setup/webhook-receiver.ts) and the webhook API, for the tests.
+
+const base = (env as unknown as { TEST_WEBHOOK_URL: string }).TEST_WEBHOOK_URL;
+
+export interface Received {
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+}
+
+export interface Endpoint {
+  id: string;
+  url: string;
+  format: string;
+  events: string[];
+  enabled: boolean;
+  disabled_reason: string | null;
+  previous_secret_expires_at: string | null;
+  secret?: string;
+}
+
+export interface Delivery {
+  id: string;
+  event_id: string;
+  type: string;
+  attempt: number;
+  status: 'pending' | 'succeeded' | 'failed';
+  response_status: number | null;
+  response_body: string | null;
+  duration_ms: number | null;
+  error: string | null;
+  at: string;
+  next_attempt_at: string | null;
+}
+
+/** A fresh receiver key (its own URL on the shared receiver). */
+export const newHook = () => {
+  const key = crypto.randomUUID();
+  return { key, url: `${base}/hook/${key}` };
+};
+
+export interface Step {
+  status?: number;
+  body?: string;
+  bytes?: number;
+  hang?: boolean;
+  location?: string;
+}
+
+/** How the receiver answers the next deliveries to `key` (the last step repeats). */
+export async function script(key: string, steps: Step[]): Promise<void> {
+  const res = await fetch(`${base}/__script/${key}`, { method: 'PUT', body: JSON.stringify(steps) });
+  if (!res.ok) throw new Error(`receiver script: ${res.status}`);
+}
+
+export async function received(key: string): Promise<Received[]> {
+  return (await (await fetch(`${base}/__received/${key}`)).json()) as Received[];
+}
+
+/** Waits until the receiver has at least `n` deliveries for `key`. */
+export const receivedAtLeast = (key: string, n: number, timeoutMs = 10_000) =>
+  waitFor(
+    async () => {
+      const list = await received(key);
+      return list.length >= n ? list : undefined;
+    },
+    `${n} deliveries to ${key}`,
+    timeoutMs,
+  );
+
+export async function register(admin: TestUser, body: Record<string, unknown>): Promise<Endpoint> {
+  const res = await call('/v1/webhooks', admin, { body });
+  if (res.status !== 201) throw new Error(`webhook create failed: ${res.status} ${await res.text()}`);
+  return json<Endpoint>(res);
+}
+
+export async function deliveries(admin: TestUser, id: string): Promise<Delivery[]> {
+  const res = await call(`/v1/webhooks/${id}/deliveries?limit=200`, admin);
+  if (res.status !== 200) throw new Error(`deliveries failed: ${res.status} ${await res.text()}`);
+  return (await json<{ items: Delivery[] }>(res)).items;
+}
+
+/** Waits until the delivery log (copied to Postgres in batches) satisfies `ok`. */
+export const deliveriesUntil = (
+  admin: TestUser,
+  id: string,
+  ok: (items: Delivery[]) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+) =>
+  waitFor(
+    async () => {
+      const items = await deliveries(admin, id);
+      return ok(items) ? items : undefined;
+    },
+    what,
+    timeoutMs,
+  );
+
+export async function getEndpoint(admin: TestUser, id: string): Promise<Endpoint> {
+  const res = await call(`/v1/webhooks/${id}`, admin);
+  if (res.status !== 200) throw new Error(`webhook get failed: ${res.status} ${await res.text()}`);
+  return json<Endpoint>(res);
+}
