@@ -84,12 +84,19 @@ const fromEnv = Object.fromEntries(
   }),
 );
 if (Object.keys(fromEnv).length > 0) say(`settings from the environment: ${Object.keys(fromEnv).join(', ')}`);
+// Dev defaults, unless .dev.vars or the environment says otherwise: webhooks may reach receivers on
+// this machine, and links that leave the site (Slack's button) point at this dev server.
+const devDefaults = Object.fromEntries(
+  Object.entries({ WEBHOOK_ALLOW_HOSTS: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}` }).filter(
+    ([name]) => vars[name] === undefined,
+  ),
+);
 const wrangler = run(
   'wrangler',
   wranglerDevArgs({
     port,
     persistTo: '.data/wrangler',
-    vars: { ...fromEnv, DATABASE_URL: databaseUrl, NEON_WS_PROXY: proxy },
+    vars: { ...devDefaults, ...fromEnv, DATABASE_URL: databaseUrl, NEON_WS_PROXY: proxy },
   }),
   { wait: false },
 ) as ChildProcess;

@@ -164,6 +164,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     JWT_SECRET: secret,
     LOG_LEVEL: 'warn',
     DEV_MODE: 'false',
+    // Webhook receivers of the bench and the reliability suite listen on loopback.
+    WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
     ...opts.vars,
   };
   const url = `http://127.0.0.1:${port}`;

@@ -143,6 +143,9 @@ export async function startStack(opts: { build?: boolean } = {}): Promise<Stack>
           DEV_MODE: 'true',
           LLM_PROVIDER: 'fake',
           LOG_LEVEL: 'warn',
+          // The admin page's tests register a receiver on loopback.
+          WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
+          PUBLIC_URL: 'http://127.0.0.1',
         },
       }),
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, CI: 'true' } },

@@ -12,6 +12,8 @@ import { RunsPage } from './pages/runs-page';
 import { SessionPage } from './pages/session-page';
 import { SessionsPage } from './pages/sessions-page';
 import { SignInPage } from './pages/sign-in-page';
+import { WebhookPage } from './pages/webhook-page';
+import { WebhooksPage } from './pages/webhooks-page';
 
 const TITLES: Record<Route['name'], string> = {
   queue: 'Queue',
@@ -21,6 +23,8 @@ const TITLES: Record<Route['name'], string> = {
   runs: 'Runs',
   run: 'Run',
   metrics: 'Metrics',
+  webhooks: 'Webhooks',
+  webhook: 'Webhook',
   'not-found': 'Not found',
 };
 
@@ -62,8 +66,14 @@ function Header({ user, route }: { user: Session; route: Route }) {
     },
     { href: paths.runs(), label: 'Runs', active: route.name === 'runs' || route.name === 'run' },
   ];
-  if (user.role === 'admin')
+  if (user.role === 'admin') {
     links.push({ href: paths.metrics(), label: 'Metrics', active: route.name === 'metrics' });
+    links.push({
+      href: paths.webhooks(),
+      label: 'Webhooks',
+      active: route.name === 'webhooks' || route.name === 'webhook',
+    });
+  }
   return (
     <header class="top">
       <a class="brand" href={paths.queue()}>
@@ -120,6 +130,10 @@ function Screen({ route, user }: { route: Route; user: Session }) {
       return <RunPage id={route.id} user={user} />;
     case 'metrics':
       return <MetricsPage user={user} />;
+    case 'webhooks':
+      return <WebhooksPage user={user} />;
+    case 'webhook':
+      return <WebhookPage id={route.id} user={user} />;
     case 'not-found':
       return (
         <section>

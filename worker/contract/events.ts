@@ -86,4 +86,11 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** Patterns an endpoint may subscribe with besides exact types: a family, or everything. */
 export const WEBHOOK_EVENT_PATTERNS = ['*', 'escalation.*', 'run.*'] as const;
 
+/** Whether an endpoint subscribed with `selectors` (types and patterns) receives `type`. */
+export function selectsEvent(selectors: readonly string[], type: string): boolean {
+  return selectors.some(
+    (s) => s === type || s === '*' || (s.endsWith('.*') && type.startsWith(s.slice(0, -1))),
+  );
+}
+
 export type StreamEvent = EscalationEvent | ResetEvent | RunEvent;

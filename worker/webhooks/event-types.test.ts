@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isEventSelector, runIdOfTopic, wants, webhookTypeOf } from './event-types';
+import { selectsEvent as wants } from '../contract/events';
+import { isEventSelector, runIdOfTopic, webhookTypeOf } from './event-types';
 
 describe('which events leave as webhooks', () => {
   it('escalation events keep their names; run events become run.paused, run.completed, run.failed', () => {

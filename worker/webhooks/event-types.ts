@@ -33,10 +33,3 @@ export const runIdOfTopic = (topic: string) =>
 /** Whether an `events` entry is valid: an event type or one of the patterns. */
 export const isEventSelector = (value: string) =>
   isOneOf(WEBHOOK_EVENT_TYPES, value) || isOneOf(WEBHOOK_EVENT_PATTERNS, value);
-
-/** Whether an endpoint subscribed with `selectors` receives `type`. */
-export function wants(selectors: readonly string[], type: string): boolean {
-  return selectors.some(
-    (s) => s === type || s === '*' || (s.endsWith('.*') && type.startsWith(s.slice(0, -1))),
-  );
-}

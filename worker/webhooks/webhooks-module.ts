@@ -1,4 +1,5 @@
 import { getConfig } from '../config';
+import { selectsEvent } from '../contract/events';
 import type { WebhookFormat } from '../contract/statuses';
 import { type DbHandle, openDb } from '../db/client';
 import type { Hub, HubModule, LoggedEvent } from '../hub/hub-module';
@@ -10,7 +11,7 @@ import {
   EndpointCache,
   type PendingDelivery,
 } from './endpoint-cache';
-import { wants, webhookTypeOf } from './event-types';
+import { webhookTypeOf } from './event-types';
 import { sendAttempt } from './send-attempt';
 import { signatureHeader } from './signing';
 import { buildBody, RUN_CATCH_UP_POLL_MS } from './webhook-body';
@@ -86,7 +87,7 @@ export function webhooksModule(hub: Hub): WebhooksModule {
   function fanOut(event: LoggedEvent): void {
     const type = webhookTypeOf(event.topic, event.type);
     if (!type) return;
-    const endpoints = cache.all().filter((e) => e.enabled && wants(e.events, type));
+    const endpoints = cache.all().filter((e) => e.enabled && selectsEvent(e.events, type));
     if (endpoints.length === 0) return;
     const messageId = newMessageId();
     for (const e of endpoints) {

@@ -11,6 +11,8 @@ export type Route =
   | { name: 'runs' }
   | { name: 'run'; id: string }
   | { name: 'metrics' }
+  | { name: 'webhooks' }
+  | { name: 'webhook'; id: string }
   | { name: 'not-found'; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -23,6 +25,7 @@ export function parseRoute(hash: string): Route {
     if (first === 'sessions') return id ? { name: 'session', id } : { name: 'sessions' };
     if (first === 'runs') return id ? { name: 'run', id } : { name: 'runs' };
     if (first === 'metrics' && !id) return { name: 'metrics' };
+    if (first === 'webhooks') return id ? { name: 'webhook', id } : { name: 'webhooks' };
   }
   return { name: 'not-found', path };
 }
@@ -35,6 +38,8 @@ export const paths = {
   runs: () => '#/runs',
   run: (id: string) => `#/runs/${encodeURIComponent(id)}`,
   metrics: () => '#/metrics',
+  webhooks: () => '#/webhooks',
+  webhook: (id: string) => `#/webhooks/${encodeURIComponent(id)}`,
 };
 
 export function navigate(hash: string) {

@@ -1,0 +1,178 @@
+import { useState } from 'preact/hooks';
+import { EventPicker } from '../components/event-picker';
+import { SecretReveal } from '../components/secret-reveal';
+import { api, data, errorMessage } from '../lib/api';
+import type { Session } from '../lib/auth';
+import { paths } from '../lib/router';
+import { useApi } from '../lib/use-api';
+import { type Endpoint, endpointState, originOf, type Selector } from '../lib/webhooks';
+
+/** Admins: the account's outbound endpoints, and adding one (its secret shown once). */
+export function WebhooksPage({ user }: { user: Session }) {
+  const [list, reload] = useApi(user.role === 'admin' ? '/v1/webhooks' : null, {
+    params: { query: { limit: 200 } },
+  });
+  const [created, setCreated] = useState<{ id: string; secret: string } | null>(null);
+  if (user.role !== 'admin') {
+    return (
+      <section>
+        <h1>Webhooks</h1>
+        <p class="notice">Webhooks are managed by admins of the account.</p>
+      </section>
+    );
+  }
+  return (
+    <section aria-labelledby="webhooks-heading">
+      <div class="page-head">
+        <h1 id="webhooks-heading">Webhooks</h1>
+      </div>
+      <p class="hint">
+        Escalation and run events sent to your systems or to Slack, signed per Standard Webhooks, retried with
+        backoff for about a day.
+      </p>
+      {created ? (
+        <>
+          <SecretReveal
+            secret={created.secret}
+            title="Signing secret of the new endpoint"
+            onDone={() => setCreated(null)}
+          />
+          <p>
+            <a href={paths.webhook(created.id)}>Open the endpoint</a> to send a test and watch its deliveries.
+          </p>
+        </>
+      ) : (
+        <NewEndpointForm
+          onCreated={(e) => {
+            setCreated(e);
+            reload();
+          }}
+        />
+      )}
+      <h2>Endpoints</h2>
+      {list.status === 'loading' && <p aria-busy="true">Loading…</p>}
+      {list.status === 'error' && (
+        <p class="error" role="alert">
+          {list.error}
+        </p>
+      )}
+      {list.status === 'ready' &&
+        (list.data.items.length === 0 ? (
+          <p class="empty">No endpoints yet.</p>
+        ) : (
+          <ul class="rows webhook-rows">
+            {list.data.items.map((e) => (
+              <EndpointRow key={e.id} endpoint={e} />
+            ))}
+          </ul>
+        ))}
+    </section>
+  );
+}
+
+function EndpointRow({ endpoint: e }: { endpoint: Endpoint }) {
+  const state = endpointState(e);
+  return (
+    <li data-id={e.id}>
+      <a href={paths.webhook(e.id)} class="row-link">
+        <span class="row-title">
+          {e.description ?? originOf(e.url)}
+          <span class="row-sub webhook-url">{e.url}</span>
+        </span>
+        <span class="format-pill">{e.format === 'slack' ? 'Slack' : 'Standard'}</span>
+        <span class="row-sub">{e.events.join(', ')}</span>
+        <span class="endpoint-state" data-state={state.key}>
+          {state.text}
+        </span>
+      </a>
+    </li>
+  );
+}
+
+function NewEndpointForm({ onCreated }: { onCreated: (e: { id: string; secret: string }) => void }) {
+  const [url, setUrl] = useState('');
+  const [format, setFormat] = useState<'standard' | 'slack'>('standard');
+  const [events, setEvents] = useState<Selector[]>(['escalation.*']);
+  const [description, setDescription] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <details class="panel" open>
+      <summary>Add an endpoint</summary>
+      <form
+        class="stack"
+        onSubmit={async (ev) => {
+          ev.preventDefault();
+          if (events.length === 0) {
+            setError('Choose at least one event.');
+            return;
+          }
+          setBusy(true);
+          setError(null);
+          try {
+            const made = await data(
+              api.POST('/v1/webhooks', {
+                body: { url, format, events, ...(description.trim() ? { description } : {}) },
+              }),
+            );
+            setUrl('');
+            setDescription('');
+            onCreated({ id: made.id, secret: made.secret });
+          } catch (err) {
+            setError(errorMessage(err));
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <label for="wh-url">Endpoint URL</label>
+        <input
+          id="wh-url"
+          type="url"
+          required
+          placeholder="https://hooks.example.com/switchboard"
+          value={url}
+          onInput={(e) => setUrl(e.currentTarget.value)}
+        />
+        <label for="wh-description">Name (optional)</label>
+        <input
+          id="wh-description"
+          maxLength={500}
+          placeholder="On-call Slack channel"
+          value={description}
+          onInput={(e) => setDescription(e.currentTarget.value)}
+        />
+        <fieldset class="segmented">
+          <legend>Format</legend>
+          <label>
+            <input
+              type="radio"
+              name="wh-format"
+              checked={format === 'standard'}
+              onChange={() => setFormat('standard')}
+            />
+            <span>Standard Webhooks</span>
+          </label>
+          <label>
+            <input
+              type="radio"
+              name="wh-format"
+              checked={format === 'slack'}
+              onChange={() => setFormat('slack')}
+            />
+            <span>Slack</span>
+          </label>
+        </fieldset>
+        <EventPicker value={events} onChange={setEvents} idPrefix="new" />
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" class="primary" disabled={busy}>
+          Add endpoint
+        </button>
+      </form>
+    </details>
+  );
+}
