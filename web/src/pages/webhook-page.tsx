@@ -185,7 +185,8 @@ function Controls({
         Send a test
       </button>
       {confirm === 'rotate' ? (
-        <span class="confirm" role="group" aria-label="Rotate the secret?">
+        <fieldset class="confirm">
+          <legend class="visually-hidden">Rotate the secret?</legend>
           Rotate? The old secret keeps signing for 24 h.
           <button
             type="button"
@@ -206,14 +207,15 @@ function Controls({
           <button type="button" onClick={() => setConfirm(null)}>
             Keep it
           </button>
-        </span>
+        </fieldset>
       ) : (
         <button type="button" onClick={() => setConfirm('rotate')}>
           Rotate secret…
         </button>
       )}
       {confirm === 'delete' ? (
-        <span class="confirm" role="group" aria-label="Delete the endpoint?">
+        <fieldset class="confirm">
+          <legend class="visually-hidden">Delete the endpoint?</legend>
           Delete it and its log?
           <button
             type="button"
@@ -231,7 +233,7 @@ function Controls({
           <button type="button" onClick={() => setConfirm(null)}>
             Keep it
           </button>
-        </span>
+        </fieldset>
       ) : (
         <button type="button" class="danger" onClick={() => setConfirm('delete')}>
           Delete…
