@@ -254,7 +254,7 @@ function EventsEditor({
   const changed = JSON.stringify([...events].sort()) !== JSON.stringify([...e.events].sort());
   return (
     <details class="panel">
-      <summary>Events</summary>
+      <summary>Change events</summary>
       <EventPicker value={events} onChange={setEvents} idPrefix={`edit-${e.id}`} />
       <button
         type="button"
