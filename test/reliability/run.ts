@@ -21,6 +21,7 @@ import {
   statusSummary,
   verifySubscribers,
 } from './lib';
+import { WEBHOOK_RELIABILITY_VARS, webhookReliability } from './webhooks';
 
 const LOAD_SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 15);
@@ -116,7 +117,11 @@ const REDELIVER_S = 2;
 try {
   stack = await startStack({
     name: 'reliability',
-    vars: { OUTBOX_REDELIVER_AFTER_SECONDS: String(REDELIVER_S), SSE_KEEPALIVE_MS: '5000' },
+    vars: {
+      OUTBOX_REDELIVER_AFTER_SECONDS: String(REDELIVER_S),
+      SSE_KEEPALIVE_MS: '5000',
+      ...WEBHOOK_RELIABILITY_VARS,
+    },
     log: (m) => log(m),
   });
   const s = stack;
@@ -459,6 +464,11 @@ try {
         failures: v.problems,
       };
     },
+  );
+
+  // ── outbound webhooks: receiver down, then flaky, with hub restarts (test/reliability/webhooks.ts) ──
+  await phase('faults: webhook receiver down, then flaky, with two workerd restarts', () =>
+    webhookReliability(s, log),
   );
 
   // ── bad input ───────────────────────────────────────────────────────────────────────────────
