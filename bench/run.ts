@@ -15,6 +15,7 @@ import { configureNeon, pool } from './lib/db';
 import { call, median, percentile, sleep } from './lib/http';
 import { Subscriber } from './lib/sse-client';
 import { root, rssBytes, type Stack, startStack } from './lib/stack';
+import { benchWebhooks, type WebhookBench } from './webhooks';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -413,6 +414,7 @@ let replay: ReplayResult | undefined;
 let create: CreateResult | undefined;
 let runsRes: RunsResult | undefined;
 let memory: Awaited<ReturnType<typeof benchMemory>> | undefined;
+let webhooks: WebhookBench | undefined;
 try {
   const session = await call(stack.url, 'POST', '/v1/sessions', {
     token,
@@ -445,6 +447,8 @@ try {
   runsRes = await benchRuns(stack, token, QUICK ? 2 : 5 * REPEATS);
   log('memory with idle subscribers…');
   memory = await benchMemory(stack, token, QUICK ? 100 : 1000);
+  log('outbound webhooks…');
+  webhooks = await benchWebhooks(stack, { quick: QUICK, log });
 } finally {
   await stack.stop();
 }
@@ -504,6 +508,7 @@ if (memory) {
 rows.push(
   `| 5b. Deployed bundle (wrangler deploy --dry-run, JS, gzip -9) | ${(bundle.gzip / 1024).toFixed(1)} KiB gzip (${(bundle.bytes / 1024).toFixed(0)} KiB raw; wrangler: ${bundle.wranglerTotal}) | — | — | ≤ 3 MiB gzip (Workers Free plan limit) | ${yes(bundle.ok && bundle.gzip <= 3 * 2 ** 20)} |`,
 );
+rows.push(...(webhooks?.rows ?? []));
 
 const fanoutTable = fanout
   .map((f) => {
@@ -633,7 +638,7 @@ Worker isolates and the hub's sockets hibernate, so this local figure is an uppe
 
 Bundle: \`wrangler deploy --dry-run --outdir\`: ${(bundle.bytes / 1024).toFixed(0)} KiB of JavaScript, ${(bundle.gzip / 1024).toFixed(1)} KiB gzip -9
 (wrangler's own figure: ${bundle.wranglerTotal}).
-`;
+${webhooks?.section ?? ''}`;
 // The analysis of the missed targets is written by hand (it needs judgement), next to the code.
 const notes = (() => {
   try {

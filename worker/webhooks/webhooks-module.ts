@@ -28,6 +28,8 @@ import { describeTarget } from './webhook-target';
 /** An endpoint that has failed every attempt for this long is disabled (DESIGN.md). */
 export const FAILING_DISABLE_AFTER_MS = 5 * 24 * 60 * 60_000;
 const SYNC_BATCH = 500;
+/** Attempts are copied to Postgres this long after the first one waiting: one batch, not a write each. */
+const LOG_SYNC_DELAY_MS = 1_000;
 const USER_AGENT = 'Switchboard-Webhooks/1';
 
 export const JOB = {
@@ -124,7 +126,7 @@ export function webhooksModule(hub: Hub): WebhooksModule {
   }
 
   function scheduleLogSync(now: number): void {
-    hub.jobs.enqueue(JOB.logSync, JOB.logSync, {}, now);
+    hub.jobs.enqueue(JOB.logSync, JOB.logSync, {}, now + LOG_SYNC_DELAY_MS);
   }
 
   /** Records the outcome of an attempt and what follows, in one transaction. */
@@ -283,7 +285,7 @@ export function webhooksModule(hub: Hub): WebhooksModule {
     });
     const now = Date.now();
     // Attempts recorded while this ran are copied by another pass; otherwise the job is done.
-    if (cache.attemptCount() > 0) hub.jobs.upsert(job.id, job.kind, {}, now);
+    if (cache.attemptCount() > 0) hub.jobs.upsert(job.id, job.kind, {}, now + LOG_SYNC_DELAY_MS);
     else hub.jobs.complete(job.id);
     hub.jobs.enqueue(JOB.prune, JOB.prune, {}, now + c.WEBHOOK_DELIVERY_RETENTION_DAYS * 86_400_000);
     if (changedElsewhere) await reload();
