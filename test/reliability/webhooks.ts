@@ -14,6 +14,7 @@ import type { PhaseResult } from './lib';
 /** The stack's retry schedule for this phase: about 90 s of attempts, enough to outlast the outage. */
 export const WEBHOOK_RELIABILITY_VARS = { WEBHOOK_RETRY_SCHEDULE: '1,2,3,5,8,10,10,10,10,10,10,10' };
 
+const DOWN_MS = 20_000;
 const FAIL_RATE = 0.25;
 const DROP_RATE = 0.1;
 
@@ -126,6 +127,8 @@ export async function webhookReliability(
   await s.killWorker();
   await s.startWorker();
   await publish(15);
+  // Down for a while: at least DOWN_MS, whatever the restart took.
+  await sleep(Math.max(0, DOWN_MS - (Date.now() - downAt)));
   log('webhooks: receiver up (flaky)');
   await receiver.start();
   const downSeconds = Math.round((Date.now() - downAt) / 1000);
@@ -146,26 +149,34 @@ export async function webhookReliability(
   const lostIds = missing();
   const redeliveries = [...receiver.accepted.values()].reduce((a, n) => a + Math.max(0, n - 1), 0);
   const cardsTwice = [...receiver.cards.values()].filter((ids) => ids.size > 1).length;
-  const log200 = await call(
-    s.url,
-    'GET',
-    `/v1/webhooks/${endpoint.id}/deliveries?limit=200&status=succeeded`,
-    {
-      token,
-    },
-  );
-  const loggedSuccesses = (log200.json as { items?: unknown[] } | undefined)?.items?.length ?? 0;
+  // The log reaches Postgres in batches: wait (bounded) until it holds a success for every delivery.
+  const delivered = created.length - lostIds.length;
+  let loggedSuccesses = 0;
+  for (let i = 0; i < 20 && loggedSuccesses < delivered; i++) {
+    const page = await call(
+      s.url,
+      'GET',
+      `/v1/webhooks/${endpoint.id}/deliveries?limit=200&status=succeeded`,
+      {
+        token,
+      },
+    );
+    loggedSuccesses = (page.json as { items?: unknown[] } | undefined)?.items?.length ?? 0;
+    if (loggedSuccesses < delivered) await sleep(1_000);
+  }
   const failures: string[] = [];
   if (lostIds.length)
     failures.push(`${lostIds.length} escalations never delivered: ${lostIds.slice(0, 3).join(', ')}`);
   if (receiver.badSignatures)
     failures.push(`${receiver.badSignatures} deliveries failed Standard Webhooks verification`);
   if (cardsTwice) failures.push(`${cardsTwice} escalations arrived under more than one webhook-id`);
+  if (loggedSuccesses < delivered)
+    failures.push(`the delivery log holds ${loggedSuccesses} successes for ${delivered} deliveries`);
   if ([...statuses.keys()].some((st) => st !== 201))
     failures.push(`creates answered ${[...statuses].join(' ')}`);
   return {
     ok: failures.length === 0,
-    detail: `${created.length} escalations; receiver down for ${downSeconds} s (across a workerd restart), then flaky (${Math.round(FAIL_RATE * 100)}% 500, ${Math.round(DROP_RATE * 100)}% dropped) with another restart; receiver saw ${receiver.requests} requests (${receiver.failed} answered 500, ${receiver.dropped} dropped); delivered ${created.length - lostIds.length}/${created.length}, every one verified with standardwebhooks; redeliveries of a webhook-id already answered 2xx (allowed, at least once): ${redeliveries}; succeeded rows in the delivery log: ${loggedSuccesses}`,
+    detail: `${created.length} escalations; receiver down for ${downSeconds} s (across a workerd restart), then flaky (${Math.round(FAIL_RATE * 100)}% 500, ${Math.round(DROP_RATE * 100)}% dropped) with another restart; receiver saw ${receiver.requests} requests (${receiver.failed} answered 500, ${receiver.dropped} dropped); delivered ${delivered}/${created.length}, every one verified with standardwebhooks; redeliveries of a webhook-id already answered 2xx (allowed, at least once): ${redeliveries}; succeeded rows in the delivery log: ${loggedSuccesses}`,
     lost: lostIds.length,
     duplicates: 0,
     requests: created.length + 2,
