@@ -1,14 +1,7 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { AiAssessmentJson, EscalationCard } from '../contract/events';
 import { type Db, transaction } from '../db/client';
-import {
-  type HandoffRow,
-  handoffs,
-  type SessionRow,
-  type SessionStepRow,
-  sessionSteps,
-  sessions,
-} from '../db/schema';
+import { type HandoffRow, handoffs, type SessionRow, type SessionStepRow, sessions } from '../db/schema';
 import type { HubEvent } from '../hub/hub-module';
 import { cleanJson, cleanText } from '../lib/json-safety';
 import type { LlmProvider } from '../providers/llm-provider';
