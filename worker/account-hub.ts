@@ -1,5 +1,7 @@
+import type { PresenceSnapshot, PresenceUser } from './contract/events';
 import { escalationsModule } from './escalations/escalations-module';
 import { HubHost } from './hub/hub-host';
+import { type PresenceModule, presenceModule } from './presence/presence-module';
 import type {
   CancelRunResult,
   ResumeRunResult,
@@ -18,12 +20,27 @@ import { type RunsModule, runsModule } from './runs/runs-module';
 type Modules = {
   escalations: ReturnType<typeof escalationsModule>;
   runs: RunsModule;
+  presence: PresenceModule;
 };
 
 /** One per account, addressed by the canonical account UUID (worker/hub/hub-client.ts). */
 export class AccountHub extends HubHost<Modules> {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, (hub) => ({ escalations: escalationsModule(hub), runs: runsModule(hub) }));
+    super(ctx, env, (hub) => ({
+      escalations: escalationsModule(hub),
+      runs: runsModule(hub),
+      presence: presenceModule(hub),
+    }));
+  }
+
+  // ── presence ──────────────────────────────────────────────────────────────────────────────
+
+  setViewing(handoffId: string, user: PresenceUser, viewing: boolean): void {
+    this.modules.presence.setViewing(handoffId, user, viewing);
+  }
+
+  presence(): PresenceSnapshot {
+    return this.modules.presence.snapshot();
   }
 
   // ── runs ──────────────────────────────────────────────────────────────────────────────────
