@@ -1,4 +1,5 @@
 import { useEffect } from 'preact/hooks';
+import { Avatars } from './components/avatars';
 import { ConnectionBadge } from './components/connection-badge';
 import { type Session, session, signOut } from './lib/auth';
 import { feed, startFeed, stopFeed, titleFlasher } from './lib/live-feed';
@@ -6,6 +7,7 @@ import { paths, type Route, useRoute } from './lib/router';
 import { useStore } from './lib/store';
 import { HandoffPage } from './pages/handoff-page';
 import { MetricsPage } from './pages/metrics-page';
+import { PolicyPage } from './pages/policy-page';
 import { QueuePage } from './pages/queue-page';
 import { RunPage } from './pages/run-page';
 import { RunsPage } from './pages/runs-page';
@@ -21,6 +23,7 @@ const TITLES: Record<Route['name'], string> = {
   runs: 'Runs',
   run: 'Run',
   metrics: 'Metrics',
+  policy: 'Escalation policy',
   'not-found': 'Not found',
 };
 
@@ -64,6 +67,7 @@ function Header({ user, route }: { user: Session; route: Route }) {
   ];
   if (user.role === 'admin')
     links.push({ href: paths.metrics(), label: 'Metrics', active: route.name === 'metrics' });
+  links.push({ href: paths.policy(), label: 'Policy', active: route.name === 'policy' });
   return (
     <header class="top">
       <a class="brand" href={paths.queue()}>
@@ -81,6 +85,7 @@ function Header({ user, route }: { user: Session; route: Route }) {
         </ul>
       </nav>
       <div class="top-right">
+        {f && <OnlineRoster feed={f} me={user.userId} />}
         {f && <FeedBadge />}
         <span class="who" title={`${user.role} in account ${user.accountId}`}>
           {user.name} <span class="role">({user.role})</span>
@@ -104,6 +109,20 @@ function FeedBadgeInner({ feed: f }: { feed: NonNullable<ReturnType<typeof feed.
   return <ConnectionBadge status={state.stream} onRetry={() => f.reconnectNow()} />;
 }
 
+/** Who has the queue open (presence): initials, names on hover and for screen readers. */
+function OnlineRoster({ feed: f, me }: { feed: NonNullable<ReturnType<typeof feed.get>>; me: string }) {
+  const state = useStore(f.state);
+  if (state.presence.online.length === 0) return null;
+  return (
+    <span class="roster" data-testid="online-roster">
+      <span class="roster-label" aria-hidden="true">
+        Online
+      </span>
+      <Avatars people={state.presence.online} label="Online now" meId={me} max={6} />
+    </span>
+  );
+}
+
 function Screen({ route, user }: { route: Route; user: Session }) {
   switch (route.name) {
     case 'queue':
@@ -120,6 +139,8 @@ function Screen({ route, user }: { route: Route; user: Session }) {
       return <RunPage id={route.id} user={user} />;
     case 'metrics':
       return <MetricsPage user={user} />;
+    case 'policy':
+      return <PolicyPage user={user} />;
     case 'not-found':
       return (
         <section>

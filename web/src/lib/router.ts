@@ -11,6 +11,7 @@ export type Route =
   | { name: 'runs' }
   | { name: 'run'; id: string }
   | { name: 'metrics' }
+  | { name: 'policy' }
   | { name: 'not-found'; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -23,6 +24,7 @@ export function parseRoute(hash: string): Route {
     if (first === 'sessions') return id ? { name: 'session', id } : { name: 'sessions' };
     if (first === 'runs') return id ? { name: 'run', id } : { name: 'runs' };
     if (first === 'metrics' && !id) return { name: 'metrics' };
+    if (first === 'policy' && !id) return { name: 'policy' };
   }
   return { name: 'not-found', path };
 }
@@ -35,6 +37,7 @@ export const paths = {
   runs: () => '#/runs',
   run: (id: string) => `#/runs/${encodeURIComponent(id)}`,
   metrics: () => '#/metrics',
+  policy: () => '#/policy',
 };
 
 export function navigate(hash: string) {
