@@ -38,6 +38,12 @@ const CONTRACT_ROUTES = [
   'get /v1/runs/{id}/stream',
   'post /v1/runs/{id}/resume',
   'post /v1/runs/{id}/cancel',
+  'post /v1/handoffs/{id}/release',
+  'get /v1/handoffs/{id}/timeline',
+  'put /v1/handoffs/{id}/viewing',
+  'delete /v1/handoffs/{id}/viewing',
+  'get /v1/escalation-policy',
+  'put /v1/escalation-policy',
 ];
 
 async function loadDocument(): Promise<Document> {
@@ -96,7 +102,7 @@ describe('API description', () => {
     }
     expect(doc.paths['/healthz']?.get?.security).toEqual([]);
     const metrics = doc.paths['/v1/escalations/metrics']?.get;
-    expect(metrics?.parameters?.map((p) => p.name).sort()).toEqual(['from', 'to']);
+    expect(metrics?.parameters?.map((p) => p.name).sort()).toEqual(['from', 'to', 'tz']);
   });
 
   it('serves the browsable reference at /docs without a token', async () => {

@@ -123,7 +123,10 @@ describe('when nobody picks up', () => {
     await levelled.waitFor();
     await levelled.locator('.asking-badge').waitFor({ timeout: 25_000 });
     await expect(levelled.locator('.card-level').textContent()).resolves.toContain('Re-escalated to level 1');
-    await bob.page.locator('fieldset.segmented').getByText(/^Asking you/).click();
+    await bob.page
+      .locator('fieldset.segmented')
+      .getByText(/^Asking you/)
+      .click();
     await bob.page.locator('ul.cards > li.card[data-asking="me"]').first().waitFor();
     const shown = await bob.page
       .locator('ul.cards > li.card')
@@ -134,7 +137,10 @@ describe('when nobody picks up', () => {
     await screenshot(bob.page, '22-asking-you');
     // Alice is not asked by either.
     await alice.page.getByRole('link', { name: 'Queue' }).click();
-    await alice.page.locator('fieldset.segmented').getByText(/^Asking you/).click();
+    await alice.page
+      .locator('fieldset.segmented')
+      .getByText(/^Asking you/)
+      .click();
     await alice.page.getByText('Nothing is asking you right now.').waitFor();
     await bob.context.close();
     await alice.context.close();

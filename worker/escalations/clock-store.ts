@@ -1,14 +1,13 @@
 import { sql } from 'drizzle-orm';
-import type { EscalationCard, EscalationEvent, Notify } from '../contract/events';
-import type { HandoffStatus, SlaClock, SlaState } from '../contract/statuses';
+import type { EscalationCard, EscalationEvent, EscalationEventType, Notify } from '../contract/events';
+import type { HandoffStatus, SlaClock, SlaState, TimelineType } from '../contract/statuses';
 import { type Db, transaction } from '../db/client';
 import type { HubEvent } from '../hub/hub-module';
-import { cardJson, loadCards } from './cards';
+import { cardsFrom } from './cards';
 import type { TimerPayload } from './clock-timers';
-import { recordEvents } from './outbox';
 import { nextLevel, type SeverityPolicy } from './policy';
 import { policyOfHandoffSql } from './policy-store';
-import { recordTimeline, type TimelineEntry } from './timeline-store';
+import { ESCALATIONS_TOPIC } from './topic';
 
 // The Postgres side of the hub's clock timers: what a due timer changes on its card. A batch of
 // due timers is one transaction: each card's conditional change, its timeline row and its
@@ -101,17 +100,22 @@ function eventOf(change: Change, card: EscalationCard): EscalationEvent {
     : { type: 'escalation.sla_breached', data: { ...data, clock: w.clock } };
 }
 
-function timelineOf(change: Change, card: EscalationCard, accountId: string): TimelineEntry {
+/** What a change records besides the card: its timeline row and its event's extra fields. */
+function recordsOf(change: Change): {
+  timeline: TimelineType;
+  details: Record<string, unknown>;
+  event: EscalationEventType;
+  extras: Record<string, unknown>;
+} {
   const w = change.what;
-  const common = { handoffId: card.id, accountId, version: card.version, actor: null };
   if (w.kind === 'reescalated') {
-    return { ...common, type: 'reescalated', details: { level: w.level, notify: w.notify } };
+    const fired = { level: w.level, notify: w.notify };
+    return { timeline: 'reescalated', details: fired, event: 'escalation.reescalated', extras: fired };
   }
-  return {
-    ...common,
-    type: w.kind === 'warning' ? 'sla_warning' : 'sla_breached',
-    details: { clock: w.clock },
-  };
+  const clock = { clock: w.clock };
+  return w.kind === 'warning'
+    ? { timeline: 'sla_warning', details: clock, event: 'escalation.sla_warning', extras: clock }
+    : { timeline: 'sla_breached', details: clock, event: 'escalation.sla_breached', extras: clock };
 }
 
 /**
@@ -146,37 +150,46 @@ export async function fireTimers(
       if (change) changes.push(change);
     }
     if (changes.length === 0) return [];
-    await tx.execute(sql`
-      update handoffs h set
-        pickup_sla = v.pickup::sla_state, resolve_sla = v.resolve::sla_state, level = v.level::int,
-        notify = v.notify::jsonb, reescalations = v.reescalations::int,
-        next_level_at = v.next_level_at::timestamptz, version = h.version + 1, updated_at = now()
-      from (values ${sql.join(
-        changes.map(
-          (c) =>
-            sql`(${c.id}, ${c.pickup}, ${c.resolve}, ${c.level}, ${JSON.stringify(c.notify)}, ${c.reescalations}, ${c.nextLevelAt})`,
-        ),
-        sql`, `,
-      )}) as v(id, pickup, resolve, level, notify, reescalations, next_level_at)
-      where h.id = v.id::uuid and h.account_id = ${accountId}::uuid`);
-    const cards = new Map(
-      (await loadCards(tx, accountId, { ids: changes.map((c) => c.id), limit: changes.length })).map((c) => [
-        c.id,
-        c,
-      ]),
+    // One statement for the whole batch, like the create statement: the conditional change of
+    // every card, its card built by the one card builder, its timeline row and its outbox row.
+    const planned = changes.map((change) => ({
+      change,
+      outboxId: crypto.randomUUID(),
+      ...recordsOf(change),
+    }));
+    const values = planned.map(
+      ({ change: c, outboxId, timeline, details, event, extras }) =>
+        sql`(${c.id}, ${c.pickup}, ${c.resolve}, ${c.level}, ${JSON.stringify(c.notify)}, ${c.reescalations},
+             ${c.nextLevelAt}, ${timeline}, ${JSON.stringify(details)}, ${event}, ${JSON.stringify(extras)}, ${outboxId})`,
     );
-    const done = changes.flatMap((change) => {
-      const card = cards.get(change.id);
-      return card ? [{ change, card: cardJson(card) }] : [];
+    const result = await tx.execute<{ card: EscalationCard }>(sql`
+      with v (id, pickup, resolve, level, notify, reescalations, next_level_at, timeline_type, details,
+              event_type, extras, outbox_id) as (values ${sql.join(values, sql`, `)}),
+      upd as (
+        update handoffs h set
+          pickup_sla = v.pickup::sla_state, resolve_sla = v.resolve::sla_state, level = v.level::int,
+          notify = v.notify::jsonb, reescalations = v.reescalations::int,
+          next_level_at = v.next_level_at::timestamptz, version = h.version + 1, updated_at = now()
+        from v where h.id = v.id::uuid and h.account_id = ${accountId}::uuid
+        returning h.*
+      ), card as (${cardsFrom(sql.raw('upd'))}),
+      timeline as (
+        insert into handoff_timeline (handoff_id, version, account_id, type, details)
+        select v.id::uuid, (card.card->>'version')::int, ${accountId}::uuid, v.timeline_type::timeline_type, v.details::jsonb
+        from card join v on v.id = card.card->>'id'
+      ), o as (
+        insert into outbox (id, account_id, topic, event_type, payload)
+        select v.outbox_id::uuid, ${accountId}::uuid, ${ESCALATIONS_TOPIC}, v.event_type,
+               jsonb_build_object('card', card.card, 'version', (card.card->>'version')::int) || v.extras::jsonb
+        from card join v on v.id = card.card->>'id'
+      )
+      select card.card as card from card`);
+    const byCard = new Map(planned.map((p) => [p.change.id, p]));
+    return result.rows.flatMap(({ card }) => {
+      const p = byCard.get(card.id);
+      if (!p) return [];
+      const event = eventOf(p.change, card);
+      return [{ key: p.outboxId, topic: ESCALATIONS_TOPIC, type: event.type, data: event.data }];
     });
-    await recordTimeline(
-      tx,
-      done.map((d) => timelineOf(d.change, d.card, accountId)),
-    );
-    return recordEvents(
-      tx,
-      accountId,
-      done.map((d) => eventOf(d.change, d.card)),
-    );
   });
 }

@@ -85,9 +85,12 @@ export function escalationsModule(hub: Hub): HubModule {
       );
       // Committed: done, before publishing (whose hooks may re-arm the same ids, e.g. the next level).
       for (const job of batch) hub.jobs.complete(job.id, job);
-      await deliverCommitted(db, hub.name, events, (list) => hub.publish(list));
-    } finally {
+      // The publish into the log starts at once; its acknowledgement in Postgres need not hold
+      // back the next batch of a thousand timers due together.
+      hub.waitUntil(deliverCommitted(db, hub.name, events, (list) => hub.publish(list)).finally(close));
+    } catch (err) {
       hub.waitUntil(close());
+      throw err;
     }
   }
 
