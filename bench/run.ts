@@ -15,6 +15,7 @@ import { configureNeon, pool } from './lib/db';
 import { call, median, percentile, sleep } from './lib/http';
 import { Subscriber } from './lib/sse-client';
 import { root, rssBytes, type Stack, startStack } from './lib/stack';
+import { benchSlaTimers } from './sla-timers';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -413,6 +414,7 @@ let replay: ReplayResult | undefined;
 let create: CreateResult | undefined;
 let runsRes: RunsResult | undefined;
 let memory: Awaited<ReturnType<typeof benchMemory>> | undefined;
+let slaTimers: Awaited<ReturnType<typeof benchSlaTimers>> | undefined;
 try {
   const session = await call(stack.url, 'POST', '/v1/sessions', {
     token,
@@ -445,6 +447,8 @@ try {
   runsRes = await benchRuns(stack, token, QUICK ? 2 : 5 * REPEATS);
   log('memory with idle subscribers…');
   memory = await benchMemory(stack, token, QUICK ? 100 : 1000);
+  log('SLA timers, 1,000 due at once…');
+  slaTimers = await benchSlaTimers(stack, { log });
 } finally {
   await stack.stop();
 }
@@ -504,6 +508,7 @@ if (memory) {
 rows.push(
   `| 5b. Deployed bundle (wrangler deploy --dry-run, JS, gzip -9) | ${(bundle.gzip / 1024).toFixed(1)} KiB gzip (${(bundle.bytes / 1024).toFixed(0)} KiB raw; wrangler: ${bundle.wranglerTotal}) | — | — | ≤ 3 MiB gzip (Workers Free plan limit) | ${yes(bundle.ok && bundle.gzip <= 3 * 2 ** 20)} |`,
 );
+if (slaTimers) rows.push(slaTimers.row);
 
 const fanoutTable = fanout
   .map((f) => {
@@ -642,6 +647,9 @@ const notes = (() => {
     return '';
   }
 })();
-writeFileSync(resolve(root, process.env.BENCH_OUT ?? 'BENCHMARKS.md'), `${md}${notes}`);
+writeFileSync(
+  resolve(root, process.env.BENCH_OUT ?? 'BENCHMARKS.md'),
+  `${md}${slaTimers ? `\n${slaTimers.section}` : ''}${notes}`,
+);
 log(`wrote ${process.env.BENCH_OUT ?? 'BENCHMARKS.md'}`);
 process.exit(0);
