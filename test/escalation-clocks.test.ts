@@ -1,4 +1,9 @@
-import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  createScheduledController,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../worker/app';
@@ -7,6 +12,7 @@ import type { EscalationCard } from '../worker/contract/events';
 import { openDb } from '../worker/db/client';
 import { fireTimers } from '../worker/escalations/clock-store';
 import { timerJobId } from '../worker/escalations/clock-timers';
+import { scheduled } from '../worker/scheduled';
 import {
   armed,
   card,
@@ -246,6 +252,75 @@ describe('SLA clocks and re-escalation', () => {
       'assessed',
       'resolved',
     ]);
+  });
+
+  it('arms timers from the newest card even when an older event reaches the hub late', async () => {
+    const alice = await makeUser();
+    const bob = await colleague(alice, 'engineer', 'Bob');
+    const c = await escalate(alice, { severity: 'urgent' });
+    await armed(alice, c.id, ALL_TIMERS);
+    // The pick-up commits, but its event does not reach the hub (the relay will deliver it).
+    const brokenHub = {
+      idFromName: (n: string) => env.ACCOUNT_HUB.idFromName(n),
+      get: () => ({ publish: () => Promise.reject(new Error('hub unreachable')) }),
+    };
+    const ctx = createExecutionContext();
+    const picked = await app.request(
+      `/v1/handoffs/${c.id}/pickup`,
+      { method: 'POST', headers: { authorization: `Bearer ${bob.token}` } },
+      { ...env, ACCOUNT_HUB: brokenHub },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(picked.status).toBe(200);
+    // The release does reach it: a new level-1 time.
+    const released = await json<EscalationCard>(
+      await call(`/v1/handoffs/${c.id}/release`, bob, { body: {} }),
+    );
+    const rearmed = await waitFor(async () => {
+      const job = (await timerJobs(alice, c.id)).find((j) => j.id === timerJobId(c.id, 'reescalate'));
+      return job?.run_at === Date.parse(released.next_level_at ?? '') ? job : undefined;
+    }, 'the release to re-arm the level');
+    // Now the relay delivers the older pick-up: logged, but it changes no timer.
+    const relayCtx = createExecutionContext();
+    await scheduled(
+      createScheduledController(),
+      { ...env, OUTBOX_REDELIVER_AFTER_SECONDS: '0' } as Env,
+      relayCtx,
+    );
+    await waitOnExecutionContext(relayCtx);
+    await waitFor(
+      async () => ((await eventsOf(alice, c.id, 'escalation.picked_up')).length === 1 ? true : undefined),
+      'the late pick-up event',
+    );
+    const after = (await timerJobs(alice, c.id)).find((j) => j.id === timerJobId(c.id, 'reescalate'));
+    expect(after?.run_at).toBe(rearmed.run_at);
+  });
+
+  it('forgets a closed card a day after it closed (its versions are kept for late events only)', async () => {
+    const alice = await makeUser();
+    const open = await escalate(alice, { severity: 'low' });
+    const closed = await escalate(alice, { severity: 'low' });
+    for (const c of [open, closed]) await assessed(alice, c.id);
+    await call(`/v1/handoffs/${closed.id}/resolve`, alice, { method: 'POST' });
+    await waitFor(async () => ((await timerJobs(alice, closed.id)).length === 0 ? true : undefined), 'close');
+    const remembered = () =>
+      runInDurableObject(hubOf(alice), (_h, state) =>
+        state.storage.sql
+          .exec<{ card_id: string }>('select card_id from escalation_cards order by card_id')
+          .toArray()
+          .map((r) => r.card_id),
+      );
+    expect(await remembered()).toEqual([open.id, closed.id].sort());
+    await runInDurableObject(hubOf(alice), (_h, state) => {
+      state.storage.sql.exec(
+        'update escalation_cards set closed_at = closed_at - 86400001 where card_id = ?',
+        closed.id,
+      );
+      state.storage.sql.exec("update jobs set run_at = 0 where kind = 'purge'");
+    });
+    await runAlarm(alice);
+    expect(await remembered()).toEqual([open.id]);
   });
 
   it('retries a timer due while Postgres is down, and fires it late rather than never', async () => {
