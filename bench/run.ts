@@ -15,6 +15,7 @@ import { configureNeon, pool } from './lib/db';
 import { call, median, percentile, sleep } from './lib/http';
 import { Subscriber } from './lib/sse-client';
 import { root, rssBytes, type Stack, startStack } from './lib/stack';
+import { benchSlaTimers } from './sla-timers';
 import { benchWebhooks, type WebhookBench } from './webhooks';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -415,6 +416,7 @@ let create: CreateResult | undefined;
 let runsRes: RunsResult | undefined;
 let memory: Awaited<ReturnType<typeof benchMemory>> | undefined;
 let webhooks: WebhookBench | undefined;
+let slaTimers: Awaited<ReturnType<typeof benchSlaTimers>> | undefined;
 try {
   const session = await call(stack.url, 'POST', '/v1/sessions', {
     token,
@@ -449,6 +451,8 @@ try {
   memory = await benchMemory(stack, token, QUICK ? 100 : 1000);
   log('outbound webhooks…');
   webhooks = await benchWebhooks(stack, { quick: QUICK, log });
+  log('SLA timers, 1,000 due at once…');
+  slaTimers = await benchSlaTimers(stack, { log });
 } finally {
   await stack.stop();
 }
@@ -509,6 +513,7 @@ rows.push(
   `| 5b. Deployed bundle (wrangler deploy --dry-run, JS, gzip -9) | ${(bundle.gzip / 1024).toFixed(1)} KiB gzip (${(bundle.bytes / 1024).toFixed(0)} KiB raw; wrangler: ${bundle.wranglerTotal}) | — | — | ≤ 3 MiB gzip (Workers Free plan limit) | ${yes(bundle.ok && bundle.gzip <= 3 * 2 ** 20)} |`,
 );
 rows.push(...(webhooks?.rows ?? []));
+if (slaTimers) rows.push(slaTimers.row);
 
 const fanoutTable = fanout
   .map((f) => {
@@ -647,6 +652,9 @@ const notes = (() => {
     return '';
   }
 })();
-writeFileSync(resolve(root, process.env.BENCH_OUT ?? 'BENCHMARKS.md'), `${md}${notes}`);
+writeFileSync(
+  resolve(root, process.env.BENCH_OUT ?? 'BENCHMARKS.md'),
+  `${md}${slaTimers ? `\n${slaTimers.section}` : ''}${notes}`,
+);
 log(`wrote ${process.env.BENCH_OUT ?? 'BENCHMARKS.md'}`);
 process.exit(0);

@@ -27,13 +27,14 @@ export async function openStream(
   user: TestUser,
   lastEventId?: number,
   signal?: AbortSignal,
+  opts: { ephemeral?: boolean } = {},
 ): Promise<SseReader> {
   const res = await call('/v1/escalations/stream', user, {
     ...(lastEventId !== undefined ? { headers: { 'last-event-id': String(lastEventId) } } : {}),
     ...(signal ? { signal } : {}),
   });
   if (res.status !== 200) throw new Error(`stream failed: ${res.status} ${await res.text()}`);
-  const reader = new SseReader(res);
+  const reader = new SseReader(res, opts);
   const first = await reader.next();
   if (first?.retry === undefined) throw new Error(`expected retry first, got ${JSON.stringify(first)}`);
   return reader;

@@ -241,6 +241,9 @@ describe('handoffs', () => {
   it('delivers through the outbox when the publish after commit fails, exactly once', async () => {
     const alice = await makeUser();
     const session = await createSession(alice);
+    // A transfer names its target: a user the account knows (provisioned by their first call).
+    const bob = await colleague(alice, 'engineer', 'Bob');
+    await call('/v1/escalations', bob);
     // The hub is unreachable from this request only: the commit succeeds, the publish fails.
     const brokenHub = {
       idFromName: (n: string) => env.ACCOUNT_HUB.idFromName(n),
@@ -254,7 +257,12 @@ describe('handoffs', () => {
       {
         method: 'POST',
         headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ intent: 'transfer', reason: 'outbox please', severity: 'low' }),
+        body: JSON.stringify({
+          intent: 'transfer',
+          reason: 'outbox please',
+          severity: 'low',
+          to_user_id: bob.sub,
+        }),
       },
       { ...env, ACCOUNT_HUB: brokenHub },
       ctx,

@@ -45,6 +45,12 @@ const CONTRACT_ROUTES = [
   'delete /v1/webhooks/{id}',
   'get /v1/webhooks/{id}/deliveries',
   'post /v1/webhooks/{id}/test',
+  'post /v1/handoffs/{id}/release',
+  'get /v1/handoffs/{id}/timeline',
+  'put /v1/handoffs/{id}/viewing',
+  'delete /v1/handoffs/{id}/viewing',
+  'get /v1/escalation-policy',
+  'put /v1/escalation-policy',
 ];
 
 async function loadDocument(): Promise<Document> {
@@ -103,7 +109,7 @@ describe('API description', () => {
     }
     expect(doc.paths['/healthz']?.get?.security).toEqual([]);
     const metrics = doc.paths['/v1/escalations/metrics']?.get;
-    expect(metrics?.parameters?.map((p) => p.name).sort()).toEqual(['from', 'to']);
+    expect(metrics?.parameters?.map((p) => p.name).sort()).toEqual(['from', 'to', 'tz']);
   });
 
   it('serves the browsable reference at /docs without a token', async () => {

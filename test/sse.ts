@@ -9,13 +9,19 @@ export interface Frame {
   retry?: number;
 }
 
+/** Ephemeral frames a reader skips unless asked to keep them: they have tests of their own. */
+const EPHEMERAL = new Set(['presence']);
+
 export class SseReader {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly decoder = new TextDecoder();
   private buffer = '';
   ended = false;
 
-  constructor(readonly response: Response) {
+  constructor(
+    readonly response: Response,
+    private readonly opts: { ephemeral?: boolean } = {},
+  ) {
     if (!response.body) throw new Error('response has no body');
     this.reader = response.body.getReader();
   }
@@ -28,7 +34,10 @@ export class SseReader {
       if (idx !== -1) {
         const raw = this.buffer.slice(0, idx);
         this.buffer = this.buffer.slice(idx + 2);
-        return parseFrame(raw);
+        const frame = parseFrame(raw);
+        if (!this.opts.ephemeral && frame.id === undefined && frame.event && EPHEMERAL.has(frame.event))
+          continue;
+        return frame;
       }
       if (this.ended) return undefined;
       const left = deadline - Date.now();

@@ -1,5 +1,7 @@
+import type { PresenceSnapshot, PresenceUser } from './contract/events';
 import { escalationsModule } from './escalations/escalations-module';
 import { HubHost } from './hub/hub-host';
+import { type PresenceModule, presenceModule } from './presence/presence-module';
 import type {
   CancelRunResult,
   ResumeRunResult,
@@ -20,6 +22,7 @@ type Modules = {
   escalations: ReturnType<typeof escalationsModule>;
   runs: RunsModule;
   webhooks: WebhooksModule;
+  presence: PresenceModule;
 };
 
 /** One per account, addressed by the canonical account UUID (worker/hub/hub-client.ts). */
@@ -29,7 +32,18 @@ export class AccountHub extends HubHost<Modules> {
       escalations: escalationsModule(hub),
       runs: runsModule(hub),
       webhooks: webhooksModule(hub),
+      presence: presenceModule(hub),
     }));
+  }
+
+  // ── presence ──────────────────────────────────────────────────────────────────────────────
+
+  setViewing(handoffId: string, user: PresenceUser, viewing: boolean): void {
+    this.modules.presence.setViewing(handoffId, user, viewing);
+  }
+
+  presence(): PresenceSnapshot {
+    return this.modules.presence.snapshot();
   }
 
   // ── runs ──────────────────────────────────────────────────────────────────────────────────

@@ -11,12 +11,14 @@ import { setLogLevel } from './lib/log';
 import { onError } from './lib/on-error';
 import { validationHook } from './lib/openapi';
 import { devRoutes } from './routes/dev';
+import { escalationPolicyRoutes } from './routes/escalation-policy';
 import { escalationRoutes } from './routes/escalations';
 import { graphRoutes } from './routes/graphs';
 import { handoffRoutes } from './routes/handoffs';
 import { healthRoutes } from './routes/health';
 import { runRoutes } from './routes/runs';
 import { sessionRoutes } from './routes/sessions';
+import { userRoutes } from './routes/users';
 import { webhookRoutes } from './routes/webhooks';
 
 const withConfig = createMiddleware<AppEnv>(async (c, next) => {
@@ -60,6 +62,8 @@ app
   .route('/v1/sessions', sessionRoutes)
   .route('/v1', handoffRoutes)
   .route('/v1/escalations', escalationRoutes)
+  .route('/v1/escalation-policy', escalationPolicyRoutes)
+  .route('/v1/users', userRoutes)
   .route('/v1/graphs', graphRoutes)
   .route('/v1', runRoutes)
   .route('/v1/webhooks', webhookRoutes);

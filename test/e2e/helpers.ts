@@ -80,6 +80,7 @@ export function as(token: string) {
   return {
     get: <T>(path: string) => call<T>('GET', path),
     post: <T>(path: string, body?: unknown) => call<T>('POST', path, body),
+    put: <T>(path: string, body?: unknown) => call<T>('PUT', path, body),
     /** A session with steps, escalated: returns the card. */
     async escalate(
       opts: {

@@ -36,6 +36,17 @@ describe('other screens', () => {
       median_seconds: ago === 4 ? null : 40 + i * 35,
       p90_seconds: ago === 4 ? null : 120 + i * 60,
     }));
+    // The answer's SLA part (the metrics of "When nobody picks up"), for the mocked week.
+    const figures = (handoffs: number) => ({
+      handoffs,
+      pickup_attainment: 0.8,
+      resolve_attainment: 0.9,
+      pickup_breaches: 2,
+      resolve_breaches: 1,
+      reescalations: 3,
+      time_to_resolve_seconds: { count: handoffs, median: 1_800, p90: 7_200 },
+    });
+    const bySeverity = { low: figures(4), normal: figures(14), high: figures(9), urgent: figures(3) };
     await page.route('**/v1/escalations/metrics?*', (route) =>
       route.fulfill({
         json: {
@@ -48,6 +59,9 @@ describe('other screens', () => {
           },
           time_to_pickup_seconds: { count: 15, median: 95, p90: 330 },
           per_day: perDay,
+          tz: 'UTC',
+          time_to_resolve_seconds: { count: 12, median: 1_800, p90: 7_200 },
+          sla: { overall: figures(30), by_severity: bySeverity, per_day: [] },
         },
       }),
     );

@@ -1,4 +1,5 @@
 import { useEffect } from 'preact/hooks';
+import { Avatars } from './components/avatars';
 import { ConnectionBadge } from './components/connection-badge';
 import { type Session, session, signOut } from './lib/auth';
 import { feed, startFeed, stopFeed, titleFlasher } from './lib/live-feed';
@@ -6,6 +7,7 @@ import { paths, type Route, useRoute } from './lib/router';
 import { useStore } from './lib/store';
 import { HandoffPage } from './pages/handoff-page';
 import { MetricsPage } from './pages/metrics-page';
+import { PolicyPage } from './pages/policy-page';
 import { QueuePage } from './pages/queue-page';
 import { RunPage } from './pages/run-page';
 import { RunsPage } from './pages/runs-page';
@@ -25,6 +27,7 @@ const TITLES: Record<Route['name'], string> = {
   metrics: 'Metrics',
   webhooks: 'Webhooks',
   webhook: 'Webhook',
+  policy: 'Escalation policy',
   'not-found': 'Not found',
 };
 
@@ -74,6 +77,7 @@ function Header({ user, route }: { user: Session; route: Route }) {
       active: route.name === 'webhooks' || route.name === 'webhook',
     });
   }
+  links.push({ href: paths.policy(), label: 'Policy', active: route.name === 'policy' });
   return (
     <header class="top">
       <a class="brand" href={paths.queue()}>
@@ -91,6 +95,7 @@ function Header({ user, route }: { user: Session; route: Route }) {
         </ul>
       </nav>
       <div class="top-right">
+        {f && <OnlineRoster feed={f} me={user.userId} />}
         {f && <FeedBadge />}
         <span class="who" title={`${user.role} in account ${user.accountId}`}>
           {user.name} <span class="role">({user.role})</span>
@@ -114,6 +119,20 @@ function FeedBadgeInner({ feed: f }: { feed: NonNullable<ReturnType<typeof feed.
   return <ConnectionBadge status={state.stream} onRetry={() => f.reconnectNow()} />;
 }
 
+/** Who has the queue open (presence): initials, names on hover and for screen readers. */
+function OnlineRoster({ feed: f, me }: { feed: NonNullable<ReturnType<typeof feed.get>>; me: string }) {
+  const state = useStore(f.state);
+  if (state.presence.online.length === 0) return null;
+  return (
+    <span class="roster" data-testid="online-roster">
+      <span class="roster-label" aria-hidden="true">
+        Online
+      </span>
+      <Avatars people={state.presence.online} label="Online now" meId={me} max={6} />
+    </span>
+  );
+}
+
 function Screen({ route, user }: { route: Route; user: Session }) {
   switch (route.name) {
     case 'queue':
@@ -134,6 +153,8 @@ function Screen({ route, user }: { route: Route; user: Session }) {
       return <WebhooksPage user={user} />;
     case 'webhook':
       return <WebhookPage id={route.id} user={user} />;
+    case 'policy':
+      return <PolicyPage user={user} />;
     case 'not-found':
       return (
         <section>

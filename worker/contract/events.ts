@@ -1,9 +1,18 @@
 // The event contract shared by the Worker, the hub and the site (web/ imports this file):
 // one union per stream, switched exhaustively on both sides.
 
-import type { AiStatus, HandoffIntent, HandoffStatus, RunErrorCode, Severity } from './statuses';
+import type {
+  AiStatus,
+  HandoffIntent,
+  HandoffStatus,
+  NotifyGroup,
+  RunErrorCode,
+  Severity,
+  SlaClock,
+  SlaState,
+} from './statuses';
 
-export type { AiStatus, HandoffStatus, RunErrorCode, Severity };
+export type { AiStatus, HandoffStatus, RunErrorCode, Severity, SlaClock, SlaState };
 
 export interface Person {
   id: string;
@@ -18,6 +27,22 @@ export interface AiAssessmentJson {
   likely_cause: string | null;
   suggested_next_steps: string[];
   generated_at: string;
+}
+
+/** Who a card is asking now: a group, or these users (a transfer's target, a level's list). */
+export type Notify = NotifyGroup | string[];
+
+/**
+ * A card's two clocks (DESIGN.md "When nobody picks up"). The `*_warn_at` times, when the
+ * warning falls due, are this project's addition: the site and the hub's timers read them.
+ */
+export interface SlaClocks {
+  pickup_due_at: string;
+  resolve_due_at: string;
+  pickup_warn_at: string;
+  resolve_warn_at: string;
+  pickup: SlaState;
+  resolve: SlaState;
 }
 
 /** A handoff as the queue shows it; every change bumps `version`. */
@@ -38,6 +63,16 @@ export interface EscalationCard {
   ai_status: AiStatus;
   ai_assessment: AiAssessmentJson | null;
   ai_error: string | null;
+  /** The clocks, from the policy the card was created under. */
+  sla: SlaClocks;
+  /** The re-escalation level reached: 0 at creation and after a release. */
+  level: number;
+  /** Who is being asked now. */
+  notify: Notify;
+  /** When the next re-escalation is due; null when none is (picked up, closed, or no level left). */
+  next_level_at: string | null;
+  /** The version of the account's escalation policy the card was created under (0: the default). */
+  policy_version: number;
   version: number;
   created_at: string;
   updated_at: string;
@@ -47,12 +82,53 @@ export const ESCALATION_EVENT_TYPES = [
   'escalation.created',
   'escalation.assessed',
   'escalation.picked_up',
+  'escalation.released',
+  'escalation.reescalated',
+  'escalation.sla_warning',
+  'escalation.sla_breached',
   'escalation.resolved',
   'escalation.cancelled',
 ] as const;
 export type EscalationEventType = (typeof ESCALATION_EVENT_TYPES)[number];
 
-export type EscalationEvent = { type: EscalationEventType; data: { card: EscalationCard; version: number } };
+/** What every escalation event carries: the whole card. */
+export interface CardData {
+  card: EscalationCard;
+  version: number;
+}
+
+/** The fields some escalation events add to `{card, version}`. */
+export interface EscalationEventExtras {
+  'escalation.released': { by: Person; reason: string | null };
+  'escalation.reescalated': { level: number; notify: Notify };
+  'escalation.sla_warning': { clock: SlaClock };
+  'escalation.sla_breached': { clock: SlaClock };
+}
+
+/** The extra fields of one event type (none for most). */
+export type ExtrasOf<T extends EscalationEventType> = T extends keyof EscalationEventExtras
+  ? EscalationEventExtras[T]
+  : Record<never, never>;
+
+export type EscalationEvent = {
+  [T in EscalationEventType]: { type: T; data: CardData & ExtrasOf<T> };
+}[EscalationEventType];
+
+/** Someone, as presence names them. */
+export interface PresenceUser {
+  user_id: string;
+  name: string;
+}
+
+/**
+ * Ephemeral (no id, never logged or replayed): who has an escalation stream open, and who is
+ * looking at which card.
+ */
+export interface PresenceEvent {
+  type: 'presence';
+  data: { online: PresenceUser[]; viewing: Record<string, PresenceUser[]> };
+}
+export type PresenceSnapshot = PresenceEvent['data'];
 
 /** Sent first when the requested Last-Event-ID is older than the log or unknown. */
 export interface ResetEvent {
@@ -93,4 +169,4 @@ export function selectsEvent(selectors: readonly string[], type: string): boolea
   );
 }
 
-export type StreamEvent = EscalationEvent | ResetEvent | RunEvent;
+export type StreamEvent = EscalationEvent | PresenceEvent | ResetEvent | RunEvent;

@@ -17,6 +17,33 @@ export const ACTIVE_HANDOFF_STATUSES = ['open', 'picked_up'] as const satisfies 
 export const HANDOFF_INTENTS = ['escalate', 'transfer'] as const;
 export type HandoffIntent = (typeof HANDOFF_INTENTS)[number];
 
+/** The two clocks of a card: from creation to the first pick-up, and to resolve or cancel. */
+export const SLA_CLOCKS = ['pickup', 'resolve'] as const;
+export type SlaClock = (typeof SLA_CLOCKS)[number];
+
+/** A clock runs while `ok` or `warning`; a stopped clock is `met` or stays `breached`. */
+export const SLA_STATES = ['ok', 'warning', 'breached', 'met'] as const;
+export type SlaState = (typeof SLA_STATES)[number];
+export const RUNNING_SLA_STATES = ['ok', 'warning'] as const satisfies readonly SlaState[];
+
+/** Who a re-escalation level asks besides a list of user ids. */
+export const NOTIFY_GROUPS = ['everyone', 'admins'] as const;
+export type NotifyGroup = (typeof NOTIFY_GROUPS)[number];
+
+/** Every kind of change a card's timeline records. */
+export const TIMELINE_TYPES = [
+  'created',
+  'assessed',
+  'picked_up',
+  'released',
+  'reescalated',
+  'sla_warning',
+  'sla_breached',
+  'resolved',
+  'cancelled',
+] as const;
+export type TimelineType = (typeof TIMELINE_TYPES)[number];
+
 export const AI_STATUSES = ['pending', 'done', 'failed'] as const;
 export type AiStatus = (typeof AI_STATUSES)[number];
 

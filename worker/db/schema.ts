@@ -12,7 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import type { AiAssessmentJson } from '../contract/events';
+import type { AiAssessmentJson, Notify } from '../contract/events';
 import {
   AI_STATUSES,
   HANDOFF_INTENTS,
@@ -20,7 +20,9 @@ import {
   ROLES,
   RUN_STATUSES,
   SEVERITIES,
+  SLA_STATES,
   STEP_OUTCOMES,
+  TIMELINE_TYPES,
   WEBHOOK_DELIVERY_STATUSES,
   WEBHOOK_DISABLED_REASONS,
   WEBHOOK_FORMATS,
@@ -33,6 +35,8 @@ import {
 // column let rows within one millisecond of a page's last item fall between pages.
 const createdAt = () =>
   timestamp('created_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow();
+/** A time to the millisecond, as the API shows it. */
+const ms = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
 
 export const roleEnum = pgEnum('user_role', ROLES);
 export const stepOutcomeEnum = pgEnum('step_outcome', STEP_OUTCOMES);
@@ -96,6 +100,7 @@ export const handoffIntentEnum = pgEnum('handoff_intent', HANDOFF_INTENTS);
 export const severityEnum = pgEnum('handoff_severity', SEVERITIES);
 export const handoffStatusEnum = pgEnum('handoff_status', HANDOFF_STATUSES);
 export const aiStatusEnum = pgEnum('ai_status', AI_STATUSES);
+export const slaStateEnum = pgEnum('sla_state', SLA_STATES);
 
 // The stored assessment is exactly the one the contract publishes.
 export type AiAssessment = AiAssessmentJson;
@@ -118,6 +123,8 @@ export const handoffs = pgTable(
     status: handoffStatusEnum('status').notNull().default('open'),
     pickedUpBy: uuid('picked_up_by'),
     pickedUpAt: timestamp('picked_up_at', { withTimezone: true, mode: 'date' }),
+    // The first pick-up: what time-to-pick-up measures, whatever releases followed.
+    firstPickedUpAt: timestamp('first_picked_up_at', { withTimezone: true, mode: 'date' }),
     closedBy: uuid('closed_by'),
     closedAt: timestamp('closed_at', { withTimezone: true, mode: 'date' }),
     aiStatus: aiStatusEnum('ai_status').notNull().default('pending'),
@@ -128,6 +135,22 @@ export const handoffs = pgTable(
     idempotencyKey: text('idempotency_key'),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    // The clocks and the re-escalation sequence, from the policy version the card was created
+    // under (0: the default policy). The due times are set by the create statement; they are
+    // nullable only so that the migration can add them to existing rows and backfill them.
+    policyVersion: integer('policy_version').notNull().default(0),
+    pickupWarnAt: ms('pickup_warn_at'),
+    pickupDueAt: ms('pickup_due_at'),
+    resolveWarnAt: ms('resolve_warn_at'),
+    resolveDueAt: ms('resolve_due_at'),
+    pickupSla: slaStateEnum('pickup_sla').notNull().default('ok'),
+    resolveSla: slaStateEnum('resolve_sla').notNull().default('ok'),
+    level: integer('level').notNull().default(0),
+    notify: jsonb('notify').$type<Notify>().notNull().default(sql`'"everyone"'::jsonb`),
+    // Re-escalations sent since creation or the last release; with the policy's levels and
+    // repeat it says which level comes next.
+    reescalations: integer('reescalations').notNull().default(0),
+    nextLevelAt: ms('next_level_at'),
   },
   (t) => [
     index('handoffs_account_created_idx').on(t.accountId, t.createdAt.desc(), t.id.desc()),
@@ -152,6 +175,44 @@ export const outbox = pgTable(
     publishedAt: timestamp('published_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [index('outbox_pending_idx').on(t.createdAt).where(sql`${t.publishedAt} is null`)],
+);
+
+// An account's escalation policy, versioned: PUT adds a version, and a card keeps the version it
+// was created under. No row: the default policy (version 0) applies.
+export const escalationPolicies = pgTable(
+  'escalation_policies',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    version: integer('version').notNull(),
+    policy: jsonb('policy').notNull(),
+    createdBy: uuid('created_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.version] })],
+);
+
+export const timelineTypeEnum = pgEnum('timeline_type', TIMELINE_TYPES);
+
+// Every change of a card, written in the transaction that made it. A change bumps the card's
+// version, so (handoff, version) names one change and orders them.
+export const handoffTimeline = pgTable(
+  'handoff_timeline',
+  {
+    handoffId: uuid('handoff_id')
+      .notNull()
+      .references(() => handoffs.id),
+    version: integer('version').notNull(),
+    accountId: uuid('account_id').notNull(),
+    type: timelineTypeEnum('type').notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
+    // Who did it, as they were named then; null for what the system did.
+    actorId: uuid('actor_id'),
+    actorName: text('actor_name'),
+    details: jsonb('details').notNull().default({}),
+  },
+  (t) => [primaryKey({ columns: [t.handoffId, t.version] })],
 );
 
 export type HandoffRow = typeof handoffs.$inferSelect;

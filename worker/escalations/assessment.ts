@@ -8,6 +8,7 @@ import type { LlmProvider } from '../providers/llm-provider';
 import { sessionStepsOf } from '../sessions/session-store';
 import { loadCard } from './cards';
 import { recordChange } from './outbox';
+import { recordTimeline } from './timeline-store';
 
 export interface AssessmentInput {
   handoff: Pick<HandoffRow, 'reason' | 'severity' | 'intent'>;
@@ -186,6 +187,22 @@ async function store(
     if (!updated) return { kind: 'already_done' };
     const card = await loadCard(tx, accountId, handoffId);
     if (!card) return { kind: 'missing' };
+    await recordTimeline(tx, [
+      {
+        handoffId,
+        accountId,
+        version: card.version,
+        type: 'assessed',
+        actor: null,
+        details: {
+          ai_status: card.ai_status,
+          ...(card.ai_assessment
+            ? { source: card.ai_assessment.source, provider: card.ai_assessment.provider }
+            : {}),
+          ...(card.ai_error ? { error: card.ai_error } : {}),
+        },
+      },
+    ]);
     return { kind: 'assessed', card, event: await recordChange(tx, accountId, 'escalation.assessed', card) };
   });
 }

@@ -1,4 +1,4 @@
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { EscalationCard } from '../contract/events';
 import type { DbOrTx } from '../db/client';
@@ -36,6 +36,17 @@ const CARD = sql.raw(`jsonb_build_object(
   'ai_status', h.ai_status,
   'ai_assessment', h.ai_assessment,
   'ai_error', h.ai_error,
+  'sla', jsonb_build_object(
+    'pickup_due_at', ${iso('h.pickup_due_at')},
+    'resolve_due_at', ${iso('h.resolve_due_at')},
+    'pickup_warn_at', ${iso('h.pickup_warn_at')},
+    'resolve_warn_at', ${iso('h.resolve_warn_at')},
+    'pickup', h.pickup_sla,
+    'resolve', h.resolve_sla),
+  'level', h.level,
+  'notify', h.notify,
+  'next_level_at', ${iso('h.next_level_at')},
+  'policy_version', h.policy_version,
   'version', h.version,
   'created_at', ${iso('h.created_at')},
   'updated_at', ${iso('h.updated_at')}
@@ -56,16 +67,43 @@ export const cardsFrom = (source: SQL, where?: SQL) =>
     where ? sql` where ${where}` : sql``
   }`;
 
+/** Whom "asking me" means: the user, and whether they are an admin. */
+export interface Asked {
+  userId: string;
+  admin: boolean;
+}
+
+/**
+ * The cards asking this user (DESIGN.md: `notify` lists them, or is `admins` and they are one).
+ * Only a card waiting for pick-up asks anyone: once picked up, `notify` records who was asked.
+ */
+export const askingSql = (asked: Asked) =>
+  and(
+    eq(h.status, 'open'),
+    asked.admin
+      ? sql`(${h.notify} @> jsonb_build_array(${asked.userId}::text) or ${h.notify} = '"admins"'::jsonb)`
+      : sql`${h.notify} @> jsonb_build_array(${asked.userId}::text)`,
+  );
+
 /** Cards of one account, newest first. */
 export async function loadCards(
   db: DbOrTx,
   accountId: string,
-  opts: { id?: string; status?: EscalationCard['status']; after?: CursorKey; limit?: number } = {},
+  opts: {
+    id?: string;
+    ids?: readonly string[];
+    status?: EscalationCard['status'];
+    asking?: Asked;
+    after?: CursorKey;
+    limit?: number;
+  } = {},
 ): Promise<(EscalationCard & { createdAt: Date })[]> {
   const where = and(
     eq(h.accountId, accountId),
     opts.id ? eq(h.id, opts.id) : undefined,
+    opts.ids ? inArray(h.id, [...opts.ids]) : undefined,
     opts.status ? eq(h.status, opts.status) : undefined,
+    opts.asking ? askingSql(opts.asking) : undefined,
     afterCursor(h, opts.after),
   );
   const result = await db.execute<{ card: EscalationCard; created_at: string }>(
@@ -86,3 +124,13 @@ export async function loadCard(
 /** Drops the internal sort key before a card leaves the Worker. */
 export const cardJson = ({ createdAt: _, ...card }: EscalationCard & { createdAt: Date }): EscalationCard =>
   card;
+
+/** Whether a handoff exists in the account (cheaper than its card). */
+export async function handoffExists(db: DbOrTx, accountId: string, id: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: h.id })
+    .from(h)
+    .where(and(eq(h.accountId, accountId), eq(h.id, id)))
+    .limit(1);
+  return rows.length > 0;
+}

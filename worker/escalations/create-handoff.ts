@@ -4,6 +4,7 @@ import type { Db } from '../db/client';
 import type { HubEvent } from '../hub/hub-module';
 import type { Identity } from '../lib/app-env';
 import { cardsFrom } from './cards';
+import { currentPolicySql } from './policy-store';
 import { ESCALATIONS_TOPIC } from './topic';
 
 export interface NewHandoff {
@@ -13,11 +14,22 @@ export interface NewHandoff {
   to_user_id?: string | undefined;
 }
 
+export type CreateResult =
+  | { kind: 'created'; card: EscalationCard; event: HubEvent }
+  | { kind: 'no_session' }
+  /** `to_user_id` is not an engineer or admin of the account. */
+  | { kind: 'bad_target' };
+
+/** Seconds of the severity's policy section `s` from now, as a timestamp. */
+const after = (expr: string) => `now() + make_interval(secs => (${expr})::float8)`;
+
 /**
- * Creates a handoff and its outbox row in ONE statement (one round trip, atomic without an
- * explicit transaction): the session must be the caller's; the card is built by the one card
- * builder from the inserted row. Returns undefined when the session is not in the caller's
- * account. A reused Idempotency-Key surfaces as the unique violation (23505) of the insert.
+ * Creates a handoff in ONE statement (one round trip, atomic without an explicit transaction):
+ * the session must be the caller's and a target the account's; the card takes the account's
+ * current policy version, its clocks and its first re-escalation time from it; the card is
+ * built by the one card builder from the inserted row; the timeline's `created` row and the
+ * outbox row are written by the same statement. A reused Idempotency-Key surfaces as the unique
+ * violation (23505) of the insert.
  */
 export async function createHandoff(
   db: Db,
@@ -25,26 +37,60 @@ export async function createHandoff(
   sessionId: string,
   body: NewHandoff,
   idempotencyKey: string | undefined,
-): Promise<{ card: EscalationCard; event: HubEvent } | undefined> {
-  const result = await db.execute<{ outbox_id: string; card: EscalationCard }>(sql`
+): Promise<CreateResult> {
+  const to = body.to_user_id ?? null;
+  const result = await db.execute<{
+    session_found: boolean;
+    target_found: boolean;
+    outbox_id: string | null;
+    card: EscalationCard | null;
+  }>(sql`
     with s0 as (
       select id from sessions where id = ${sessionId}::uuid and account_id = ${who.accountId}::uuid
+    ), target as (
+      select id from users
+      where account_id = ${who.accountId}::uuid and id = ${to}::uuid and role in ('engineer', 'admin')
+    ), p as ${currentPolicySql(who.accountId)}, sp as (
+      select p.version, (p.policy->>'warn_at')::float8 as warn_at,
+             p.policy->'severities'->${body.severity}::text as s
+      from p
     ), inserted as (
-      insert into handoffs (account_id, session_id, created_by, intent, reason, severity, to_user_id, idempotency_key)
+      insert into handoffs (account_id, session_id, created_by, intent, reason, severity, to_user_id,
+                            idempotency_key, policy_version, pickup_warn_at, pickup_due_at,
+                            resolve_warn_at, resolve_due_at, notify, next_level_at)
       select ${who.accountId}::uuid, s0.id, ${who.userId}::uuid, ${body.intent}::handoff_intent, ${body.reason},
-             ${body.severity}::handoff_severity, ${body.to_user_id ?? null}::uuid, ${idempotencyKey ?? null}
-      from s0
+             ${body.severity}::handoff_severity, ${to}::uuid, ${idempotencyKey ?? null}, sp.version,
+             ${sql.raw(after("(sp.s->>'pickup_seconds')::float8 * sp.warn_at"))},
+             ${sql.raw(after("sp.s->>'pickup_seconds'"))},
+             ${sql.raw(after("(sp.s->>'resolve_seconds')::float8 * sp.warn_at"))},
+             ${sql.raw(after("sp.s->>'resolve_seconds'"))},
+             case when ${body.intent} = 'transfer' then jsonb_build_array(${to}::text) else '"everyone"'::jsonb end,
+             ${sql.raw(after("sp.s->'levels'->0->>'after_seconds'"))}
+      from s0, sp
+      where ${to}::uuid is null or exists (select 1 from target)
       returning *
-    ), card as (${cardsFrom(sql.raw('inserted'))}), o as (
+    ), card as (${cardsFrom(sql.raw('inserted'))}), timeline as (
+      insert into handoff_timeline (handoff_id, version, account_id, type, actor_id, actor_name, details)
+      select id, 1, account_id, 'created', created_by, ${who.name},
+             jsonb_build_object('intent', intent, 'severity', severity, 'reason', reason,
+                                'to_user_id', to_user_id, 'policy_version', policy_version)
+      from inserted
+    ), o as (
       insert into outbox (account_id, topic, event_type, payload)
       select ${who.accountId}::uuid, ${ESCALATIONS_TOPIC}, 'escalation.created', jsonb_build_object('card', card.card, 'version', 1)
       from card
       returning id
     )
-    select o.id as outbox_id, card.card as card from o, card`);
+    select exists (select 1 from s0) as session_found,
+           ${to}::uuid is null or exists (select 1 from target) as target_found,
+           (select id from o) as outbox_id,
+           (select card from card) as card`);
   const row = result.rows[0];
-  if (!row) return undefined;
+  if (!row?.session_found) return { kind: 'no_session' };
+  if (!row.target_found) return { kind: 'bad_target' };
+  if (!row.card || !row.outbox_id) throw new Error('handoff insert returned no card');
   return {
+    kind: 'created',
     card: row.card,
     event: {
       key: row.outbox_id,

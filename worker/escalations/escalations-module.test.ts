@@ -45,6 +45,10 @@ describe('the escalations hub module', () => {
 
   it('claims the job kinds it runs', () => {
     const { hub } = fakeHub();
-    expect(Object.keys(escalationsModule(hub).jobs ?? {}).sort()).toEqual(['assess', 'purge']);
+    expect(Object.keys(escalationsModule(hub).jobs ?? {}).sort()).toEqual([
+      'assess',
+      'escalation-timer',
+      'purge',
+    ]);
   });
 });

@@ -1,5 +1,10 @@
 import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
-import type { EscalationCard, EscalationEventType } from '../contract/events';
+import type {
+  EscalationCard,
+  EscalationEvent,
+  EscalationEventExtras,
+  EscalationEventType,
+} from '../contract/events';
 import type { Db, Tx } from '../db/client';
 import { outbox } from '../db/schema';
 import { hubFor } from '../hub/hub-client';
@@ -11,20 +16,41 @@ import { ESCALATIONS_TOPIC } from './topic';
 // transaction that made the change, published with the row id as its de-duplication key, then
 // acknowledged. Whatever is not acknowledged is published again by the relay.
 
+/** The event types whose `data` is just `{card, version}`. */
+type PlainEventType = Exclude<EscalationEventType, keyof EscalationEventExtras>;
+
 /** Records a card change in the outbox, inside the transaction that made the change. */
 export async function recordChange(
   tx: Tx,
   accountId: string,
-  type: EscalationEventType,
+  type: PlainEventType,
   card: EscalationCard,
 ): Promise<HubEvent> {
-  const data = { card, version: card.version };
-  const [row] = await tx
-    .insert(outbox)
-    .values({ accountId, topic: ESCALATIONS_TOPIC, eventType: type, payload: data })
-    .returning({ id: outbox.id });
-  if (!row) throw new Error('outbox insert returned no row');
-  return { key: row.id, topic: ESCALATIONS_TOPIC, type, data };
+  const [event] = await recordEvents(tx, accountId, [
+    { type, data: { card, version: card.version } } as EscalationEvent,
+  ]);
+  if (!event) throw new Error('outbox insert returned no row');
+  return event;
+}
+
+/** Records several events (each `{card, version, …extras}`) in one insert, in this order. */
+export async function recordEvents(
+  tx: Tx,
+  accountId: string,
+  events: readonly EscalationEvent[],
+): Promise<HubEvent[]> {
+  if (events.length === 0) return [];
+  // Ids made here rather than by the database, so that they pair with the events without
+  // relying on the order of RETURNING.
+  const rows = events.map((e) => ({
+    id: crypto.randomUUID(),
+    accountId,
+    topic: ESCALATIONS_TOPIC,
+    eventType: e.type,
+    payload: e.data,
+  }));
+  await tx.insert(outbox).values(rows);
+  return rows.map((r) => ({ key: r.id, topic: ESCALATIONS_TOPIC, type: r.eventType, data: r.payload }));
 }
 
 /** Hands committed events to a hub: the account hub's RPC from the Worker, or the hub's own publish. */

@@ -16,6 +16,14 @@ import { backoffMs, createJobTable, type Job, JobQueue } from './job-queue';
 import { REPLAY_MORE, REPLAY_MORE_REQUEST } from './replay-protocol';
 
 const JOB_CONCURRENCY = 8;
+/**
+ * Due jobs taken per alarm; what is left runs in the next one, a few milliseconds later. A
+ * thousand timers due at once fit in one alarm (the next alarm would wait for this one's
+ * slowest task).
+ */
+const DUE_PER_ALARM = 1_000;
+/** Jobs of a kind with `runBatch` handed over at once (e.g. one Postgres transaction). */
+const JOB_BATCH_SIZE = 100;
 const DEFAULT_PAGE_BYTES = 256 * 1024;
 const MAX_PAGE_BYTES = 512 * 1024;
 
@@ -82,6 +90,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
       log: (event, now) => this.logEvent(event, now),
       broadcast: (topic, frame) => this.broadcast(topic, frame),
       subscriberCount: (topic) => this.subscriberCount(topic),
+      subscribers: (topic) => this.subscribersOf(topic),
       armAlarm: () => this.armAlarm(),
       count: (counter, n = 1) => this.count(counter, n),
       waitUntil: (work) => ctx.waitUntil(work),
@@ -179,6 +188,15 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     return this.ctx.getWebSockets(topic).length;
   }
 
+  private subscribersOf(topic: string): SubscriberInfo[] {
+    const out: SubscriberInfo[] = [];
+    for (const ws of this.ctx.getWebSockets(topic)) {
+      const sub = ws.deserializeAttachment() as Subscriber | null;
+      if (sub) out.push(infoOf(sub));
+    }
+    return out;
+  }
+
   private count(counter: UsageCounter, n: number): void {
     this.usage.set(counter, (this.usage.get(counter) ?? 0) + n);
   }
@@ -272,7 +290,8 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     const next = this.jobs.nextRunAt();
     if (next === undefined) return;
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
+    // A job already overdue (made due by hand, or left over by a batch) runs now.
+    if (current === null || current > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
   }
 
   /**
@@ -281,10 +300,25 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
    * back a run's deadline that is due in the same alarm. Re-arms for whatever is left.
    */
   override async alarm(): Promise<void> {
-    const due = this.jobs.due(Date.now());
+    const due = this.jobs.due(Date.now(), DUE_PER_ALARM);
+    // Jobs of a kind that runs in batches go in chunks, the others one by one; earliest first.
+    const tasks: { at: number; run: () => Promise<void> }[] = [];
+    const batched = new Map<JobHandler, Job[]>();
+    for (const job of due) {
+      const handler = this.handlers.get(job.kind);
+      if (handler?.runBatch) batched.set(handler, [...(batched.get(handler) ?? []), job]);
+      else tasks.push({ at: job.runAt, run: () => this.runJob(job) });
+    }
+    for (const [handler, jobs] of batched) {
+      for (let i = 0; i < jobs.length; i += JOB_BATCH_SIZE) {
+        const chunk = jobs.slice(i, i + JOB_BATCH_SIZE);
+        tasks.push({ at: chunk[0]?.runAt ?? 0, run: () => this.runBatch(handler, chunk) });
+      }
+    }
+    tasks.sort((a, b) => a.at - b.at);
     // A few at a time: each may hold a database connection.
     const worker = async () => {
-      for (let job = due.shift(); job; job = due.shift()) await this.runJob(job);
+      for (let task = tasks.shift(); task; task = tasks.shift()) await task.run();
     };
     await Promise.all(Array.from({ length: JOB_CONCURRENCY }, worker));
     const next = this.jobs.nextRunAt();
@@ -302,8 +336,22 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
       await handler.run(job);
     } catch (err) {
       log('error', 'hub job failed', { kind: job.kind, id: job.id, err });
-      const delay = handler.retryDelayMs?.(job.attempts) ?? backoffMs(job.attempts);
-      this.jobs.retry(job.id, Date.now() + delay, safeErrorMessage(err));
+      this.retryLater(handler, job, err);
     }
+  }
+
+  private async runBatch(handler: JobHandler, jobs: Job[]): Promise<void> {
+    try {
+      await handler.runBatch?.(jobs);
+    } catch (err) {
+      log('error', 'hub job batch failed', { kind: jobs[0]?.kind, jobs: jobs.length, err });
+      for (const job of jobs) this.retryLater(handler, job, err);
+    }
+  }
+
+  /** The next attempt of a failed job, unless it was re-armed while it ran (that one stands). */
+  private retryLater(handler: JobHandler, job: Job, err: unknown): void {
+    const delay = handler.retryDelayMs?.(job.attempts) ?? backoffMs(job.attempts);
+    this.jobs.retry(job.id, Date.now() + delay, safeErrorMessage(err), job);
   }
 }

@@ -47,6 +47,12 @@ export interface SubscriberInfo {
 export interface JobHandler {
   /** Runs a due job. It completes, moves or re-enqueues the job itself; a throw retries it. */
   run(job: Job): Promise<void> | void;
+  /**
+   * Runs several due jobs of this kind at once (e.g. one database transaction for a thousand
+   * timers that fall due together); used instead of `run` when present. It completes or moves
+   * each job it handled and may leave some due for the next alarm; a throw retries them all.
+   */
+  runBatch?(jobs: Job[]): Promise<void> | void;
   /** Delay before the next attempt after `run` threw (default: 2 s doubling up to 5 min). */
   retryDelayMs?(attempts: number): number;
 }
@@ -95,6 +101,8 @@ export interface Hub {
   broadcast(topic: string, frame: string): void;
   /** Number of open subscriber sockets on a topic. */
   subscriberCount(topic: string): number;
+  /** Who holds each open subscriber socket of a topic (read from the sockets, so also after a wake). */
+  subscribers(topic: string): SubscriberInfo[];
   /** Sets the alarm to the earliest due job, if it is not already set earlier. */
   armAlarm(): Promise<void>;
   /** Adds to a usage counter: in memory only, never a storage write per event. */

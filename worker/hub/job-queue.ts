@@ -6,6 +6,9 @@ export interface Job {
   attempts: number;
 }
 
+/** A row is still the job a handler was given: neither moved nor replaced since. */
+const SAME_JOB = 'run_at = ? and payload = ?';
+
 /** The job table (the host schema's first migration). */
 export function createJobTable(sql: SqlStorage): void {
   sql.exec(`create table if not exists jobs (
@@ -55,16 +58,30 @@ export class JobQueue {
     return this.select('where run_at <= ? order by run_at limit ?', now, limit);
   }
 
-  complete(id: string): void {
-    this.sql.exec('delete from jobs where id = ?', id);
+  /**
+   * Removes a job. Given the `job` a handler ran, only while the row is still that job: one
+   * re-armed meanwhile (same id, a new time or payload, while the handler awaited) is kept.
+   */
+  complete(id: string, job?: Job): void {
+    if (job)
+      this.sql.exec(
+        `delete from jobs where id = ? and ${SAME_JOB}`,
+        id,
+        job.runAt,
+        JSON.stringify(job.payload),
+      );
+    else this.sql.exec('delete from jobs where id = ?', id);
   }
 
-  retry(id: string, runAt: number, error: string): void {
+  /** Moves a failed job to its next attempt; given the `job`, only while the row is still that job. */
+  retry(id: string, runAt: number, error: string, job?: Job): void {
+    const guard = job ? [job.runAt, JSON.stringify(job.payload)] : [];
     this.sql.exec(
-      'update jobs set run_at = ?, attempts = attempts + 1, last_error = ? where id = ?',
+      `update jobs set run_at = ?, attempts = attempts + 1, last_error = ? where id = ?${job ? ` and ${SAME_JOB}` : ''}`,
       runAt,
       error,
       id,
+      ...guard,
     );
   }
 

@@ -30,7 +30,7 @@ const stream = route({
   path: '/stream',
   summary: 'The escalation events, live',
   description:
-    'Events `escalation.created`, `escalation.assessed`, `escalation.picked_up`, `escalation.resolved`, `escalation.cancelled` with `{card, version}`; `reset` when the requested position is older than the log.',
+    'Events `escalation.created`, `escalation.assessed`, `escalation.picked_up`, `escalation.released` (+ `by`, `reason`), `escalation.reescalated` (+ `level`, `notify`), `escalation.sla_warning` and `escalation.sla_breached` (+ `clock`), `escalation.resolved`, `escalation.cancelled`, each with `{card, version}`; `reset` when the requested position is older than the log. Ephemeral `presence` frames (no id, never replayed): `{online, viewing}` when the stream opens and when it changes, at most once a second.',
   middleware: requireRole('engineer', 'admin'),
   request: lastEventIdDoc,
   answers: { 200: eventStreamResponse('Server-Sent Events') },
@@ -40,7 +40,8 @@ const stream = route({
 const metrics = route({
   method: 'get',
   path: '/metrics',
-  summary: 'Totals by status and severity, time to pick-up, per day (admins)',
+  summary:
+    'Totals, time to pick-up and to resolve, SLA attainment, breaches and re-escalations, per severity and per day (admins)',
   middleware: requireRole('admin'),
   request: { query: MetricsQuery },
   answers: {
@@ -51,13 +52,14 @@ const metrics = route({
 
 export const escalationRoutes = createRouter()
   .openapi(snapshot, async (c) => {
-    const { limit, cursor, status } = c.req.valid('query');
+    const { limit, cursor, status, asking } = c.req.valid('query');
     const who = c.var.identity;
     // Read the log position before the snapshot: a client that streams from it misses nothing
     // (an event already in the snapshot merges by version).
     const lastEventId = await hubFor(c.env, who.accountId).lastEventId(ESCALATIONS_TOPIC);
     const rows = await loadCards(await c.var.db(), who.accountId, {
       ...(status ? { status } : {}),
+      ...(asking === 'me' ? { asking: { userId: who.userId, admin: who.role === 'admin' } } : {}),
       ...(cursor ? { after: decodeCursor(cursor) } : {}),
       limit: limit + 1,
     });

@@ -1,11 +1,16 @@
+import type { EscalationCard } from '../contract/events';
 import { sqlState } from '../db/client';
+import { handoffExists } from '../escalations/cards';
 import { createHandoff } from '../escalations/create-handoff';
 import { handoffContext } from '../escalations/handoff-context';
 import { replayHandoff } from '../escalations/handoff-replay';
 import { type HandoffTransition, transitionHandoff } from '../escalations/handoff-transitions';
 import { publishCommitted } from '../escalations/outbox';
+import { loadTimeline } from '../escalations/timeline-store';
+import { hubFor } from '../hub/hub-client';
 import { requireRole } from '../lib/auth';
-import { conflict, notFound } from '../lib/errors';
+import { conflict, forbidden, notFound, validationFailed } from '../lib/errors';
+import { hubCall } from '../lib/hub-call';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { IdParam } from '../schemas/common';
 import {
@@ -13,6 +18,8 @@ import {
   EscalationCardSchema,
   HandoffContextSchema,
   IdempotencyHeaders,
+  ReleaseBody,
+  TimelineSchema,
 } from '../schemas/escalations';
 
 const writers = requireRole('engineer', 'admin');
@@ -30,16 +37,25 @@ const escalate = route({
   errors: [403, 404, 409],
 });
 
-const transitionDocs: Record<HandoffTransition, { summary: string; description: string }> = {
+type SimpleTransition = Exclude<HandoffTransition, 'release'>;
+
+const transitionDocs: Record<SimpleTransition, { summary: string; description: string }> = {
   pickup: {
     summary: 'Pick up a handoff',
-    description: 'The first one wins; later ones get 409 `already_picked_up`, naming who has it.',
+    description:
+      'The first one wins; later ones get 409 `already_picked_up`, naming who has it. Stops the pick-up clock and re-escalation.',
   },
-  resolve: { summary: 'Resolve a handoff', description: 'Closes an open or picked-up handoff.' },
-  cancel: { summary: 'Cancel a handoff', description: 'Closes an open or picked-up handoff.' },
+  resolve: {
+    summary: 'Resolve a handoff',
+    description: 'Closes an open or picked-up handoff; stops its clocks.',
+  },
+  cancel: {
+    summary: 'Cancel a handoff',
+    description: 'Closes an open or picked-up handoff; stops its clocks.',
+  },
 };
 
-const transitionRoute = <N extends HandoffTransition>(name: N) =>
+const transitionRoute = <N extends SimpleTransition>(name: N) =>
   route({
     method: 'post',
     path: `/handoffs/{id}/${name}`,
@@ -48,6 +64,45 @@ const transitionRoute = <N extends HandoffTransition>(name: N) =>
     request: { params: IdParam },
     answers: { 200: jsonResponse(EscalationCardSchema, 'The card after the change') },
     errors: [400, 403, 404, 409],
+  });
+
+const release = route({
+  method: 'post',
+  path: '/handoffs/{id}/release',
+  summary: 'Hand a picked-up card back to the queue',
+  description:
+    'The holder or an admin (anyone else 403; a card that is not picked up 409). The card is `open` again, asking everyone; re-escalation restarts at level 1; `escalation.released` carries `by` and `reason`.',
+  middleware: writers,
+  request: { params: IdParam, body: jsonBody(ReleaseBody) },
+  answers: { 200: jsonResponse(EscalationCardSchema, 'The card, back in the queue') },
+  errors: [403, 404, 409],
+});
+
+const timeline = route({
+  method: 'get',
+  path: '/handoffs/{id}/timeline',
+  summary: 'Every change of a card, oldest first',
+  description:
+    'Kept in Postgres, written in the transaction of each change: the audit trail outlives the hub’s log.',
+  request: { params: IdParam },
+  answers: { 200: jsonResponse(TimelineSchema, 'The card’s changes') },
+  errors: [400, 404],
+});
+
+const viewingRoute = (method: 'put' | 'delete') =>
+  route({
+    method,
+    path: '/handoffs/{id}/viewing',
+    ...(method === 'put'
+      ? {
+          summary: 'I am looking at this card (for 30 s)',
+          description:
+            'Presence: the escalation stream’s `presence` frame lists the caller under this card for 30 s; renew it every 15 s. Nothing is stored.',
+        }
+      : { summary: 'I stopped looking at this card', description: 'Ends what PUT started, at once.' }),
+    request: { params: IdParam },
+    answers: { 204: { description: 'Done' } },
+    errors: [400, 404],
   });
 
 const context = route({
@@ -84,11 +139,34 @@ const router = createRouter().openapi(escalate, async (c) => {
     }
     throw err;
   }
-  if (!created) throw notFound('session');
+  if (created.kind === 'no_session') throw notFound('session');
+  if (created.kind === 'bad_target') {
+    throw validationFailed('body', [
+      { field: 'to_user_id', message: 'must be an engineer or admin of this account' },
+    ]);
+  }
   // Committed: the outbox guarantees delivery, so the 201 does not wait for the hub.
   c.var.afterResponse(publishCommitted(c.env, db, who.accountId, [created.event]));
   return c.json(created.card, 201, { Location: `/v1/handoffs/${created.card.id}/context` });
 });
+
+/** Why a refused change was refused, as the API says it. */
+function refusal(name: HandoffTransition, current: EscalationCard) {
+  if (current.status === 'picked_up' && name === 'pickup') {
+    return conflict(
+      'already_picked_up',
+      `already picked up by ${current.picked_up_by?.name ?? 'someone else'}`,
+      {
+        picked_up_by: current.picked_up_by,
+        picked_up_at: current.picked_up_at,
+        status: current.status,
+      },
+    );
+  }
+  return conflict('invalid_state', `the handoff is ${current.status.replace('_', ' ')}; cannot ${name}`, {
+    status: current.status,
+  });
+}
 
 // A state change answers the card as it is now; a refused one says what the state is.
 for (const name of ['pickup', 'resolve', 'cancel'] as const) {
@@ -98,25 +176,47 @@ for (const name of ['pickup', 'resolve', 'cancel'] as const) {
     const db = await c.var.db();
     const result = await transitionHandoff(db, who, name, id);
     if (!result.ok && result.reason === 'not_found') throw notFound('handoff');
-    if (!result.ok) {
-      const current = result.current;
-      if (current.status === 'picked_up' && name === 'pickup') {
-        throw conflict(
-          'already_picked_up',
-          `already picked up by ${current.picked_up_by?.name ?? 'someone else'}`,
-          {
-            picked_up_by: current.picked_up_by,
-            picked_up_at: current.picked_up_at,
-            status: current.status,
-          },
-        );
-      }
-      throw conflict('invalid_state', `the handoff is ${current.status.replace('_', ' ')}; cannot ${name}`, {
-        status: current.status,
-      });
-    }
+    if (!result.ok) throw refusal(name, result.current);
     c.var.afterResponse(publishCommitted(c.env, db, who.accountId, [result.event]));
     return c.json(result.card, 200);
+  });
+}
+
+router.openapi(release, async (c) => {
+  const { id } = c.req.valid('param');
+  const { reason } = c.req.valid('json');
+  const who = c.var.identity;
+  const db = await c.var.db();
+  const result = await transitionHandoff(db, who, 'release', id, { reason });
+  if (!result.ok && result.reason === 'not_found') throw notFound('handoff');
+  if (!result.ok && result.reason === 'forbidden') {
+    throw forbidden(
+      `only ${result.current.picked_up_by?.name ?? 'the holder'} (who has it) or an admin may release it`,
+    );
+  }
+  if (!result.ok) throw refusal('release', result.current);
+  c.var.afterResponse(publishCommitted(c.env, db, who.accountId, [result.event]));
+  return c.json(result.card, 200);
+});
+
+router.openapi(timeline, async (c) => {
+  const { id } = c.req.valid('param');
+  const who = c.var.identity;
+  const db = await c.var.db();
+  const items = await loadTimeline(db, who.accountId, id);
+  if (items.length === 0 && !(await handoffExists(db, who.accountId, id))) throw notFound('handoff');
+  return c.json({ items }, 200);
+});
+
+for (const method of ['put', 'delete'] as const) {
+  router.openapi(viewingRoute(method), async (c) => {
+    const { id } = c.req.valid('param');
+    const who = c.var.identity;
+    if (!(await handoffExists(await c.var.db(), who.accountId, id))) throw notFound('handoff');
+    await hubCall('setViewing', () =>
+      hubFor(c.env, who.accountId).setViewing(id, { user_id: who.userId, name: who.name }, method === 'put'),
+    );
+    return c.body(null, 204);
   });
 }
 

@@ -1,7 +1,10 @@
-import type { EscalationCard } from '../../../worker/contract/events';
-import { formatAge, formatTime } from '../lib/format';
+import type { EscalationCard, PresenceUser } from '../../../worker/contract/events';
+import { formatAge, formatCountdown, formatTime } from '../lib/format';
 import { paths } from '../lib/router';
+import { Avatars } from './avatars';
+import { Icon } from './icon';
 import { SeverityPill } from './severity-pill';
+import { SlaClocks } from './sla-clocks';
 
 export interface CardProps {
   card: EscalationCard;
@@ -13,6 +16,31 @@ export interface CardProps {
   /** A message about this card, e.g. that someone else got it first. */
   notice: string | null;
   onPickUp: (card: EscalationCard) => void;
+  /** The card's current level names the reader. */
+  askingMe: boolean;
+  /** Who has the card open now (presence), the reader left out. */
+  viewers: readonly PresenceUser[];
+}
+
+/** "Asking you", with an icon and the words: the card's current level names the reader. */
+export function AskingBadge() {
+  return (
+    <span class="asking-badge">
+      <Icon name="bell" /> Asking you
+    </span>
+  );
+}
+
+/** Where re-escalation stands: the level reached and when the next one is due. */
+export function levelLine(card: EscalationCard, now: number): string | null {
+  if (card.status !== 'open') return null;
+  const parts: string[] = [];
+  if (card.level > 0) parts.push(`Re-escalated to level ${card.level}`);
+  if (card.next_level_at) {
+    const left = formatCountdown(Date.parse(card.next_level_at) - now);
+    parts.push(`${parts.length > 0 ? 'next' : 'Next'} re-escalation in ${left}`);
+  }
+  return parts.length > 0 ? parts.join(' · ') : null;
 }
 
 function statusLine(card: EscalationCard): string {
@@ -34,18 +62,31 @@ const aiLabel = {
   failed: 'AI assessment failed',
 } as const;
 
-export function EscalationCardView({ card, now, entering, canPickUp, busy, notice, onPickUp }: CardProps) {
+export function EscalationCardView({
+  card,
+  now,
+  entering,
+  canPickUp,
+  busy,
+  notice,
+  onPickUp,
+  askingMe,
+  viewers,
+}: CardProps) {
   const titleId = `card-title-${card.id}`;
+  const level = levelLine(card, now);
   return (
     <li
       class={`card${entering ? ' entering' : ''}`}
       data-id={card.id}
       data-status={card.status}
       data-severity={card.severity}
+      data-asking={askingMe ? 'me' : undefined}
       aria-labelledby={titleId}
     >
       <div class="card-top">
         <SeverityPill severity={card.severity} />
+        {askingMe && <AskingBadge />}
         <span class="card-status" data-status={card.status}>
           {statusLine(card)}
         </span>
@@ -62,6 +103,11 @@ export function EscalationCardView({ card, now, entering, canPickUp, busy, notic
         {card.session.customer ? ` · ${card.session.customer}` : ''} ·{' '}
         <span data-ai={card.ai_status}>{aiLabel[card.ai_status]}</span>
       </p>
+      <div class="card-clocks">
+        <SlaClocks card={card} now={now} />
+        {level && <p class="card-level">{level}</p>}
+        <Avatars people={viewers} label="Viewing now" />
+      </div>
       {notice && (
         <p class="card-notice" role="alert">
           {notice}

@@ -527,7 +527,7 @@ export interface paths {
         put?: never;
         /**
          * Pick up a handoff
-         * @description The first one wins; later ones get 409 `already_picked_up`, naming who has it.
+         * @description The first one wins; later ones get 409 `already_picked_up`, naming who has it. Stops the pick-up clock and re-escalation.
          */
         post: {
             parameters: {
@@ -624,7 +624,7 @@ export interface paths {
         put?: never;
         /**
          * Resolve a handoff
-         * @description Closes an open or picked-up handoff.
+         * @description Closes an open or picked-up handoff; stops its clocks.
          */
         post: {
             parameters: {
@@ -721,7 +721,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a handoff
-         * @description Closes an open or picked-up handoff.
+         * @description Closes an open or picked-up handoff; stops its clocks.
          */
         post: {
             parameters: {
@@ -802,6 +802,342 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/handoffs/{id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hand a picked-up card back to the queue
+         * @description The holder or an admin (anyone else 403; a card that is not picked up 409). The card is `open` again, asking everyone; re-escalation restarts at level 1; `escalation.released` carries `by` and `reason`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReleaseHandoff"];
+                };
+            };
+            responses: {
+                /** @description The card, back in the queue */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EscalationCard"];
+                    };
+                };
+                /** @description Malformed JSON (`malformed_json`) or failed validation (`validation_failed`, details list the fields) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found in the caller’s account */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The resource’s state refuses the request */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over its limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Postgres, the account hub) is unavailable; nothing was half-written; `Retry-After` */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/handoffs/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every change of a card, oldest first
+         * @description Kept in Postgres, written in the transaction of each change: the audit trail outlives the hub’s log.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The card’s changes */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Timeline"];
+                    };
+                };
+                /** @description Malformed JSON (`malformed_json`) or failed validation (`validation_failed`, details list the fields) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found in the caller’s account */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Postgres, the account hub) is unavailable; nothing was half-written; `Retry-After` */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/handoffs/{id}/viewing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * I am looking at this card (for 30 s)
+         * @description Presence: the escalation stream’s `presence` frame lists the caller under this card for 30 s; renew it every 15 s. Nothing is stored.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Done */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Malformed JSON (`malformed_json`) or failed validation (`validation_failed`, details list the fields) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found in the caller’s account */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Postgres, the account hub) is unavailable; nothing was half-written; `Retry-After` */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /**
+         * I stopped looking at this card
+         * @description Ends what PUT started, at once.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Done */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Malformed JSON (`malformed_json`) or failed validation (`validation_failed`, details list the fields) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found in the caller’s account */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Postgres, the account hub) is unavailable; nothing was half-written; `Retry-After` */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -900,6 +1236,8 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                     status?: "open" | "picked_up" | "resolved" | "cancelled";
+                    /** @description `me`: only the open cards asking the caller (their `notify` lists the caller, or is `admins` and the caller is one) */
+                    asking?: "me";
                 };
                 header?: never;
                 path?: never;
@@ -964,7 +1302,7 @@ export interface paths {
         };
         /**
          * The escalation events, live
-         * @description Events `escalation.created`, `escalation.assessed`, `escalation.picked_up`, `escalation.resolved`, `escalation.cancelled` with `{card, version}`; `reset` when the requested position is older than the log.
+         * @description Events `escalation.created`, `escalation.assessed`, `escalation.picked_up`, `escalation.released` (+ `by`, `reason`), `escalation.reescalated` (+ `level`, `notify`), `escalation.sla_warning` and `escalation.sla_breached` (+ `clock`), `escalation.resolved`, `escalation.cancelled`, each with `{card, version}`; `reset` when the requested position is older than the log. Ephemeral `presence` frames (no id, never replayed): `{online, viewing}` when the stream opens and when it changes, at most once a second.
          */
         get: {
             parameters: {
@@ -1045,7 +1383,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Totals by status and severity, time to pick-up, per day (admins) */
+        /** Totals, time to pick-up and to resolve, SLA attainment, breaches and re-escalations, per severity and per day (admins) */
         get: {
             parameters: {
                 query?: {
@@ -1053,6 +1391,8 @@ export interface paths {
                     from?: string;
                     /** @description Default: now */
                     to?: string;
+                    /** @description Days (and date-only bounds) in this zone; default UTC */
+                    tz?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1089,6 +1429,207 @@ export interface paths {
                 };
                 /** @description The role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Postgres, the account hub) is unavailable; nothing was half-written; `Retry-After` */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/escalation-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account’s escalation policy
+         * @description SLA targets and re-escalation levels per severity; version 0 is the default.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The policy cards are created under now */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EscalationPolicyAnswer"];
+                    };
+                };
+                /** @description No valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Postgres, the account hub) is unavailable; nothing was half-written; `Retry-After` */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set the escalation policy (admins)
+         * @description Stores a new version; cards created from now on use it, each card keeps the version it was created under. A 400 names every bad field.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EscalationPolicy"];
+                };
+            };
+            responses: {
+                /** @description The stored policy, with its new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EscalationPolicyAnswer"];
+                    };
+                };
+                /** @description Malformed JSON (`malformed_json`) or failed validation (`validation_failed`, details list the fields) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over its limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Postgres, the account hub) is unavailable; nothing was half-written; `Retry-After` */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account’s users
+         * @description Everyone who has used the account (users are created from their token on first use): whom a transfer or a policy level can name.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Up to 1,000 users, by name */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserList"];
+                    };
+                };
+                /** @description No valid bearer token */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2628,6 +3169,18 @@ export interface components {
             ai_status: "pending" | "done" | "failed";
             ai_assessment: components["schemas"]["AiAssessment"] | null;
             ai_error: string | null;
+            sla: components["schemas"]["SlaClocks"];
+            /** @description The re-escalation level reached: 0 at creation and after a release */
+            level: number;
+            /** @description Who is being asked now: `everyone`, `admins`, or these users */
+            notify: ("everyone" | "admins") | string[];
+            /**
+             * Format: date-time
+             * @description When the next re-escalation is due; null when none is
+             */
+            next_level_at: string | null;
+            /** @description The policy version the card was created under (0: default) */
+            policy_version: number;
             /** @description Bumped by every change: keep the card with the higher version */
             version: number;
             /** Format: date-time */
@@ -2651,6 +3204,35 @@ export interface components {
             /** Format: date-time */
             generated_at: string;
         };
+        SlaClocks: {
+            /**
+             * Format: date-time
+             * @description End of the pick-up window (creation + pickup_seconds)
+             */
+            pickup_due_at: string;
+            /**
+             * Format: date-time
+             * @description End of the resolve window (creation + resolve_seconds)
+             */
+            resolve_due_at: string;
+            /**
+             * Format: date-time
+             * @description When the pick-up clock warns (warn_at of its window)
+             */
+            pickup_warn_at: string;
+            /**
+             * Format: date-time
+             * @description When the resolve clock warns
+             */
+            resolve_warn_at: string;
+            /**
+             * @description Running while ok or warning; stopped as met or breached
+             * @enum {string}
+             */
+            pickup: "ok" | "warning" | "breached" | "met";
+            /** @enum {string} */
+            resolve: "ok" | "warning" | "breached" | "met";
+        };
         CreateHandoff: {
             /** @enum {string} */
             intent: "escalate" | "transfer";
@@ -2659,9 +3241,36 @@ export interface components {
             severity: "low" | "normal" | "high" | "urgent";
             /**
              * Format: uuid
+             * @description Required for a transfer: an engineer or admin of the account, asked first
              * @example 5b0a6d1e-0000-4000-8000-0000000a11ce
              */
             to_user_id?: string;
+        };
+        ReleaseHandoff: {
+            /** @description Why it goes back */
+            reason?: string;
+        };
+        Timeline: {
+            /** @description Oldest first */
+            items: components["schemas"]["TimelineItem"][];
+        };
+        TimelineItem: {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            type: "created" | "assessed" | "picked_up" | "released" | "reescalated" | "sla_warning" | "sla_breached" | "resolved" | "cancelled";
+            /** @description The card’s version after this change */
+            version: number;
+            /** @description Who did it; null for what the system did */
+            actor: {
+                /** Format: uuid */
+                user_id: string;
+                name: string;
+            } | null;
+            /** @description Per type: `created` {intent, severity, reason, to_user_id, policy_version}; `released` {reason}; `reescalated` {level, notify}; `sla_warning`/`sla_breached` {clock}; `assessed` {ai_status, source?, provider?, error?} */
+            details: {
+                [key: string]: unknown;
+            };
         };
         HandoffContext: {
             handoff: components["schemas"]["EscalationCard"];
@@ -2690,6 +3299,8 @@ export interface components {
             from: string;
             /** Format: date-time */
             to: string;
+            /** @description The zone days are counted in */
+            tz: string;
             totals: {
                 total: number;
                 by_status: {
@@ -2705,7 +3316,16 @@ export interface components {
                     urgent: number;
                 };
             };
+            /** @description From creation to the first pick-up */
             time_to_pickup_seconds: {
+                count: number;
+                /** @description Seconds, to the millisecond; null without data */
+                median: number | null;
+                /** @description Seconds, to the millisecond; null without data */
+                p90: number | null;
+            };
+            /** @description From creation to resolve (resolved cards) */
+            time_to_resolve_seconds: {
                 count: number;
                 /** @description Seconds, to the millisecond; null without data */
                 median: number | null;
@@ -2722,6 +3342,89 @@ export interface components {
                 /** @description Seconds, to the millisecond; null without data */
                 p90_seconds: number | null;
             }[];
+            sla: {
+                overall: components["schemas"]["SlaFigures"];
+                by_severity: {
+                    low: components["schemas"]["SlaFigures"];
+                    normal: components["schemas"]["SlaFigures"];
+                    high: components["schemas"]["SlaFigures"];
+                    urgent: components["schemas"]["SlaFigures"];
+                };
+                per_day: (components["schemas"]["SlaFigures"] & {
+                    /** Format: date */
+                    date: string;
+                    by_severity: {
+                        low: components["schemas"]["SlaFigures"];
+                        normal: components["schemas"]["SlaFigures"];
+                        high: components["schemas"]["SlaFigures"];
+                        urgent: components["schemas"]["SlaFigures"];
+                    };
+                })[];
+            };
+        };
+        SlaFigures: {
+            handoffs: number;
+            /** @description Between 0 and 1: met / (met + breached) of the stopped clocks; null without one */
+            pickup_attainment: number | null;
+            /** @description Between 0 and 1: met / (met + breached) of the stopped clocks; null without one */
+            resolve_attainment: number | null;
+            pickup_breaches: number;
+            resolve_breaches: number;
+            reescalations: number;
+            time_to_resolve_seconds: {
+                count: number;
+                /** @description Seconds, to the millisecond; null without data */
+                median: number | null;
+                /** @description Seconds, to the millisecond; null without data */
+                p90: number | null;
+            };
+        };
+        EscalationPolicyAnswer: {
+            /** @description 0 while the account uses the default policy */
+            version: number;
+            policy: components["schemas"]["EscalationPolicy"];
+            /** Format: date-time */
+            updated_at: string | null;
+            updated_by: components["schemas"]["Person"] | null;
+        };
+        EscalationPolicy: {
+            /** @description the share of a window after which its clock warns */
+            warn_at: number;
+            severities: {
+                low: components["schemas"]["SeverityPolicy"];
+                normal: components["schemas"]["SeverityPolicy"];
+                high: components["schemas"]["SeverityPolicy"];
+                urgent: components["schemas"]["SeverityPolicy"];
+            };
+        };
+        SeverityPolicy: {
+            /** @description the pick-up window, from creation */
+            pickup_seconds: number;
+            /** @description the resolve window, from creation */
+            resolve_seconds: number;
+            levels: components["schemas"]["EscalationLevel"][];
+            /** @description how many more times the levels run after the first time */
+            repeat: number;
+        };
+        EscalationLevel: {
+            /** @description after the previous level's due time (the first: after creation or release) */
+            after_seconds: number;
+            notify: components["schemas"]["Notify"];
+        };
+        /** @description `everyone`, `admins`, or the ids of engineers or admins of the account */
+        Notify: ("everyone" | "admins") | string[];
+        UserList: {
+            /** @description By name */
+            items: components["schemas"]["AccountUser"][];
+        };
+        AccountUser: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            role: "engineer" | "admin" | "viewer";
+            /** Format: date-time */
+            last_seen_at: string;
         };
         Graph: {
             /** Format: uuid */
@@ -2916,7 +3619,7 @@ export interface components {
              *       "escalation.*"
              *     ]
              */
-            events: ("escalation.created" | "escalation.assessed" | "escalation.picked_up" | "escalation.resolved" | "escalation.cancelled" | "run.paused" | "run.completed" | "run.failed" | "ping" | "*" | "escalation.*" | "run.*")[];
+            events: ("escalation.created" | "escalation.assessed" | "escalation.picked_up" | "escalation.released" | "escalation.reescalated" | "escalation.sla_warning" | "escalation.sla_breached" | "escalation.resolved" | "escalation.cancelled" | "run.paused" | "run.completed" | "run.failed" | "ping" | "*" | "escalation.*" | "run.*")[];
             /**
              * @description `standard`: Standard Webhooks JSON; `slack`: a Slack incoming-webhook message
              * @default standard
@@ -2971,7 +3674,7 @@ export interface components {
              *       "escalation.*"
              *     ]
              */
-            events?: ("escalation.created" | "escalation.assessed" | "escalation.picked_up" | "escalation.resolved" | "escalation.cancelled" | "run.paused" | "run.completed" | "run.failed" | "ping" | "*" | "escalation.*" | "run.*")[];
+            events?: ("escalation.created" | "escalation.assessed" | "escalation.picked_up" | "escalation.released" | "escalation.reescalated" | "escalation.sla_warning" | "escalation.sla_breached" | "escalation.resolved" | "escalation.cancelled" | "run.paused" | "run.completed" | "run.failed" | "ping" | "*" | "escalation.*" | "run.*")[];
             /**
              * @description `standard`: Standard Webhooks JSON; `slack`: a Slack incoming-webhook message
              * @enum {string}

@@ -96,3 +96,20 @@ export async function data<T>(call: Promise<{ data?: T; response: Response }>): 
 }
 
 export const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** One failing field of a request, as a `validation_failed` answer lists them. */
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/** The fields a 400 `validation_failed` names, or none. */
+export function fieldIssues(err: unknown): FieldIssue[] {
+  if (!(err instanceof ApiFailure) || err.code !== 'validation_failed' || !Array.isArray(err.details))
+    return [];
+  return (err.details as unknown[]).flatMap((d) =>
+    d && typeof d === 'object' && 'field' in d && 'message' in d
+      ? [{ field: String(d.field), message: String(d.message) }]
+      : [],
+  );
+}

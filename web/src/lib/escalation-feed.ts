@@ -2,6 +2,8 @@ import {
   ESCALATION_EVENT_TYPES,
   type EscalationCard,
   type EscalationEvent,
+  type PresenceEvent,
+  type PresenceSnapshot,
   type ResetEvent,
 } from '../../../worker/contract/events';
 import type { Schema } from './api';
@@ -31,6 +33,8 @@ export interface FeedState {
   loading: boolean;
   error: string | null;
   stream: StreamStatus;
+  /** Who has the queue open and who looks at which card (ephemeral: sent again on reconnect). */
+  presence: PresenceSnapshot;
 }
 
 export interface FeedOptions {
@@ -44,7 +48,8 @@ export interface FeedOptions {
   idleTimeoutMs?: number;
 }
 
-const known = new Set<string>(ESCALATION_EVENT_TYPES);
+const known = new Set<string>([...ESCALATION_EVENT_TYPES, 'reset', 'presence']);
+export const NO_PRESENCE: PresenceSnapshot = { online: [], viewing: {} };
 
 export class EscalationFeed {
   readonly state = new Store<FeedState>({
@@ -53,6 +58,7 @@ export class EscalationFeed {
     loading: true,
     error: null,
     stream: { state: 'connecting', attempt: 0 },
+    presence: NO_PRESENCE,
   });
   private stream: EventStream | undefined;
   private stopped = false;
@@ -129,15 +135,22 @@ export class EscalationFeed {
   }
 
   private handle(msg: StreamEventMessage): undefined {
-    if (msg.type !== 'reset' && !known.has(msg.type)) return undefined;
-    const event = { type: msg.type, data: msg.data } as EscalationEvent | ResetEvent;
+    if (!known.has(msg.type)) return undefined;
+    const event = { type: msg.type, data: msg.data } as EscalationEvent | PresenceEvent | ResetEvent;
     switch (event.type) {
       case 'reset':
         void this.reload();
         return undefined;
+      case 'presence':
+        this.state.update((s) => ({ ...s, presence: event.data }));
+        return undefined;
       case 'escalation.created':
       case 'escalation.assessed':
       case 'escalation.picked_up':
+      case 'escalation.released':
+      case 'escalation.reescalated':
+      case 'escalation.sla_warning':
+      case 'escalation.sla_breached':
       case 'escalation.resolved':
       case 'escalation.cancelled': {
         const card = event.data.card;

@@ -25,3 +25,32 @@ export function formatSeconds(seconds: number | null): string {
 const trim = (n: number) => (Math.round(n * 10) / 10).toString();
 
 export const formatTime = (iso: string) => new Date(iso).toLocaleString();
+
+/** A countdown for a clock: "4:05", "1:02:03", "2 d 3 h". */
+export function formatCountdown(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const s = total % 60;
+  const m = Math.floor(total / 60) % 60;
+  const h = Math.floor(total / 3600);
+  if (h >= 48) return `${Math.floor(h / 24)} d ${h % 24} h`;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** A length of time in exact, readable units: "45 s", "2 min", "1 min 30 s", "4 h", "1 day", "3 days". */
+export function formatDuration(seconds: number): string {
+  const parts: string[] = [];
+  let left = Math.round(seconds);
+  const units: [number, (n: number) => string][] = [
+    [86_400, (n) => `${n} ${n === 1 ? 'day' : 'days'}`],
+    [3_600, (n) => `${n} h`],
+    [60, (n) => `${n} min`],
+    [1, (n) => `${n} s`],
+  ];
+  for (const [size, word] of units) {
+    const n = Math.floor(left / size);
+    if (n > 0) parts.push(word(n));
+    left -= n * size;
+  }
+  return parts.length ? parts.slice(0, 2).join(' ') : '0 s';
+}

@@ -13,6 +13,7 @@ export type Route =
   | { name: 'metrics' }
   | { name: 'webhooks' }
   | { name: 'webhook'; id: string }
+  | { name: 'policy' }
   | { name: 'not-found'; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -26,6 +27,7 @@ export function parseRoute(hash: string): Route {
     if (first === 'runs') return id ? { name: 'run', id } : { name: 'runs' };
     if (first === 'metrics' && !id) return { name: 'metrics' };
     if (first === 'webhooks') return id ? { name: 'webhook', id } : { name: 'webhooks' };
+    if (first === 'policy' && !id) return { name: 'policy' };
   }
   return { name: 'not-found', path };
 }
@@ -40,6 +42,7 @@ export const paths = {
   metrics: () => '#/metrics',
   webhooks: () => '#/webhooks',
   webhook: (id: string) => `#/webhooks/${encodeURIComponent(id)}`,
+  policy: () => '#/policy',
 };
 
 export function navigate(hash: string) {

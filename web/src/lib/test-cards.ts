@@ -24,9 +24,31 @@ export function card(
     ai_status: 'pending',
     ai_assessment: null,
     ai_error: null,
+    ...clocksFrom(created_at),
     version,
     created_at,
     updated_at: created_at,
     ...extra,
+  };
+}
+
+/** The default urgent policy's clocks from `created_at`, asking everyone, at level 0. */
+function clocksFrom(
+  created_at: string,
+): Pick<EscalationCard, 'sla' | 'level' | 'notify' | 'next_level_at' | 'policy_version'> {
+  const at = (s: number) => new Date(Date.parse(created_at) + s * 1000).toISOString();
+  return {
+    sla: {
+      pickup_warn_at: at(225),
+      pickup_due_at: at(300),
+      resolve_warn_at: at(10_800),
+      resolve_due_at: at(14_400),
+      pickup: 'ok',
+      resolve: 'ok',
+    },
+    level: 0,
+    notify: 'everyone',
+    next_level_at: at(120),
+    policy_version: 0,
   };
 }

@@ -1,15 +1,39 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { Avatars } from '../components/avatars';
+import { AskingBadge, levelLine } from '../components/escalation-card';
 import { SeverityPill } from '../components/severity-pill';
+import { SlaClocks } from '../components/sla-clocks';
 import { ApiFailure, api, data, errorMessage, type Schema } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
-import type { FeedState } from '../lib/escalation-feed';
+import { type FeedState, NO_PRESENCE } from '../lib/escalation-feed';
 import { formatAge, formatTime } from '../lib/format';
 import { feed } from '../lib/live-feed';
 import { paths } from '../lib/router';
+import { isAskingMe, notifyText } from '../lib/sla';
 import { Store, useStore } from '../lib/store';
+import { timelineText } from '../lib/timeline-text';
 import { useApi } from '../lib/use-api';
 import { useNow } from '../lib/use-now';
 import { pickupFailureText } from './queue-page';
+
+/** How often the page renews "I am looking at this card" (it counts for 30 s). */
+const VIEWING_RENEW_MS = 15_000;
+
+/** Tells the account, through presence, that this user has the card open, while they do. */
+function useViewing(id: string) {
+  useEffect(() => {
+    const say = (method: 'PUT' | 'DELETE') => {
+      const call = method === 'PUT' ? api.PUT : api.DELETE;
+      void call('/v1/handoffs/{id}/viewing', { params: { path: { id } } }).catch(() => undefined);
+    };
+    say('PUT');
+    const timer = setInterval(() => say('PUT'), VIEWING_RENEW_MS);
+    return () => {
+      clearInterval(timer);
+      say('DELETE');
+    };
+  }, [id]);
+}
 
 const ACTIONS = {
   pickup: '/v1/handoffs/{id}/pickup',
@@ -23,16 +47,27 @@ const EMPTY = new Store<FeedState>({
   loading: false,
   error: null,
   stream: { state: 'closed', attempt: 0 },
+  presence: NO_PRESENCE,
 });
 
 /** The pick-up screen: what the problem is, what was tried, the AI's view, and where to start. */
 export function HandoffPage({ id, user }: { id: string; user: Session }) {
   const [ctx, reload] = useApi('/v1/handoffs/{id}/context', { params: { path: { id } } });
+  const [timeline, reloadTimeline] = useApi('/v1/handoffs/{id}/timeline', { params: { path: { id } } });
+  const [users] = useApi('/v1/users');
   const f = useStore(feed);
   const feedState = useStore(f?.state ?? EMPTY);
-  const now = useNow();
+  const now = useNow(1_000);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [releaseReason, setReleaseReason] = useState('');
+  useViewing(id);
+  const live = feedState.cards.find((c) => c.id === id);
+  const liveVersion = live?.version ?? 0;
+  // Every change of the card is a timeline row: read it again when the card changes.
+  useEffect(() => {
+    if (liveVersion > 0) reloadTimeline();
+  }, [liveVersion]);
 
   if (ctx.status === 'loading') return <p aria-busy="true">Loading the hand-off…</p>;
   if (ctx.status === 'error') {
@@ -47,20 +82,34 @@ export function HandoffPage({ id, user }: { id: string; user: Session }) {
     );
   }
   // The live card wins when it is newer: the assessment fills in as escalation.assessed arrives.
-  const live = feedState.cards.find((c) => c.id === id);
   const card = live && live.version > ctx.data.handoff.version ? live : ctx.data.handoff;
+  const names = new Map(users.status === 'ready' ? users.data.items.map((u) => [u.id, u.name]) : []);
+  const nameOf = (uid: string) => names.get(uid) ?? 'a former user';
+  const viewers = (feedState.presence.viewing[id] ?? []).filter((p) => p.user_id !== user.userId);
+  const level = levelLine(card, now);
+  const canRelease =
+    card.status === 'picked_up' && (card.picked_up_by?.id === user.userId || user.role === 'admin');
   const aiStatus = card.ai_status;
   const assessment = card.ai_assessment ?? ctx.data.ai_assessment;
   const startHere = assessment?.suggested_next_steps[0] ?? ctx.data.start_here.summary;
   const mine = card.picked_up_by?.id === user.userId;
 
-  const act = async (action: keyof typeof ACTIONS) => {
+  const act = async (action: keyof typeof ACTIONS | 'release') => {
     setBusy(true);
     setNotice(null);
     try {
-      const updated = await data(api.POST(ACTIONS[action], { params: { path: { id } } }));
+      const updated = await data(
+        action === 'release'
+          ? api.POST('/v1/handoffs/{id}/release', {
+              params: { path: { id } },
+              body: releaseReason.trim() ? { reason: releaseReason.trim() } : {},
+            })
+          : api.POST(ACTIONS[action], { params: { path: { id } } }),
+      );
       f?.merge(updated);
+      setReleaseReason('');
       reload();
+      reloadTimeline();
     } catch (err) {
       setNotice(action === 'pickup' ? pickupFailureText(err) : `Could not ${action}: ${errorMessage(err)}`);
       if (err instanceof ApiFailure && err.status === 409) reload();
@@ -77,6 +126,8 @@ export function HandoffPage({ id, user }: { id: string; user: Session }) {
       <div class="page-head">
         <h1 id="handoff-heading">{card.session.title}</h1>
         <SeverityPill severity={card.severity} />
+        {isAskingMe(card, user) && <AskingBadge />}
+        <Avatars people={viewers} label="Also viewing" showLabel />
       </div>
       <p class="handoff-meta">
         {card.intent === 'transfer' ? 'Transferred' : 'Escalated'} by {card.created_by.name}{' '}
@@ -94,6 +145,15 @@ export function HandoffPage({ id, user }: { id: string; user: Session }) {
               : card.status}
         </strong>
       </p>
+      <div class="handoff-clocks">
+        <SlaClocks card={card} now={now} />
+        {card.status === 'open' && (
+          <p class="card-level" data-testid="asking">
+            Asking {notifyText(card, nameOf)}
+            {level ? ` · ${level}` : ''}
+          </p>
+        )}
+      </div>
       {notice && (
         <p class="notice" role="alert">
           {notice}
@@ -183,8 +243,50 @@ export function HandoffPage({ id, user }: { id: string; user: Session }) {
               </button>
             </>
           )}
+          {canRelease && (
+            <form
+              class="release-form"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void act('release');
+              }}
+            >
+              <label for="release-reason">Why hand it back? (optional)</label>
+              <input
+                id="release-reason"
+                value={releaseReason}
+                maxLength={2000}
+                onInput={(e) => setReleaseReason(e.currentTarget.value)}
+              />
+              <button type="submit" disabled={busy}>
+                Release to the queue
+              </button>
+            </form>
+          )}
         </div>
       )}
+      <section class="panel timeline" aria-labelledby="timeline-heading">
+        <h2 id="timeline-heading">Timeline</h2>
+        {timeline.status === 'loading' && <p aria-busy="true">Loading…</p>}
+        {timeline.status === 'error' && <p class="error">{timeline.error}</p>}
+        {timeline.status === 'ready' && (
+          <ol class="timeline-list">
+            {timeline.data.items.map((item) => (
+              <li
+                key={item.version}
+                class="timeline-item"
+                data-type={item.type}
+                data-system={item.actor === null}
+              >
+                <time dateTime={item.at} title={formatTime(item.at)}>
+                  {formatTime(item.at)}
+                </time>
+                <span class="timeline-text">{timelineText(item, nameOf)}</span>
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
     </article>
   );
 }

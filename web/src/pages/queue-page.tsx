@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { EscalationCard } from '../../../worker/contract/events';
 import {
   ACTIVE_HANDOFF_STATUSES,
@@ -11,14 +11,20 @@ import { canAct, type Session } from '../lib/auth';
 import type { EscalationFeed } from '../lib/escalation-feed';
 import { feed } from '../lib/live-feed';
 import { navigate, paths } from '../lib/router';
+import { isAskingMe } from '../lib/sla';
 import { useStore } from '../lib/store';
 import { useNow } from '../lib/use-now';
 
-type Filter = 'active' | 'open' | 'all';
-const FILTERS: { value: Filter; label: string; statuses: readonly HandoffStatus[] }[] = [
-  { value: 'active', label: 'Active', statuses: ACTIVE_HANDOFF_STATUSES },
-  { value: 'open', label: 'Waiting', statuses: ['open'] },
-  { value: 'all', label: 'All', statuses: HANDOFF_STATUSES },
+type Filter = 'active' | 'open' | 'asking' | 'all';
+const byStatus =
+  (statuses: readonly HandoffStatus[]) =>
+  (card: EscalationCard): boolean =>
+    statuses.includes(card.status);
+const FILTERS: { value: Filter; label: string; show: (card: EscalationCard, user: Session) => boolean }[] = [
+  { value: 'active', label: 'Active', show: byStatus(ACTIVE_HANDOFF_STATUSES) },
+  { value: 'open', label: 'Waiting', show: byStatus(['open']) },
+  { value: 'asking', label: 'Asking you', show: isAskingMe },
+  { value: 'all', label: 'All', show: byStatus(HANDOFF_STATUSES) },
 ];
 
 export function QueuePage({ user }: { user: Session }) {
@@ -38,13 +44,30 @@ export function pickupFailureText(err: unknown): string {
 
 function Queue({ feed: f, user }: { feed: EscalationFeed; user: Session }) {
   const state = useStore(f.state);
-  const now = useNow();
+  // Every second: the SLA countdowns.
+  const now = useNow(1_000);
   const [filter, setFilter] = useState<Filter>('active');
   const [busy, setBusy] = useState<string | null>(null);
   const [notices, setNotices] = useState<Record<string, string>>({});
-  const statuses = FILTERS.find((x) => x.value === filter)?.statuses ?? [];
-  const shown = state.cards.filter((c) => statuses.includes(c.status));
+  const show = FILTERS.find((x) => x.value === filter)?.show ?? (() => true);
+  const shown = state.cards.filter((c) => show(c, user));
   const open = state.cards.filter((c) => c.status === 'open').length;
+  const asking = state.cards.filter((c) => isAskingMe(c, user)).length;
+
+  // The cards asking the reader may be older than the feed's first page: ask the server for them
+  // (asking=me); the stream keeps them current from then on.
+  useEffect(() => {
+    if (filter !== 'asking') return;
+    let live = true;
+    void data(api.GET('/v1/escalations', { params: { query: { asking: 'me', limit: 200 } } }))
+      .then((snap) => {
+        if (live) for (const c of snap.items) f.merge(c);
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [filter]);
 
   const pickUp = async (card: EscalationCard) => {
     setBusy(card.id);
@@ -66,6 +89,12 @@ function Queue({ feed: f, user }: { feed: EscalationFeed; user: Session }) {
         <h1 id="queue-heading">Escalation queue</h1>
         <p class="counts" aria-live="polite">
           <span data-testid="open-count">{open}</span> waiting
+          {asking > 0 && (
+            <>
+              {' · '}
+              <span data-testid="asking-count">{asking}</span> asking you
+            </>
+          )}
         </p>
       </div>
       <fieldset class="segmented">
@@ -79,7 +108,10 @@ function Queue({ feed: f, user }: { feed: EscalationFeed; user: Session }) {
               checked={filter === x.value}
               onChange={() => setFilter(x.value)}
             />
-            <span>{x.label}</span>
+            <span>
+              {x.label}
+              {x.value === 'asking' && asking > 0 ? ` (${asking})` : ''}
+            </span>
           </label>
         ))}
       </fieldset>
@@ -95,10 +127,17 @@ function Queue({ feed: f, user }: { feed: EscalationFeed; user: Session }) {
           ))}
         </ul>
       ) : shown.length === 0 ? (
-        <p class="empty">
-          Nothing here. New escalations appear at the top as they happen; open a{' '}
-          <a href={paths.sessions()}>session</a> to escalate one.
-        </p>
+        filter === 'asking' ? (
+          <p class="empty">
+            Nothing is asking you right now. A card asks you when it is transferred to you, or when
+            re-escalation reaches a level that names you (or admins, if you are one).
+          </p>
+        ) : (
+          <p class="empty">
+            Nothing here. New escalations appear at the top as they happen; open a{' '}
+            <a href={paths.sessions()}>session</a> to escalate one.
+          </p>
+        )
       ) : (
         <ul class="cards" aria-label="Escalations" aria-live="polite" aria-relevant="additions">
           {shown.map((card) => (
@@ -111,6 +150,8 @@ function Queue({ feed: f, user }: { feed: EscalationFeed; user: Session }) {
               busy={busy === card.id}
               notice={notices[card.id] ?? null}
               onPickUp={pickUp}
+              askingMe={isAskingMe(card, user)}
+              viewers={(state.presence.viewing[card.id] ?? []).filter((p) => p.user_id !== user.userId)}
             />
           ))}
         </ul>

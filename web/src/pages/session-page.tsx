@@ -52,7 +52,7 @@ export function SessionPage({ id, user }: { id: string; user: Session }) {
         )}
         {canAct(user) && <StepForm sessionId={id} onDone={reload} />}
       </section>
-      {canAct(user) && <EscalateForm sessionId={id} />}
+      {canAct(user) && <EscalateForm sessionId={id} me={user.userId} />}
     </article>
   );
 }
@@ -110,10 +110,15 @@ function StepForm({ sessionId, onDone }: { sessionId: string; onDone: () => void
   );
 }
 
-function EscalateForm({ sessionId }: { sessionId: string }) {
+function EscalateForm({ sessionId, me }: { sessionId: string; me: string }) {
   const [reason, setReason] = useState('');
   const [severity, setSeverity] = useState<Severity>('normal');
   const [intent, setIntent] = useState<HandoffIntent>('escalate');
+  const [toUser, setToUser] = useState('');
+  // A transfer is offered to one engineer or admin of the account: they are asked first.
+  const [users] = useApi(intent === 'transfer' ? '/v1/users' : null);
+  const targets =
+    users.status === 'ready' ? users.data.items.filter((u) => u.role !== 'viewer' && u.id !== me) : [];
   const [result, setResult] = useState<{ ok: boolean; text: string; id?: string } | null>(null);
   const [busy, setBusy] = useState(false);
   return (
@@ -128,7 +133,12 @@ function EscalateForm({ sessionId }: { sessionId: string }) {
             const card = await data(
               api.POST('/v1/sessions/{id}/handoffs', {
                 params: { path: { id: sessionId }, header: { 'idempotency-key': crypto.randomUUID() } },
-                body: { intent, reason, severity },
+                body: {
+                  intent,
+                  reason,
+                  severity,
+                  ...(intent === 'transfer' && toUser ? { to_user_id: toUser } : {}),
+                },
               }),
             );
             feed.get()?.merge(card);
@@ -178,6 +188,19 @@ function EscalateForm({ sessionId }: { sessionId: string }) {
               ))}
             </select>
           </span>
+          {intent === 'transfer' && (
+            <span>
+              <label for="esc-to">Offer it to</label>
+              <select id="esc-to" required value={toUser} onChange={(e) => setToUser(e.currentTarget.value)}>
+                <option value="">Choose someone…</option>
+                {targets.map((u) => (
+                  <option key={u.id} value={u.id}>
+                    {u.name} ({u.role})
+                  </option>
+                ))}
+              </select>
+            </span>
+          )}
         </div>
         {result && (
           <p class={result.ok ? 'ok' : 'error'} role="status">
