@@ -16,6 +16,8 @@ export interface AppEnv {
   Bindings: Env;
   Variables: {
     config: Config;
+    /** This request's id: a sane incoming `X-Request-Id`, else a new one; every answer carries it. */
+    requestId: string;
     identity: Identity;
     jwtPayload: unknown;
     /** Opens (once per request) the database and provisions the caller's account and user. */
