@@ -14,9 +14,10 @@ export default defineConfig({
           SSE_KEEPALIVE_MS: '200',
           // The fake OpenAI-compatible server (test/setup/fake-openai.ts).
           OPENAI_FAKE_URL: inject('openaiUrl'),
-          // The loopback server for http_get nodes (test/setup/loopback-http.ts), allow-listed.
+          // The loopback server for http_get nodes (test/setup/loopback-http.ts), allow-listed by
+          // host and port: an entry without a port would allow only port 80.
           TEST_HTTP_URL: inject('httpUrl'),
-          HTTP_GET_ALLOW_HOSTS: '127.0.0.1',
+          HTTP_GET_ALLOW_HOSTS: new URL(inject('httpUrl')).host,
           // Off in tests whatever a local .dev.vars says; test/dev-tokens.test.ts turns it on per request.
           DEV_MODE: 'false',
         },
