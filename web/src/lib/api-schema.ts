@@ -405,7 +405,7 @@ export interface paths {
         put?: never;
         /**
          * Escalate a session
-         * @description Writes the handoff and its outbox row in one statement; the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`.
+         * @description Writes the handoff and its outbox row in one statement; the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`. 429 past `MAX_HANDOFFS_PER_MINUTE` handoffs of the caller in the last minute.
          */
         post: {
             parameters: {
@@ -491,6 +491,17 @@ export interface paths {
                 /** @description The body is not JSON */
                 415: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Over a limit; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -964,7 +975,7 @@ export interface paths {
         };
         /**
          * The escalation events, live
-         * @description Events `escalation.created`, `escalation.assessed`, `escalation.picked_up`, `escalation.resolved`, `escalation.cancelled` with `{card, version}`; `reset` when the requested position is older than the log.
+         * @description Events `escalation.created`, `escalation.assessed`, `escalation.picked_up`, `escalation.resolved`, `escalation.cancelled` with `{card, version}`; `reset` when the requested position is older than the log. 429 when the caller already holds `MAX_STREAMS_PER_USER` open streams.
          */
         get: {
             parameters: {
@@ -1011,6 +1022,17 @@ export interface paths {
                 /** @description The role may not do this */
                 403: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Over a limit; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1356,7 +1378,7 @@ export interface paths {
         put?: never;
         /**
          * Run a graph
-         * @description The run executes in the account’s hub; follow it on `stream_url`. 429 over a limit of active runs.
+         * @description The run executes in the account’s hub; follow it on `stream_url`. 429 over a limit of active runs, or when the account holds `MAX_PAUSED_RUNS_PER_ACCOUNT` paused runs.
          */
         post: {
             parameters: {
@@ -1688,6 +1710,17 @@ export interface paths {
                 /** @description Not found in the caller’s account */
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Over a limit; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
