@@ -1,16 +1,8 @@
 import type { Config } from '../config';
-import type { Role } from '../contract/statuses';
 import type { Db } from '../db/client';
+import type { Identity } from './identity';
 
-export type { Role };
-
-/** Who is calling, from a verified token; `accountId` is canonical (lower-case, hyphenated). */
-export interface Identity {
-  userId: string;
-  accountId: string;
-  role: Role;
-  name: string;
-}
+export type { Identity, Role } from './identity';
 
 export interface AppEnv {
   Bindings: Env;

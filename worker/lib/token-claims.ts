@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '../contract/statuses';
-import type { Identity } from './app-env';
+import type { Identity } from './identity';
 import { canonicalUuid } from './canonical-uuid';
 import { cleanText } from './json-safety';
 
