@@ -1,29 +1,15 @@
 import { z } from 'zod';
 import { ROLES } from '../contract/statuses';
-import type { Identity } from './identity';
+import { CLOCK_LEEWAY_SECONDS, displayName, MAX_NAME_CHARS } from '../contract/token-claims';
 import { canonicalUuid } from './canonical-uuid';
-import { cleanText } from './json-safety';
+import type { Identity } from './identity';
 
 // The claims of a verified token, read the way DESIGN.md "Limits and hardening" asks: the clock of
 // the identity provider and the edge may differ, so `exp`, `nbf` and `iat` get a leeway; the
-// display name is tidied, never a reason to refuse the token.
+// display name is tidied (contract/token-claims.ts, which the site shares), never a reason to
+// refuse the token.
 
-/** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds. */
-export const CLOCK_LEEWAY_SECONDS = 60;
-/** The longest display name kept, in characters (code points). */
-export const MAX_NAME_CHARS = 200;
-
-// C0, DEL and C1 controls, and the bidi embeddings, overrides and isolates that would reorder
-// whatever is shown next to the name.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed.
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-/** The name to show for a user: controls removed, trimmed, cut; a stand-in when nothing is left. */
-export function displayName(raw: unknown, userId: string): string {
-  const text = typeof raw === 'string' ? cleanText(raw).replace(CONTROLS, '').trim() : '';
-  const cut = Array.from(text).slice(0, MAX_NAME_CHARS).join('').trim();
-  return cut === '' ? `user ${userId.slice(0, 8)}` : cut;
-}
+export { CLOCK_LEEWAY_SECONDS, displayName, MAX_NAME_CHARS };
 
 const uuidClaim = z.string().transform((v, ctx) => {
   const id = canonicalUuid(v);
