@@ -99,6 +99,41 @@ describe('internal errors', () => {
     );
   });
 
+  it('logs every line about a request under its id, work left to waitUntil included', async () => {
+    const user = await makeUser();
+    const session = await createSession(user);
+    const lines: string[] = [];
+    vi.spyOn(console, 'warn').mockImplementation((line: string) => void lines.push(line));
+    const brokenHub = {
+      idFromName: (name: string) => env.ACCOUNT_HUB.idFromName(name),
+      get: () => ({ publish: () => Promise.reject(new Error('hub unreachable')) }),
+    };
+    const ctx = createExecutionContext();
+    const res = await app.request(
+      `/v1/sessions/${session.id}/handoffs`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${user.token}`,
+          'content-type': 'application/json',
+          'x-request-id': 'req-publish-1',
+        },
+        body: JSON.stringify({ intent: 'escalate', reason: 'log context', severity: 'low' }),
+      },
+      { ...env, ACCOUNT_HUB: brokenHub },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(201);
+    // The publish runs after the answer; its failure is logged under the request's id.
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({
+        msg: 'publish after commit failed; the outbox relay will deliver',
+        requestId: 'req-publish-1',
+      }),
+    );
+  });
+
   it('ends a run that fails inside the hub with code internal and a reference, never the SQLite text', async () => {
     const user = await makeUser();
     vi.spyOn(console, 'error').mockImplementation(() => undefined);

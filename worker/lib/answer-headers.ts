@@ -1,6 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from './app-env';
+import { withLogContext } from './log';
 
 // What every answer of the Worker carries (DESIGN.md "Limits and hardening"): its request id, and
 // the security headers. The site's own pages are static assets served without the Worker; their
@@ -45,7 +46,8 @@ export const answerHeaders = createMiddleware<AppEnv>(async (c, next) => {
   c.set('requestId', id);
   const security = c.req.path === '/docs' ? docsHeaders : apiHeaders;
   await security(c, async () => {
-    await next();
+    // Every line logged while answering (and by what the answer leaves to waitUntil) names it.
+    await withLogContext({ requestId: id }, next);
     // An answer built elsewhere (a fetch's) may have immutable headers: copy it to add ours.
     if (!headersWritable(c.res)) c.res = new Response(c.res.body, c.res);
     c.res.headers.set('X-Request-Id', id);
