@@ -171,7 +171,8 @@ export function checkUrl(rawUrl: string, allowHosts: readonly string[]): URL {
   try {
     url = new URL(rawUrl);
   } catch {
-    throw new ToolError('bad_args', `http_get: not a valid URL: ${rawUrl.slice(0, 200)}`);
+    // Without its query, which may carry a value from the state (a token, say).
+    throw new ToolError('bad_args', `http_get: not a valid URL: ${rawUrl.split('?')[0]?.slice(0, 200)}`);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw new ToolError(
