@@ -50,7 +50,7 @@ export async function createHandoff(
       insert into handoff_rate as r (account_id, user_id, recent)
       select ${who.accountId}::uuid, ${who.userId}::uuid, array[now()] from s0
       on conflict (account_id, user_id) do update
-        set recent = array(select t from unnest(r.recent) t where t > ${window} order by t) || now()
+        set recent = array(select t from unnest(r.recent) t where t > ${window}) || now()
         where (select count(*) from unnest(r.recent) t where t > ${window}) < ${maxPerMinute}::int
       returning 1
     ), inserted as (
