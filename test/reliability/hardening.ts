@@ -110,7 +110,7 @@ const stateArb = (maxChars: number) =>
 // biome-ignore lint/suspicious/noControlCharactersInRegex: what a cleaned name must not hold.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-const LIMIT_MESSAGE = /TEMPLATE_MAX_BYTES|RUN_STATE_MAX_BYTES|step limit|levels deep/;
+const LIMIT_MESSAGE = /TEMPLATE_MAX_BYTES|RUN_STATE_MAX_BYTES|run log limit|step limit|levels deep/;
 
 /** In process: the executor with small bounds, every prompt and tool argument measured. */
 async function templatesInProcess(runs: number, failures: string[]) {
