@@ -14,9 +14,10 @@ export default defineConfig({
           SSE_KEEPALIVE_MS: '200',
           // The fake OpenAI-compatible server (test/setup/fake-openai.ts).
           OPENAI_FAKE_URL: inject('openaiUrl'),
-          // The loopback server for http_get nodes (test/setup/loopback-http.ts), allow-listed.
+          // The loopback server for http_get nodes (test/setup/loopback-http.ts), allow-listed by
+          // host and port: an entry without a port would allow only port 80.
           TEST_HTTP_URL: inject('httpUrl'),
-          HTTP_GET_ALLOW_HOSTS: '127.0.0.1',
+          HTTP_GET_ALLOW_HOSTS: new URL(inject('httpUrl')).host,
           // The loopback webhook receiver (test/setup/webhook-receiver.ts), allow-listed; a short
           // retry schedule and timeout, so the retry and timeout paths finish within a test.
           TEST_WEBHOOK_URL: inject('webhookUrl'),

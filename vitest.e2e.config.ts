@@ -7,6 +7,7 @@ export default defineConfig({
     include: ['test/e2e/**/*.e2e.ts'],
     environment: 'node',
     globalSetup: ['./test/e2e/global-setup.ts'],
+    setupFiles: ['./test/e2e/setup.ts'],
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 150_000,

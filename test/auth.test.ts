@@ -12,9 +12,48 @@ describe('authentication', () => {
     expect(res.headers.get('www-authenticate')).toContain('Bearer');
   });
 
-  it('refuses an expired token', async () => {
-    const user = await makeUser({ exp: Math.floor(Date.now() / 1000) - 10 });
-    await expectError(await call('/v1/sessions', user), 401, 'unauthorized');
+  it('refuses a token expired more than 60 s ago, and accepts one within the leeway', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await makeUser({ exp: now - 90 });
+    const err = await expectError(await call('/v1/sessions', expired), 401, 'unauthorized');
+    expect(err.message).toBe('token expired');
+    // Clock skew between the identity provider and the edge: a few seconds late is fine.
+    expect((await call('/v1/sessions', await makeUser({ exp: now - 20 }))).status).toBe(200);
+  });
+
+  it('gives nbf and iat the same 60 s of leeway', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = (extra: Record<string, number>) =>
+      sign(
+        {
+          sub: crypto.randomUUID(),
+          acct: crypto.randomUUID(),
+          role: 'engineer',
+          name: 'Skewed',
+          exp: now + 600,
+          ...extra,
+        },
+        'test-secret-0123456789abcdef',
+        'HS256',
+      );
+    expect((await call('/v1/sessions', await token({ nbf: now + 20, iat: now + 20 }))).status).toBe(200);
+    await expectError(await call('/v1/sessions', await token({ nbf: now + 120 })), 401, 'unauthorized');
+    await expectError(await call('/v1/sessions', await token({ iat: now + 120 })), 401, 'unauthorized');
+  });
+
+  it('never refuses a token for its name: control characters removed, cut to 200 characters', async () => {
+    const messy = `Ada\u0000 Love\u001blace\u202e ${'x'.repeat(400)}`;
+    const user = await makeUser({ name: messy });
+    const session = await createSession(user);
+    const res = await call(`/v1/sessions/${session.id}/handoffs`, user, {
+      body: { intent: 'escalate', reason: 'name check', severity: 'low' },
+    });
+    expect(res.status).toBe(201);
+    const card = await json<{ created_by: { name: string } }>(res);
+    expect(card.created_by.name).toBe(`Ada Lovelace ${'x'.repeat(400)}`.slice(0, 200));
+    // Nothing usable left: a stand-in rather than a refusal.
+    const blank = await makeUser({ name: '\u0007\u0008' });
+    expect((await call('/v1/sessions', blank)).status).toBe(200);
   });
 
   it('refuses a token signed with another secret', async () => {

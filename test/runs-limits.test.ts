@@ -154,20 +154,47 @@ describe('graph runs: limits on steps, state and log', () => {
     expect(log.filter((e) => e.type === 'node_completed')).toHaveLength(DEFAULT_MAX_STEPS);
   });
 
-  it('fails a node that would grow the state past the state limit with node_failed naming it (not internal SQLITE_TOOBIG)', async () => {
+  it('fails a node that would grow the state past RUN_STATE_MAX_BYTES with node_failed naming it (not internal SQLITE_TOOBIG)', async () => {
     const alice = await makeUser();
-    // Doubles every step: 40 KB, 80 KB, 160 KB fit; 320 KB is over 256 KiB, and left alone it
-    // would reach SQLite's 2 MB value limit a few steps later.
-    const { run } = await runGraph(alice, selfLoop({ x: '{{x}}{{x}}' }), { x: 'y'.repeat(20_000) });
+    // Each node copies a 30 KB value under a new key: with the input, the 8th copy is ~270 KB,
+    // over 256 KiB; left alone the state would reach SQLite's 2 MB value limit a few nodes later.
+    const ids = Array.from({ length: 12 }, (_, i) => `c${i + 1}`);
+    const schema = {
+      entry: 'c1',
+      nodes: ids.map((id) => ({ id, type: 'transform', set: { [`copy_${id}`]: '{{x}}' } })),
+      edges: ids.map((id, i) => ({ from: id, to: ids[i + 1] ?? '__end__' })),
+    };
+    const { run } = await runGraph(alice, schema, { x: 'y'.repeat(30_000) });
     const view = await waitForStatus(alice, run.run_id, 'failed', 15_000);
-    expect(view.error?.code).toBe('node_failed');
-    expect(view.error?.message).toContain(`state limit of ${DEFAULT_MAX_STATE_BYTES} bytes (256 KiB)`);
+    expect(view.error).toEqual({
+      code: 'node_failed',
+      message: expect.stringMatching(
+        new RegExp(
+          `^node "c8" would make the run state \\d+ bytes, over the state limit RUN_STATE_MAX_BYTES \\(${DEFAULT_MAX_STATE_BYTES} bytes, 256 KiB\\)$`,
+        ),
+      ),
+    });
+    const log = await runLog(alice, run.run_id);
+    expect(log.filter((e) => e.type === 'node_completed')).toHaveLength(7);
+    expect((await waitForPostgres(run.run_id, 'failed')).errorCode).toBe('node_failed');
+  });
+
+  it('fails a node whose rendered template would pass TEMPLATE_MAX_BYTES, with node_failed naming it', async () => {
+    const alice = await makeUser();
+    // Doubles every step: 20 KB fits, 40 KB is over 32 KiB and is never built, logged or stored.
+    const { run } = await runGraph(alice, selfLoop({ x: '{{x}}{{x}}' }), { x: 'y'.repeat(10_000) });
+    const view = await waitForStatus(alice, run.run_id, 'failed', 15_000);
+    expect(view.error).toEqual({
+      code: 'node_failed',
+      message:
+        'node "a" would render a template over the template limit TEMPLATE_MAX_BYTES (32768 bytes, 32 KiB)',
+    });
     const log = await runLog(alice, run.run_id);
     const sizes = log
       .filter((e) => e.type === 'node_completed')
-      .map((e) => ((e.data as { state: { x: string } }).state.x.length / 1000).toFixed(0));
-    expect(sizes).toEqual(['40', '80', '160']);
-    expect((await waitForPostgres(run.run_id, 'failed')).errorCode).toBe('node_failed');
+      .map((e) => (e.data as { state: { x: string } }).state.x.length);
+    expect(sizes).toEqual([20_000]);
+    expect(log.at(-1)).toMatchObject({ type: 'error', data: { code: 'node_failed' } });
   });
 
   it('fails a tool whose output nests too deeply with node_failed naming the state limit', async () => {
@@ -323,7 +350,7 @@ describe('graph runs: start and cancel races', () => {
       graphVersion: 1,
       graph: graph.schema as never,
       input: {},
-      limits: { perUser: 5, perAccount: 50 },
+      limits: { perUser: 5, perAccount: 50, pausedPerAccount: 1000 },
       runTimeoutSeconds: 300,
       pauseTimeoutSeconds: 86_400,
     });

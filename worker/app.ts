@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import { createMiddleware } from 'hono/factory';
 import { getConfig } from './config';
+import { answerHeaders } from './lib/answer-headers';
 import type { AppEnv } from './lib/app-env';
 import { authenticate } from './lib/auth';
 import { jsonOnly, limitBody } from './lib/body-guards';
@@ -49,9 +50,12 @@ app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
   description: 'Claims `sub`, `acct`, `role` (engineer | admin | viewer), `name`, `exp`',
 });
 
+// Request id and security headers on every answer, errors and the description included: first.
+app.use(answerHeaders);
+
 app
   .onError(onError)
-  .notFound((c) => onError(notFound(`route ${c.req.method} ${c.req.path}`), c))
+  .notFound((c) => onError(notFound(`route ${c.req.method} ${c.req.path.slice(0, 200)}`), c))
   // The description needs neither configuration nor a token: registered before both.
   .doc31('/openapi.json', API_DESCRIPTION)
   .get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Switchboard API' }))

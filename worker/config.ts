@@ -56,6 +56,17 @@ export const configSchema = z
     HTTP_GET_ALLOW_HOSTS: list,
     MAX_RUNS_PER_KEY: int(5, 1),
     MAX_RUNS_PER_ACCOUNT: int(50, 1),
+    MAX_PAUSED_RUNS_PER_ACCOUNT: int(1_000, 1),
+    MAX_STREAMS_PER_USER: int(20, 1),
+    MAX_HANDOFFS_PER_MINUTE: int(30, 1),
+    TEMPLATE_MAX_BYTES: int(32 * 1024, 64),
+    // Every node_completed frame carries the whole state: capped so no SSE frame passes 1 MiB.
+    RUN_STATE_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(960 * 1024, 'must be at most 983040 (960 KiB), so a frame carrying the state stays under 1 MiB')
+      .default(256 * 1024),
     RUN_TIMEOUT_SECONDS: int(300, 1),
     PAUSE_TIMEOUT_SECONDS: int(86_400, 1),
     SSE_KEEPALIVE_MS: int(15_000, 10),

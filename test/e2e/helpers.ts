@@ -25,12 +25,43 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export function launch(): Promise<Browser> {
-  return chromium.launch({
+/**
+ * Content-Security-Policy violations seen by any page of this test file (the site must work under
+ * its strict CSP): test/e2e/setup.ts fails the file when one is left here.
+ */
+export const policyViolations: string[] = [];
+
+const VIOLATION = /Content Security Policy|securitypolicyviolation/i;
+
+/** Records every CSP violation of the context's pages, as the browser reports it. */
+async function watchPolicy(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(`securitypolicyviolation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'}`),
+    );
+  });
+  context.on('page', (page) =>
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && VIOLATION.test(msg.text()))
+        policyViolations.push(`${page.url()}: ${msg.text()}`);
+    }),
+  );
+}
+
+/** Chromium, with every context it opens watched for CSP violations. */
+export async function launch(): Promise<Browser> {
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: CHROMIUM_ARGS,
     headless: true,
   });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options?: BrowserContextOptions) => {
+    const context = await newContext(options);
+    await watchPolicy(context);
+    return context;
+  };
+  return browser;
 }
 
 /** Cuts the browser's live connections (all of them, mid-response), or refuses new ones. */

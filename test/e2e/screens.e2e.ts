@@ -1,6 +1,16 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { as, connection, type DemoName, demoTokens, launch, screenshot, signedIn, siteUrl } from './helpers';
+import {
+  as,
+  connection,
+  type DemoName,
+  demoTokens,
+  launch,
+  policyViolations,
+  screenshot,
+  signedIn,
+  siteUrl,
+} from './helpers';
 
 let browser: Browser;
 let tokens: Record<DemoName, string>;
@@ -123,6 +133,32 @@ describe('other screens', () => {
     await screenshot(page, '15-session-escalated');
     await page.getByRole('link', { name: 'Queue' }).click();
     await page.locator('li.card', { hasText: 'Mail bounces' }).waitFor();
+    await context.close();
+  });
+
+  it('serves the site with its security headers, and a CSP violation would be caught', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const res = await page.goto(siteUrl());
+    const headers = res?.headers() ?? {};
+    expect(headers['content-security-policy']).toContain("default-src 'self'");
+    expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(headers['referrer-policy']).toBe('no-referrer');
+    const script = page.waitForResponse((r) => r.url().includes('/assets/') && r.url().endsWith('.js'));
+    await page.reload();
+    expect((await script).headers()['x-content-type-options']).toBe('nosniff');
+    // The watcher is live: an inline script, which the policy refuses, is reported.
+    const before = policyViolations.length;
+    await page.evaluate(() => {
+      const el = document.createElement('script');
+      el.textContent = 'window.injected = true';
+      document.body.append(el);
+    });
+    await expect.poll(() => policyViolations.length, { timeout: 5_000 }).toBeGreaterThan(before);
+    expect(await page.evaluate(() => (window as unknown as { injected?: boolean }).injected)).toBeUndefined();
+    // Expected here, so not held against the site.
+    policyViolations.splice(before);
     await context.close();
   });
 });

@@ -8,12 +8,14 @@ import fc from 'fast-check';
 import { agent } from '../../bench/lib/http';
 import type { Stack } from '../../bench/lib/stack';
 import { signToken } from '../../worker/dev/sign-token';
+import { internalTextIn } from '../internal-text';
 
 export interface Probe {
   status: number;
   json: unknown;
   text: string;
   sse: boolean;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** One request; a 200 event stream is closed as soon as its headers arrive. */
@@ -31,7 +33,7 @@ export function probe(
       const sse = String(res.headers['content-type'] ?? '').startsWith('text/event-stream');
       if (sse) {
         res.destroy();
-        resolve({ status: res.statusCode ?? 0, json: undefined, text: '', sse });
+        resolve({ status: res.statusCode ?? 0, json: undefined, text: '', sse, headers: res.headers });
         return;
       }
       const chunks: Buffer[] = [];
@@ -44,7 +46,7 @@ export function probe(
         } catch {
           json = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, json, text, sse });
+        resolve({ status: res.statusCode ?? 0, json, text, sse, headers: res.headers });
       });
       res.on('error', reject);
     });
@@ -64,6 +66,8 @@ export interface FuzzIds {
 
 export interface FuzzResult {
   requests: number;
+  /** Error answers holding internal text (driver, SQLite, stack). */
+  leaks: number;
   failures: string[];
   statuses: Map<number, number>;
   categories: Map<string, number>;
@@ -81,7 +85,13 @@ export async function fuzz(
   otherToken: string,
   runs: number,
 ): Promise<FuzzResult> {
-  const result: FuzzResult = { requests: 0, failures: [], statuses: new Map(), categories: new Map() };
+  const result: FuzzResult = {
+    requests: 0,
+    leaks: 0,
+    failures: [],
+    statuses: new Map(),
+    categories: new Map(),
+  };
   const check = async (
     category: string,
     method: string,
@@ -106,7 +116,10 @@ export async function fuzz(
     if (p.status >= 500 && p.status !== 503) problem = `answered ${p.status}`;
     else if (p.status >= 400 && !isJsonError(p.json))
       problem = `${p.status} without the JSON error: ${p.text.slice(0, 100)}`;
-    else problem = expect?.(p);
+    else if (p.status >= 400 && internalTextIn(p.text)) {
+      result.leaks++;
+      problem = `internal text (${internalTextIn(p.text)}) in the answer: ${p.text.slice(0, 100)}`;
+    } else problem = expect?.(p);
     if (problem) {
       if (result.failures.length < 30) {
         result.failures.push(

@@ -12,6 +12,10 @@ export interface PhaseResult {
   duplicates: number;
   requests: number;
   failures: string[];
+  /** Phases that try inputs (fuzzing, properties): how many, 5xx answers, answers leaking internal text. */
+  inputs?: number;
+  serverErrors?: number;
+  leaks?: number;
 }
 
 export const log = (m: string) =>

@@ -10,6 +10,7 @@ import { call, sleep } from '../../bench/lib/http';
 import { Subscriber } from '../../bench/lib/sse-client';
 import { root, type Stack, startStack } from '../../bench/lib/stack';
 import { fuzz } from './fuzz';
+import { hardening } from './hardening';
 import {
   createdCounter,
   lastEventId,
@@ -514,7 +515,21 @@ try {
         duplicates: 0,
         requests: f.requests,
         failures: f.failures,
+        inputs: f.requests,
+        serverErrors: [...f.statuses.entries()]
+          .filter(([st]) => st >= 500 && st !== 503)
+          .reduce((a, [, n]) => a + n, 0),
+        leaks: f.leaks,
       };
+    },
+  );
+
+  // ── hardening: limits, internal text, JWT, every endpoint (test/reliability/hardening.ts) ──
+  await phase(
+    `hardening: fast-check properties (templates in process and on the stack, JWT times and names, every endpoint of /openapi.json × ${FUZZ_RUNS} random inputs)`,
+    async () => {
+      const h = await hardening(s, FUZZ_RUNS);
+      return { ...h, lost: 0, duplicates: 0, requests: h.inputs };
     },
   );
 } catch (err) {
@@ -534,7 +549,17 @@ try {
 // ── closing table ─────────────────────────────────────────────────────────────────────────────
 const lost = results.reduce((a, r) => a + r.lost, 0);
 const duplicates = results.reduce((a, r) => a + r.duplicates, 0);
-const okAll = results.length > 0 && results.every((r) => r.ok) && lost === 0 && duplicates === 0;
+const fuzzed = results.filter((r) => r.inputs !== undefined);
+const inputs = fuzzed.reduce((a, r) => a + (r.inputs ?? 0), 0);
+const serverErrors = fuzzed.reduce((a, r) => a + (r.serverErrors ?? 0), 0);
+const leaks = fuzzed.reduce((a, r) => a + (r.leaks ?? 0), 0);
+const okAll =
+  results.length > 0 &&
+  results.every((r) => r.ok) &&
+  lost === 0 &&
+  duplicates === 0 &&
+  serverErrors === 0 &&
+  leaks === 0;
 const table = [
   '| phase | result | lost | duplicates | what happened |',
   '| --- | --- | --- | --- | --- |',
@@ -543,6 +568,9 @@ const table = [
       `| ${r.phase} | ${r.ok ? 'passed' : '**FAILED**'} | ${r.lost} | ${r.duplicates} | ${r.detail.replace(/\n/g, ' ').replace(/\|/g, '\\|')} |`,
   ),
   `| **total** | ${okAll ? '**passed**' : '**FAILED**'} | **${lost}** (must be 0) | **${duplicates}** (must be 0) | ${((Date.now() - started) / 1000).toFixed(0)} s, ${stack?.embedded === false ? 'PostgreSQL server' : 'embedded PGlite'} |`,
+  `| **inputs tried** | | | | **${inputs.toLocaleString('en')}** (${fuzzed.map((r) => `${r.phase.split(':')[0]} ${(r.inputs ?? 0).toLocaleString('en')}`).join(', ')}) |`,
+  `| **5xx** | ${serverErrors === 0 ? 'passed' : '**FAILED**'} | | | **${serverErrors}** (must be 0) |`,
+  `| **internal text leaked** | ${leaks === 0 ? 'passed' : '**FAILED**'} | | | **${leaks}** (must be 0) |`,
 ].join('\n');
 console.log(`\nReliability (${new Date().toISOString()})\n\n${table}\n`);
 for (const r of results.filter((x) => x.failures.length))

@@ -5,6 +5,7 @@
 //   GET /nul/json                 a JSON body whose strings and keys hold \u0000
 //   GET /nul/text                 a text/plain body holding a NUL byte
 //   GET /deep/<n>                 JSON nested <n> objects deep: {"d":{"d":…}}
+//   GET /redirect/<key>           302 to /count/<key> (which a followed redirect would count)
 import { createServer, type ServerResponse } from 'node:http';
 import { listenOnLoopback } from './listen';
 
@@ -43,6 +44,11 @@ export async function startLoopbackHttp(): Promise<LoopbackHttp> {
     if (deep) {
       const n = Math.min(10_000, Number(deep[1]));
       return send(res, 200, `${'{"d":'.repeat(n)}0${'}'.repeat(n)}`);
+    }
+    const redirect = /^\/redirect\/(.+)$/.exec(url.pathname);
+    if (redirect) {
+      res.writeHead(302, { location: `/count/${redirect[1]}` });
+      return res.end();
     }
     if (url.pathname === '/nul/text') return send(res, 200, 'a\u0000b', 'text/plain; charset=utf-8');
     return send(res, 404, JSON.stringify({ error: `no route ${url.pathname}` }));

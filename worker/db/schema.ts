@@ -174,7 +174,24 @@ export const outbox = pgTable(
     createdAt: createdAt(),
     publishedAt: timestamp('published_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('outbox_pending_idx').on(t.createdAt).where(sql`${t.publishedAt} is null`)],
+  (t) => [
+    index('outbox_pending_idx').on(t.createdAt).where(sql`${t.publishedAt} is null`),
+    // Acknowledged rows are pruned per account once old (escalations/escalation-retention.ts).
+    index('outbox_published_idx').on(t.accountId, t.publishedAt).where(sql`${t.publishedAt} is not null`),
+  ],
+);
+
+// The limit on handoffs per user (MAX_HANDOFFS_PER_MINUTE) as a sliding window: when each of the
+// user's handoffs of the last minute was created, at most the limit's number of them. The create
+// statement checks and updates it under the row's lock, so concurrent creates cannot both pass.
+export const handoffRate = pgTable(
+  'handoff_rate',
+  {
+    accountId: uuid('account_id').notNull(),
+    userId: uuid('user_id').notNull(),
+    recent: timestamp('recent', { withTimezone: true, mode: 'date' }).array().notNull().default(sql`'{}'`),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.userId] })],
 );
 
 // An account's escalation policy, versioned: PUT adds a version, and a card keeps the version it

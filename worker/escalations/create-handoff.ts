@@ -14,22 +14,29 @@ export interface NewHandoff {
   to_user_id?: string | undefined;
 }
 
-export type CreateResult =
+export type CreateHandoffResult =
   | { kind: 'created'; card: EscalationCard; event: HubEvent }
+  /** The session is not in the caller's account. */
   | { kind: 'no_session' }
   /** `to_user_id` is not an engineer or admin of the account. */
-  | { kind: 'bad_target' };
+  | { kind: 'bad_target' }
+  /** The caller created `MAX_HANDOFFS_PER_MINUTE` handoffs in the last minute; nothing was written. */
+  | { kind: 'rate_limited'; retryAfterSeconds: number };
 
 /** Seconds of the severity's policy section `s` from now, as a timestamp. */
 const after = (expr: string) => `now() + make_interval(secs => (${expr})::float8)`;
 
 /**
  * Creates a handoff in ONE statement (one round trip, atomic without an explicit transaction):
- * the session must be the caller's and a target the account's; the card takes the account's
- * current policy version, its clocks and its first re-escalation time from it; the card is
- * built by the one card builder from the inserted row; the timeline's `created` row and the
- * outbox row are written by the same statement. A reused Idempotency-Key surfaces as the unique
- * violation (23505) of the insert.
+ * - the session must be the caller's and a target the account's;
+ * - the caller must be under `maxPerMinute` handoffs in the last minute (the `handoff_rate` row,
+ *   updated under its lock, so two concurrent creates cannot both take the last place; a refused
+ *   request takes no place);
+ * - the card takes the account's current policy version, its clocks and its first re-escalation
+ *   time from it, and is built by the one card builder from the inserted row;
+ * - the timeline's `created` row and the outbox row are written by the same statement.
+ * A reused Idempotency-Key surfaces as the unique violation (23505) of the insert, which undoes
+ * the whole statement, the rate row included.
  */
 export async function createHandoff(
   db: Db,
@@ -37,11 +44,15 @@ export async function createHandoff(
   sessionId: string,
   body: NewHandoff,
   idempotencyKey: string | undefined,
-): Promise<CreateResult> {
+  maxPerMinute: number,
+): Promise<CreateHandoffResult> {
   const to = body.to_user_id ?? null;
+  const window = sql.raw(`now() - interval '1 minute'`);
   const result = await db.execute<{
     session_found: boolean;
     target_found: boolean;
+    admitted: number;
+    retry_after_s: number | null;
     outbox_id: string | null;
     card: EscalationCard | null;
   }>(sql`
@@ -50,6 +61,14 @@ export async function createHandoff(
     ), target as (
       select id from users
       where account_id = ${who.accountId}::uuid and id = ${to}::uuid and role in ('engineer', 'admin')
+    ), gate as (
+      insert into handoff_rate as r (account_id, user_id, recent)
+      select ${who.accountId}::uuid, ${who.userId}::uuid, array[now()] from s0
+      where ${to}::uuid is null or exists (select 1 from target)
+      on conflict (account_id, user_id) do update
+        set recent = array(select t from unnest(r.recent) t where t > ${window}) || now()
+        where (select count(*) from unnest(r.recent) t where t > ${window}) < ${maxPerMinute}::int
+      returning 1
     ), p as ${currentPolicySql(who.accountId)}, sp as (
       select p.version, (p.policy->>'warn_at')::float8 as warn_at,
              p.policy->'severities'->${body.severity}::text as s
@@ -66,8 +85,7 @@ export async function createHandoff(
              ${sql.raw(after("sp.s->>'resolve_seconds'"))},
              case when ${body.intent} = 'transfer' then jsonb_build_array(${to}::text) else '"everyone"'::jsonb end,
              ${sql.raw(after("sp.s->'levels'->0->>'after_seconds'"))}
-      from s0, sp
-      where ${to}::uuid is null or exists (select 1 from target)
+      from s0, sp, gate
       returning *
     ), card as (${cardsFrom(sql.raw('inserted'))}), timeline as (
       insert into handoff_timeline (handoff_id, version, account_id, type, actor_id, actor_name, details)
@@ -83,11 +101,19 @@ export async function createHandoff(
     )
     select exists (select 1 from s0) as session_found,
            ${to}::uuid is null or exists (select 1 from target) as target_found,
+           (select count(*) from gate)::int as admitted,
+           (select extract(epoch from min(t) + interval '1 minute' - now())::float8
+              from handoff_rate r2, unnest(r2.recent) t
+             where r2.account_id = ${who.accountId}::uuid and r2.user_id = ${who.userId}::uuid and t > ${window}
+           ) as retry_after_s,
            (select id from o) as outbox_id,
            (select card from card) as card`);
   const row = result.rows[0];
   if (!row?.session_found) return { kind: 'no_session' };
   if (!row.target_found) return { kind: 'bad_target' };
+  if (row.admitted === 0) {
+    return { kind: 'rate_limited', retryAfterSeconds: Math.max(1, Math.ceil(row.retry_after_s ?? 60)) };
+  }
   if (!row.card || !row.outbox_id) throw new Error('handoff insert returned no card');
   return {
     kind: 'created',

@@ -12,7 +12,11 @@ function fakeHub() {
       return true;
     },
   } as unknown as JobQueue;
-  const hub = { name: 'acct-1', jobs } as unknown as Hub;
+  const kv = new Map<string, unknown>();
+  const storage = {
+    kv: { get: (k: string) => kv.get(k), put: (k: string, v: unknown) => void kv.set(k, v) },
+  };
+  const hub = { name: 'acct-1', jobs, storage } as unknown as Hub;
   return { hub, enqueued };
 }
 
@@ -32,6 +36,20 @@ describe('the escalations hub module', () => {
     expect(enqueued).toEqual([
       { id: 'assess:h-1', kind: 'assess', payload: { accountId: 'acct-1', handoffId: 'h-1' }, runAt: 1_000 },
       { id: 'purge:escalations', kind: 'purge', payload: { topic: 'escalations' }, runAt: 1_000 + 3_600_000 },
+      { id: 'prune-postgres', kind: 'prune-postgres', payload: {}, runAt: 1_000 },
+    ]);
+  });
+
+  it('prunes Postgres right after activity, at most once an hour, never on a timer of its own', () => {
+    const { hub, enqueued } = fakeHub();
+    const module = escalationsModule(hub);
+    const at = (ms: number) => ({ ...event('escalation.picked_up'), at: ms });
+    module.onPublished?.(at(3_600_000));
+    module.onPublished?.(at(3_600_000 + 59 * 60_000));
+    module.onPublished?.(at(3_600_000 + 60 * 60_000));
+    expect(enqueued.filter((j) => j.kind === 'prune-postgres').map((j) => j.runAt)).toEqual([
+      3_600_000,
+      3_600_000 + 60 * 60_000,
     ]);
   });
 
@@ -40,7 +58,7 @@ describe('the escalations hub module', () => {
     const module = escalationsModule(hub);
     module.onPublished?.(event('escalation.picked_up'));
     module.onPublished?.(event('graph_completed', 'run:r-1'));
-    expect(enqueued.map((j) => j.kind)).toEqual(['purge']);
+    expect(enqueued.map((j) => j.kind)).toEqual(['purge', 'prune-postgres']);
   });
 
   it('claims the job kinds it runs', () => {
@@ -48,6 +66,7 @@ describe('the escalations hub module', () => {
     expect(Object.keys(escalationsModule(hub).jobs ?? {}).sort()).toEqual([
       'assess',
       'escalation-timer',
+      'prune-postgres',
       'purge',
     ]);
   });

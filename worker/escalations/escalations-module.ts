@@ -9,6 +9,7 @@ import { LlmError } from '../providers/llm-provider';
 import { assessHandoff, failAssessment } from './assessment';
 import { fireTimers } from './clock-store';
 import { TIMER_JOB_KIND, type TimerPayload, timersOf } from './clock-timers';
+import { pruneEscalationRows } from './escalation-retention';
 import { deliverCommitted } from './outbox';
 import { ESCALATIONS_TOPIC } from './topic';
 
@@ -20,6 +21,10 @@ const PURGE_EVERY_MS = 60 * 60_000;
 const CLOSED_CARD_MEMORY_MS = 24 * 60 * 60_000;
 /** A timer that could not reach Postgres tries again soon: it is late already. */
 const timerRetryMs = (attempts: number) => Math.min(60_000, 1_000 * 2 ** attempts);
+/** How often, at most, the account's old Postgres rows are pruned (see `prunePostgres`). */
+const PRUNE_POSTGRES_EVERY_MS = 60 * 60_000;
+/** When `prune-postgres` was last scheduled, in the hub's synchronous key-value storage. */
+const PRUNED_AT_KEY = 'escalations:prune-postgres-at';
 
 interface AssessPayload {
   accountId: string;
@@ -113,8 +118,13 @@ export function escalationsModule(hub: Hub): HubModule {
         if (isDatabaseError(err)) throw err;
         const retryable = err instanceof LlmError ? err.retryable : true;
         if (retryable && job.attempts + 1 < ASSESS_ATTEMPTS) throw err;
-        const reason = err instanceof Error ? err.message : String(err);
-        log('warn', 'assessment failed', { handoffId, attempts: job.attempts + 1, reason });
+        // A provider's error is written for users; anything else stays in the log, under a reference.
+        const reference = crypto.randomUUID();
+        const reason =
+          err instanceof LlmError
+            ? err.message
+            : `an internal error (the log has it under reference ${reference})`;
+        log('warn', 'assessment failed', { handoffId, attempts: job.attempts + 1, reference, err });
         return failAssessment(db, accountId, handoffId, `assessment failed: ${reason}`);
       });
       // `already_done`: stored by an earlier attempt whose publish did not happen; its outbox row
@@ -143,6 +153,25 @@ export function escalationsModule(hub: Hub): HubModule {
     hub.jobs.upsert(job.id, job.kind, job.payload, Date.now() + PURGE_EVERY_MS);
   }
 
+  /**
+   * Prunes the account's old outbox rows and Idempotency-Keys (escalation-retention.ts). Scheduled
+   * only by a published escalation event, whose publisher has just written to Postgres: it never
+   * wakes the database of an idle account. A failure is not retried on a timer either; the next
+   * event after the interval tries again.
+   */
+  async function prunePostgres(job: Job): Promise<void> {
+    const { db, close } = openDb(getConfig(hub.env));
+    try {
+      const pruned = await pruneEscalationRows(db, hub.name);
+      if (pruned.outbox + pruned.idempotencyKeys > 0) log('info', 'escalation rows pruned', { ...pruned });
+    } catch (err) {
+      log('warn', 'escalation rows not pruned; the next activity tries again', { err });
+    } finally {
+      hub.waitUntil(close());
+    }
+    hub.jobs.complete(job.id);
+  }
+
   return {
     name: 'escalations',
     // Cards live in Postgres; the hub keeps only the newest version it has seen of each.
@@ -159,6 +188,7 @@ export function escalationsModule(hub: Hub): HubModule {
       assess: { run: assess },
       purge: { run: purge },
       [TIMER_JOB_KIND]: { run: (job) => runTimers([job]), runBatch: runTimers, retryDelayMs: timerRetryMs },
+      'prune-postgres': { run: prunePostgres },
     },
     onPublished(event: LoggedEvent) {
       if (event.topic !== ESCALATIONS_TOPIC) return;
@@ -176,6 +206,11 @@ export function escalationsModule(hub: Hub): HubModule {
         { topic: ESCALATIONS_TOPIC },
         event.at + PURGE_EVERY_MS,
       );
+      const prunedAt = hub.storage.kv.get<number>(PRUNED_AT_KEY);
+      if (prunedAt === undefined || event.at - prunedAt >= PRUNE_POSTGRES_EVERY_MS) {
+        hub.storage.kv.put(PRUNED_AT_KEY, event.at);
+        hub.jobs.enqueue('prune-postgres', 'prune-postgres', {}, event.at);
+      }
     },
   };
 }

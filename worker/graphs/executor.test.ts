@@ -738,6 +738,76 @@ describe('execute', () => {
     if (denied.status === 'failed') expect(denied.message).toContain('allow-list');
   });
 
+  it('percent-encodes every value put into an http_get URL, so state cannot change its path or host', async () => {
+    const graph = graphOf({
+      entry: 'get',
+      nodes: [
+        {
+          id: 'get',
+          type: 'tool',
+          tool: 'http_get',
+          args: { url: 'https://status.example.com/p/{{p}}?q={{q}}' },
+          output_key: 'status',
+        },
+      ],
+      edges: [],
+    });
+    const urls: string[] = [];
+    const fakeFetch = (async (input: RequestInfo | URL) => {
+      urls.push(String(input));
+      return new Response('ok');
+    }) as typeof fetch;
+    const h = harness();
+    const result = await execute({
+      graph,
+      checkpoint: start({ p: '../admin#x', q: 'a&b=c @evil.com/' }, 'get'),
+      signal: live(),
+      deps: { ...h.deps, fetch: fakeFetch, allowHosts: ['status.example.com'] },
+      onStep: h.onStep,
+    });
+    expect(result.status).toBe('completed');
+    expect(urls).toEqual(['https://status.example.com/p/..%2Fadmin%23x?q=a%26b%3Dc%20%40evil.com%2F']);
+
+    // A whole URL from state is a value like any other: encoded, it no longer parses as a URL.
+    const whole = graphOf({
+      entry: 'get',
+      nodes: [{ id: 'get', type: 'tool', tool: 'http_get', args: { url: '{{u}}' }, output_key: 's' }],
+      edges: [],
+    });
+    const refused = await execute({
+      graph: whole,
+      checkpoint: start({ u: 'https://evil.example.com/' }, 'get'),
+      signal: live(),
+      deps: { ...h.deps, fetch: fakeFetch, allowHosts: ['*.example.com'] },
+      onStep: h.onStep,
+    });
+    expect(refused).toMatchObject({ status: 'failed', node_id: 'get' });
+    if (refused.status === 'failed') expect(refused.message).toContain('not a valid URL');
+    expect(urls).toHaveLength(1);
+  });
+
+  it("never puts an unexpected error's own text into the run: a reference to the log instead", async () => {
+    const broken: Tool = {
+      name: 'count',
+      run: () => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'x')")),
+    };
+    const h = harness({ extra: [broken] });
+    const result = await execute({
+      graph: countChain(['a']),
+      checkpoint: start(),
+      signal: live(),
+      deps: h.deps,
+      onStep: h.onStep,
+    });
+    expect(result).toMatchObject({ status: 'failed', node_id: 'a' });
+    if (result.status === 'failed') {
+      expect(result.message).toMatch(
+        /^node "a" \(tool count\) failed: an internal error \(the log has it under reference [0-9a-f-]{36}\)$/,
+      );
+      expect(result.message).not.toContain('Cannot read');
+    }
+  });
+
   describe('limits', () => {
     const selfLoop = (set: Record<string, unknown>) =>
       graphOf({
@@ -773,13 +843,59 @@ describe('execute', () => {
         maxStateBytes: 1000,
       });
       expect(result).toMatchObject({ status: 'failed', code: 'node_failed', node_id: 'a' });
-      if (result.status === 'failed') expect(result.message).toMatch(/over the state limit of 1000 bytes/);
+      if (result.status === 'failed')
+        expect(result.message).toMatch(/over the state limit RUN_STATE_MAX_BYTES \(1000 bytes\)/);
       // 200, 400 and 800 characters fit; 1600 would not, and is never checkpointed or logged.
       const completed = h.events().filter((e) => e.type === 'node_completed');
       expect(completed.map((e) => String((e as unknown as { state: { x: string } }).state.x.length))).toEqual(
         ['200', '400', '800'],
       );
       expect(h.steps.every((s) => JSON.stringify(s.checkpoint.state).length <= 1000)).toBe(true);
+    });
+
+    it('fails a node whose rendered template would pass TEMPLATE_MAX_BYTES, before building it', async () => {
+      const h = harness();
+      // 9 × 20 KB would be 180 KB of prompt; the render stops past 32 KiB and nothing is sent.
+      const graph = graphOf({
+        entry: 'a',
+        nodes: [{ id: 'a', type: 'llm', prompt: '{{x}}'.repeat(9), output_key: 'out' }],
+        edges: [{ from: 'a', to: '__end__' }],
+      });
+      const result = await execute({
+        graph,
+        checkpoint: start({ x: 'y'.repeat(20_000) }),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+      });
+      expect(result).toMatchObject({ status: 'failed', code: 'node_failed', node_id: 'a' });
+      if (result.status === 'failed') {
+        expect(result.message).toBe(
+          'node "a" would render a template over the template limit TEMPLATE_MAX_BYTES (32768 bytes, 32 KiB)',
+        );
+      }
+      expect(h.events().filter((e) => e.type === 'node_completed')).toEqual([]);
+    });
+
+    it('applies the template limit to transforms, tool args and human prompts too', async () => {
+      const cases = [
+        { id: 'a', type: 'transform', set: { big: 'x{{x}}{{x}}' } },
+        { id: 'a', type: 'tool', tool: 'echo', args: { text: '{{x}}+{{x}}' }, output_key: 'e' },
+        { id: 'a', type: 'human_input', prompt: 'Is {{x}} {{x}}?', output_key: 'answer' },
+      ];
+      for (const node of cases) {
+        const h = harness();
+        const result = await execute({
+          graph: graphOf({ entry: 'a', nodes: [node], edges: [{ from: 'a', to: '__end__' }] }),
+          checkpoint: start({ x: 'y'.repeat(600) }),
+          signal: live(),
+          deps: h.deps,
+          onStep: h.onStep,
+          maxTemplateBytes: 1000,
+        });
+        expect(result, node.type).toMatchObject({ status: 'failed', code: 'node_failed', node_id: 'a' });
+        if (result.status === 'failed') expect(result.message).toContain('TEMPLATE_MAX_BYTES (1000 bytes)');
+      }
     });
 
     it('fails a resume whose input would put the state over the limit', async () => {

@@ -1,9 +1,11 @@
 import { cleanJson, cleanText, jsonBytes, jsonDepth } from '../lib/json-safety';
-import type { LlmProvider } from '../providers/llm-provider';
+import { log } from '../lib/log';
+import { LlmError, type LlmProvider } from '../providers/llm-provider';
 import type { ToolRegistry } from '../tools/registry';
+import { ToolError } from '../tools/tool';
 import { chooseNext, chooseOnToolError, type EdgeChoice } from './conditions';
 import { type Edge, END, type Graph, type GraphNode, type HumanInputNode } from './graph-schema';
-import { renderTemplate, renderValue, type State } from './template';
+import { type RenderLimits, renderTemplate, renderValue, type State, TemplateLimitError } from './template';
 
 /**
  * Runs a validated graph from a checkpoint. Pure apart from the injected deps: no storage, no
@@ -71,6 +73,8 @@ export interface ExecuteOptions {
   stepsBefore?: number;
   /** The largest state, as UTF-8 JSON, a node may leave; a node that would exceed it fails the run. */
   maxStateBytes?: number;
+  /** The largest rendered template (a prompt, a string of `set` or `args`), in UTF-8 bytes. */
+  maxTemplateBytes?: number;
 }
 
 export const DEFAULT_MAX_STEPS = 1000;
@@ -79,6 +83,8 @@ export const DEFAULT_MAX_STEPS = 1000;
  * under the ~1 MiB a frame may be between the hub and the Worker, and SQLite's 2 MB value limit).
  */
 export const DEFAULT_MAX_STATE_BYTES = 256 * 1024;
+/** TEMPLATE_MAX_BYTES's default. */
+export const DEFAULT_MAX_TEMPLATE_BYTES = 32 * 1024;
 /** How deeply the state may nest: Postgres' jsonb (and recursive JSON code) has a depth limit. */
 export const MAX_STATE_DEPTH = 100;
 /** Failure messages (which may quote a provider's or a server's error) are kept to this length. */
@@ -114,12 +120,26 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function errorMessage(err: unknown): string {
-  if (err instanceof Error) {
-    const code = 'code' in err && typeof err.code === 'string' ? `${err.code}: ` : '';
-    return `${code}${err.message}`;
-  }
-  return String(err);
+/**
+ * What a failed call says in the run's events. Provider and tool errors are written for users;
+ * anything else is a bug or a runtime's own text, which goes to the log only.
+ */
+function errorMessage(err: unknown, node: string): string {
+  if (err instanceof LlmError || err instanceof ToolError) return `${err.code}: ${err.message}`;
+  const reference = crypto.randomUUID();
+  log('error', 'graph node failed unexpectedly', { node, reference, err });
+  return `an internal error (the log has it under reference ${reference})`;
+}
+
+/** `262144 bytes, 256 KiB`: the figure as configured, and in the unit people think in. */
+const sizeOf = (bytes: number) =>
+  bytes >= 1024 ? `${bytes} bytes, ${Math.floor(bytes / 1024)} KiB` : `${bytes} bytes`;
+
+/** The failure of a node whose render passed a bound, naming the setting behind it. */
+function renderLimitMessage(nodeId: string, err: TemplateLimitError): string {
+  return err.limit === 'template'
+    ? `node "${nodeId}" would render a template over the template limit TEMPLATE_MAX_BYTES (${sizeOf(err.maxBytes)})`
+    : `node "${nodeId}" would render a value over the state limit RUN_STATE_MAX_BYTES (${sizeOf(err.maxBytes)})`;
 }
 
 /** Messages end up in the state's log, the run's record and Postgres: clean and bounded. */
@@ -138,17 +158,19 @@ async function runNode(
   state: State,
   signal: AbortSignal,
   deps: ExecutorDeps,
+  limits: RenderLimits,
 ): Promise<NodeOutcome> {
+  const maxBytes = limits.templateBytes;
   switch (node.type) {
     case 'transform': {
-      const rendered = renderValue(node.set, state) as Record<string, unknown>;
+      const rendered = renderValue(node.set, state, limits) as Record<string, unknown>;
       let next = state;
       for (const [key, value] of Object.entries(rendered)) next = withKey(next, key, value);
       return { kind: 'ok', state: next };
     }
     case 'llm': {
-      const prompt = renderTemplate(node.prompt, state);
-      const system = node.system === undefined ? undefined : renderTemplate(node.system, state);
+      const prompt = renderTemplate(node.prompt, state, { maxBytes });
+      const system = node.system === undefined ? undefined : renderTemplate(node.system, state, { maxBytes });
       try {
         const result = await untilAborted(
           deps.llm.complete({ prompt, ...(system === undefined ? {} : { system }), signal }),
@@ -158,14 +180,19 @@ async function runNode(
         return { kind: 'ok', state: withKey(state, node.output_key, cleanText(result.text)) };
       } catch (err) {
         if (err instanceof Cancelled || signal.aborted) return { kind: 'cancelled' };
-        return { kind: 'failed', message: `node "${node.id}" (llm) failed: ${errorMessage(err)}` };
+        return { kind: 'failed', message: `node "${node.id}" (llm) failed: ${errorMessage(err, node.id)}` };
       }
     }
     case 'tool': {
       const tool = deps.tools.get(node.tool);
       if (!tool)
         return { kind: 'failed', message: `node "${node.id}": tool "${node.tool}" is not available` };
-      const args = renderValue(node.args, state) as Record<string, unknown>;
+      const args = renderValue(
+        node.args,
+        state,
+        limits,
+        tool.urlArgs ? { encodeKeys: { keys: tool.urlArgs, encode: encodeURIComponent } } : {},
+      ) as Record<string, unknown>;
       try {
         const output = await untilAborted(
           tool.run(args, {
@@ -186,7 +213,7 @@ async function runNode(
         if (err instanceof Cancelled || signal.aborted) return { kind: 'cancelled' };
         return {
           kind: 'tool_failed',
-          message: `node "${node.id}" (tool ${node.tool}) failed: ${errorMessage(err)}`,
+          message: `node "${node.id}" (tool ${node.tool}) failed: ${errorMessage(err, node.id)}`,
         };
       }
     }
@@ -197,6 +224,11 @@ export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
   const { graph, signal, deps, onStep } = opts;
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
   const maxStateBytes = opts.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
+  const limits: RenderLimits = {
+    templateBytes: opts.maxTemplateBytes ?? DEFAULT_MAX_TEMPLATE_BYTES,
+    // What a node renders lands in (or is a copy of) the state: the state's bound holds it.
+    valueBytes: maxStateBytes,
+  };
   const stepsBefore = opts.stepsBefore ?? 0;
   const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
   const edges = new Map<string, Edge>(graph.edges.map((e) => [e.from, e]));
@@ -224,7 +256,7 @@ export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
     if (bytes <= maxStateBytes) return undefined;
     return failed(
       node_id,
-      `node "${node_id}" would make the run state ${bytes} bytes, over the state limit of ${maxStateBytes} bytes (${Math.floor(maxStateBytes / 1024)} KiB)`,
+      `node "${node_id}" would make the run state ${bytes} bytes, over the state limit RUN_STATE_MAX_BYTES (${sizeOf(maxStateBytes)})`,
     );
   };
   const advance = async (
@@ -269,7 +301,13 @@ export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
 
     if (node.type === 'human_input') {
       if (checkpoint.resume_input === undefined) {
-        const prompt = renderTemplate(node.prompt, state);
+        let prompt: string;
+        try {
+          prompt = renderTemplate(node.prompt, state, { maxBytes: limits.templateBytes });
+        } catch (err) {
+          if (err instanceof TemplateLimitError) return failed(node.id, renderLimitMessage(node.id, err));
+          throw err;
+        }
         await onStep(
           [
             { type: 'node_started', node_id: node.id },
@@ -301,7 +339,13 @@ export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
     await onStep([{ type: 'node_started', node_id: node.id }], structuredClone(checkpoint));
     if (signal.aborted) return cancelled();
     const started = deps.now();
-    const outcome = await runNode(node, state, signal, deps);
+    let outcome: NodeOutcome;
+    try {
+      outcome = await runNode(node, state, signal, deps, limits);
+    } catch (err) {
+      if (err instanceof TemplateLimitError) return failed(node.id, renderLimitMessage(node.id, err));
+      throw err;
+    }
     const duration = Math.max(0, deps.now() - started);
     if (outcome.kind === 'cancelled' || signal.aborted) return cancelled();
 

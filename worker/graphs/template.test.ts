@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { getPath, renderTemplate, renderValue } from './template';
+import { getPath, renderTemplate, renderValue, TemplateLimitError, utf8Bytes } from './template';
 
 const state = {
   product: 'vpn',
@@ -72,5 +73,71 @@ describe('renderValue', () => {
     >;
     expect(Object.hasOwn(out, '__proto__')).toBe(true);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('bounds', () => {
+  const big = { x: 'é'.repeat(10_000), o: { list: ['y'.repeat(5_000)] } };
+
+  it('stops a template at maxBytes (UTF-8) instead of building it', () => {
+    expect(renderTemplate('{{x}}', big, { maxBytes: 20_000 })).toHaveLength(10_000);
+    expect(() => renderTemplate('{{x}}!', big, { maxBytes: 20_000 })).toThrow(TemplateLimitError);
+    // A million placeholders over a 20 KB value would be 20 GB: it fails on the second.
+    expect(() => renderTemplate('{{x}}'.repeat(1_000_000), big, { maxBytes: 32_768 })).toThrow(
+      TemplateLimitError,
+    );
+  });
+
+  it('bounds a whole rendered value, copies of state values included', () => {
+    const limits = { templateBytes: 30_000, valueBytes: 30_000 };
+    expect(() => renderValue({ a: '{{x}}', b: '{{x}}' }, big, limits)).toThrow(
+      expect.objectContaining({ limit: 'value', maxBytes: 30_000 }),
+    );
+    expect(renderValue({ a: '{{o}}' }, big, limits)).toEqual({ a: big.o });
+  });
+
+  it('percent-encodes substituted values of the keys it is told, whole placeholders included', () => {
+    const state = { p: 'a/b?c#d', q: 'x y' };
+    const opts = { encodeKeys: { keys: ['url'], encode: encodeURIComponent } };
+    expect(renderValue({ url: 'https://h/{{p}}?q={{q}}', other: '{{p}}' }, state, undefined, opts)).toEqual({
+      url: 'https://h/a%2Fb%3Fc%23d?q=x%20y',
+      other: 'a/b?c#d',
+    });
+    expect(renderValue({ url: '{{p}}' }, state, undefined, opts)).toEqual({ url: 'a%2Fb%3Fc%23d' });
+  });
+
+  it('counts UTF-8 bytes like TextEncoder does', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+        expect(utf8Bytes(text)).toBe(new TextEncoder().encode(text).byteLength);
+      }),
+    );
+  });
+
+  it('never returns a rendered string over its bound, whatever the template and state', () => {
+    const path = fc.constantFrom('a', 'b', 'c.d', 'c', 'missing');
+    const template = fc.array(
+      fc.oneof(
+        fc.string({ maxLength: 20 }),
+        path.map((p) => `{{${p}}}`),
+      ),
+      {
+        maxLength: 40,
+      },
+    );
+    const state = fc.record({
+      a: fc.string({ unit: 'binary', maxLength: 300 }),
+      b: fc.oneof(fc.integer(), fc.string({ maxLength: 2_000 })),
+      c: fc.record({ d: fc.string({ unit: 'grapheme', maxLength: 500 }) }),
+    });
+    fc.assert(
+      fc.property(template, state, fc.integer({ min: 0, max: 4_000 }), (parts, st, maxBytes) => {
+        try {
+          expect(utf8Bytes(renderTemplate(parts.join(''), st, { maxBytes }))).toBeLessThanOrEqual(maxBytes);
+        } catch (err) {
+          expect(err).toBeInstanceOf(TemplateLimitError);
+        }
+      }),
+    );
   });
 });

@@ -1,5 +1,27 @@
 import { sseFrame, sseFrameJson } from '../lib/sse-frame';
 
+/** No SSE frame is larger than this (DESIGN.md "Limits and hardening"): 1 MiB. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+/** An event whose frame would pass MAX_FRAME_BYTES; nothing was logged. */
+export class FrameTooLargeError extends Error {
+  override readonly name = 'FrameTooLargeError';
+  constructor(type: string, bytes: number) {
+    super(
+      `the ${type} event would be a stream frame of ${bytes} bytes, over the 1 MiB limit on a frame (${MAX_FRAME_BYTES} bytes)`,
+    );
+  }
+}
+
+const utf8 = new TextEncoder();
+
+/** Throws FrameTooLargeError when `frame` is over MAX_FRAME_BYTES (encoded only when it might be). */
+export function checkFrameSize(type: string, frame: string): void {
+  if (frame.length * 3 <= MAX_FRAME_BYTES) return;
+  const bytes = utf8.encode(frame).byteLength;
+  if (bytes > MAX_FRAME_BYTES) throw new FrameTooLargeError(type, bytes);
+}
+
 export interface AppendResult {
   id: number;
   frame: string;
@@ -68,6 +90,9 @@ export class EventLog {
         .toArray()[0];
       if (seen) return { id: seen.id, frame: frameOf(seen), duplicate: true };
     }
+    const json = JSON.stringify(data);
+    // Ids take at most 16 digits; checked on the longest the frame can be, before anything is written.
+    checkFrameSize(type, frameOf({ id: Number.MAX_SAFE_INTEGER, type, data: json }));
     const row = this.sql
       .exec<{ last_id: number }>(
         `insert into topics (topic, last_id) values (?, 1)
@@ -75,7 +100,6 @@ export class EventLog {
         topic,
       )
       .one();
-    const json = JSON.stringify(data);
     this.sql.exec(
       'insert into events (topic, id, type, data, dedupe_key, created_at) values (?, ?, ?, ?, ?, ?)',
       topic,
@@ -167,11 +191,21 @@ export class EventLog {
     return deleted;
   }
 
-  /** Removes a topic's events entirely (a finished run's log), keeping its id counter. */
+  /** Removes a topic's events entirely, keeping its id counter (so no id is ever reused). */
   drop(topic: string): void {
     const lastId = this.lastId(topic);
     this.sql.exec('delete from events where topic = ?', topic);
     this.sql.exec('update topics set purged_through = ? where topic = ?', lastId, topic);
+  }
+
+  /**
+   * Forgets a topic: its events and its row. Only for a topic that never gets another event (a
+   * purged run's: its id is never run again, and its stream is answered from Postgres), so
+   * finished runs leave nothing behind in the hub.
+   */
+  remove(topic: string): void {
+    this.sql.exec('delete from events where topic = ?', topic);
+    this.sql.exec('delete from topics where topic = ?', topic);
   }
 }
 

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { log, safeErrorMessage } from '../lib/log';
-import { type AppendResult, createEventLogTables, EventLog } from './event-log';
+import { type AppendResult, checkFrameSize, createEventLogTables, EventLog } from './event-log';
 import type {
   Hub,
   HubEvent,
@@ -50,6 +50,9 @@ interface Subscriber {
   userId?: string | null;
   name?: string | null;
 }
+
+/** Every subscriber socket is also tagged with its user, so the hub can count a user's streams. */
+const userTag = (userId: string) => `user:${userId}`;
 
 const infoOf = (sub: Subscriber): SubscriberInfo => ({
   topic: sub.topic,
@@ -147,6 +150,13 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
    * frame is already in the log and its next page carries it, in order.
    */
   private broadcast(topic: string, frame: string): void {
+    try {
+      // Logged frames were checked when logged; this holds ephemeral ones to the same bound.
+      checkFrameSize('ephemeral', frame);
+    } catch (err) {
+      log('error', 'frame over the size limit not sent', { topic, err });
+      return;
+    }
     for (const ws of this.ctx.getWebSockets(topic)) {
       const sub = ws.deserializeAttachment() as Subscriber | null;
       if (sub && !sub.live) continue;
@@ -212,7 +222,8 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
 
   /**
    * WebSocket upgrades only (everything else is RPC). Replay and accept happen in one synchronous
-   * stretch, so no publish can fall between them: no gap, no duplicate.
+   * stretch, so no publish can fall between them: no gap, no duplicate. A user who already holds
+   * `max_per_user` sockets (MAX_STREAMS_PER_USER, sent by the Worker) is refused with a 429.
    */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
@@ -229,13 +240,19 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     ) {
       return new Response('topic, and numeric after and page, are required', { status: 400 });
     }
+    const userId = url.searchParams.get('user');
+    const maxPerUser = Number(url.searchParams.get('max_per_user') ?? Number.POSITIVE_INFINITY);
+    // Counted and accepted in one synchronous stretch: two opens at once cannot both take the last slot.
+    if (userId !== null && this.ctx.getWebSockets(userTag(userId)).length >= maxPerUser) {
+      return new Response('too many open streams for this user', { status: 429 });
+    }
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server, [topic]);
+    this.ctx.acceptWebSocket(server, userId === null ? [topic] : [topic, userTag(userId)]);
     const base = {
       topic,
       pageBytes: Math.min(MAX_PAGE_BYTES, Math.max(1024, Number(pageParam ?? DEFAULT_PAGE_BYTES))),
-      userId: url.searchParams.get('user'),
+      userId,
       name: url.searchParams.get('name'),
     };
     const lastId = this.events.lastId(topic);

@@ -81,7 +81,12 @@ export const payloadTooLarge = (maxBytes: number) =>
 export const unsupportedMediaType = (message = 'request bodies must be application/json') =>
   new ApiError(415, 'unsupported_media_type', message);
 
-export type TooManyRequestsCode = 'too_many_runs' | 'rate_limited';
+export type TooManyRequestsCode =
+  | 'too_many_runs'
+  | 'too_many_paused_runs'
+  | 'too_many_streams'
+  | 'too_many_handoffs'
+  | 'rate_limited';
 /** Every limit says when to come back. */
 export const tooManyRequests = (
   code: TooManyRequestsCode,
@@ -92,8 +97,13 @@ export const tooManyRequests = (
 
 // ── 500, 503 ────────────────────────────────────────────────────────────────────────────────
 
-/** Never with the cause's text: internal details stay in the log. */
-export const internalError = () => new ApiError(500, 'internal', 'internal error');
+/** Never with the cause's text: internal details stay in the log, under the request id. */
+export const internalError = (requestId?: string) =>
+  new ApiError(
+    500,
+    'internal',
+    requestId ? `internal error; the log has the details under request id ${requestId}` : 'internal error',
+  );
 
 export const hubUnavailable = () =>
   new ApiError(

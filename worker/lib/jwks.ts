@@ -1,5 +1,6 @@
 import type { HonoJsonWebKey } from 'hono/utils/jwt/jws';
 import { identityProviderUnavailable } from './errors';
+import { log } from './log';
 
 interface Cached {
   keys: HonoJsonWebKey[];
@@ -39,7 +40,9 @@ export async function jwksKeys(
     return keys;
   } catch (err) {
     if (hit) return hit.keys;
-    throw identityProviderUnavailable(`the signing keys could not be fetched: ${(err as Error).message}`);
+    // What went wrong (a driver's or the provider's text) is for the log, not for the caller.
+    log('warn', 'JWKS could not be fetched', { err });
+    throw identityProviderUnavailable('the identity provider’s signing keys could not be fetched; try again');
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { log, safeErrorMessage } from './log';
+import { log, safeErrorMessage, withLogContext } from './log';
 
 describe('log', () => {
   afterEach(() => vi.restoreAllMocks());
@@ -24,5 +24,17 @@ describe('log', () => {
     expect(lines[0]).not.toContain('sk-live-123');
     expect(JSON.parse(lines[0] ?? '{}').err).toMatchObject({ cause: { code: '22001' } });
     expect(safeErrorMessage(err)).toBe('Failed query: insert into runs values ($1)');
+  });
+
+  it('adds the context of the work it runs in (a request id) to every line, awaited work included', async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, 'warn').mockImplementation((line: string) => lines.push(line));
+    await withLogContext({ requestId: 'req-1' }, async () => {
+      log('warn', 'before');
+      await new Promise((r) => setTimeout(r, 1));
+      log('warn', 'after', { extra: 1 });
+    });
+    log('warn', 'outside');
+    expect(lines.map((l) => JSON.parse(l).requestId)).toEqual(['req-1', 'req-1', undefined]);
   });
 });

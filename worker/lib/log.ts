@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -42,10 +44,26 @@ function scrub(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, scrubValue(k, v, 0)]));
 }
 
+/** Fields every line logged inside `withLogContext` carries: a request's id, for one. */
+const context = new AsyncLocalStorage<Record<string, unknown>>();
+
+/**
+ * Runs `fn` with `fields` added to every line it logs, work it leaves to `waitUntil` included, so
+ * a request's id finds every line about it.
+ */
+export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
+  return context.run({ ...context.getStore(), ...fields }, fn);
+}
+
 /** The one structured logger: one JSON object per line. */
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
   if (order[level] < order[threshold]) return;
-  const line = JSON.stringify({ level, msg, time: new Date().toISOString(), ...scrub(fields) });
+  const line = JSON.stringify({
+    level,
+    msg,
+    time: new Date().toISOString(),
+    ...scrub({ ...context.getStore(), ...fields }),
+  });
   if (level === 'error') console.error(line);
   else if (level === 'warn') console.warn(line);
   else console.log(line);

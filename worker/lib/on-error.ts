@@ -36,6 +36,13 @@ function render(c: Context<AppEnv>, err: ApiError) {
   return c.json(body, err.status as ContentfulStatusCode, err.headers);
 }
 
+/** Where a logged failure happened: the request id the answer carries lets anyone find it. */
+const where = (c: Context<AppEnv>) => ({
+  requestId: c.var.requestId,
+  method: c.req.method,
+  path: c.req.path,
+});
+
 /** Postgres errors by SQLSTATE: a constraint is a conflict, a resource problem is a 503. */
 function databaseError(c: Context<AppEnv>, err: unknown): ApiError {
   const state = sqlState(err);
@@ -44,11 +51,11 @@ function databaseError(c: Context<AppEnv>, err: unknown): ApiError {
   const kind = dbErrorKind(err);
   if (kind === 'refused_value') return badRequest('bad_request', 'a value was not accepted by the database');
   if (kind === 'unavailable') {
-    log('warn', 'database unavailable', { path: c.req.path, err, sqlstate: state });
+    log('warn', 'database unavailable', { ...where(c), err, sqlstate: state });
     return databaseUnavailable();
   }
-  log('error', 'unexpected database error', { path: c.req.path, err, sqlstate: state });
-  return internalError();
+  log('error', 'unexpected database error', { ...where(c), err, sqlstate: state });
+  return internalError(c.var.requestId);
 }
 
 /** Hono's own middleware (jwt, body limit, validators) throws HTTPException: keep its status, use our shape. */
@@ -75,16 +82,16 @@ function toApiError(err: Error, c: Context<AppEnv>): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof HTTPException) return fromHttpException(err);
   if (err instanceof ConfigError) {
-    log('error', 'configuration invalid', { issues: err.issues });
+    log('error', 'configuration invalid', { ...where(c), issues: err.issues });
     return misconfigured(err.message);
   }
   if (isDatabaseError(err)) return databaseError(c, err);
   if (isDurableObjectError(err)) {
-    log('warn', 'account hub unavailable', { path: c.req.path, err });
+    log('warn', 'account hub unavailable', { ...where(c), err });
     return hubUnavailable();
   }
-  log('error', 'unhandled error', { path: c.req.path, method: c.req.method, err, stack: err.stack });
-  return internalError();
+  log('error', 'unhandled error', { ...where(c), err, stack: err.stack });
+  return internalError(c.var.requestId);
 }
 
 /** The one place where anything thrown becomes the JSON error of DESIGN.md. */

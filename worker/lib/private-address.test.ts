@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPrivateHost, normalizeHost } from './private-address';
+import { isLoopbackHost, isPrivateHost, normalizeHost } from './private-address';
 
 describe('isPrivateHost', () => {
   const hostOf = (url: string) => new URL(url).hostname;
@@ -43,5 +43,16 @@ describe('normalizeHost', () => {
   it('lower-cases, unbrackets and drops a trailing dot', () => {
     expect(normalizeHost(' Hooks.Example.COM. ')).toBe('hooks.example.com');
     expect(normalizeHost('[::1]')).toBe('::1');
+  });
+});
+
+describe('isLoopbackHost', () => {
+  it('knows loopback from merely private', () => {
+    for (const h of ['127.0.0.1', '127.2.3.4', '[::1]', 'localhost', 'api.localhost', '[::ffff:127.0.0.1]']) {
+      expect(isLoopbackHost(new URL(`http://${h}/`).hostname)).toBe(true);
+    }
+    for (const h of ['10.0.0.1', '192.168.1.1', '[fe80::1]', 'example.com', '8.8.8.8']) {
+      expect(isLoopbackHost(new URL(`http://${h}/`).hostname)).toBe(false);
+    }
   });
 });

@@ -61,6 +61,18 @@ function isNonPublicIpv6(g: readonly number[]): boolean {
   return false;
 }
 
+/** True for loopback addresses and `localhost` names: the only hosts `http` (not https) may reach. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = normalizeHost(hostname);
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const v4 = parseIpv4(host);
+  if (v4) return v4[0] === 127;
+  const v6 = parseIpv6(host);
+  if (!v6) return false;
+  if (v6.slice(0, 7).every((x) => x === 0) && v6[7] === 1) return true;
+  return v6.slice(0, 5).every((x) => x === 0) && v6[5] === 0xffff && (v6[6] ?? 0) >> 8 === 127;
+}
+
 /**
  * True for literal loopback, private, link-local and unspecified addresses and `localhost` names.
  * Names that merely resolve to such addresses cannot be checked here (workerd exposes no DNS), which

@@ -1,3 +1,4 @@
+import { log } from '../lib/log';
 import { LlmError, type LlmProvider } from './llm-provider';
 
 export interface OpenAiProviderOptions {
@@ -130,8 +131,9 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
         body = await response.text();
       } catch (err) {
         if (signal.aborted) throw abortError(err);
-        const reason = err instanceof Error ? err.message : String(err);
-        throw new LlmError('provider_error', `LLM provider unreachable: ${reason}`, { cause: err });
+        // The runtime's own words (which may carry internal detail) go to the log, not the run.
+        log('warn', 'LLM provider unreachable', { endpoint, err });
+        throw new LlmError('provider_error', 'LLM provider unreachable', { cause: err });
       }
       if (signal.aborted) throw abortError(signal.reason);
 

@@ -1,3 +1,4 @@
+import { log } from '../lib/log';
 import { LlmError, type LlmProvider, raceAbort } from './llm-provider';
 
 export interface WorkersAiMessage {
@@ -60,7 +61,9 @@ function mapBindingError(err: unknown): LlmError {
   if (/\b(5007|5006|5004)\b|invalid input|bad input/i.test(message)) {
     return new LlmError('bad_request', `Workers AI refused the request: ${short}`, { cause: err });
   }
-  return new LlmError('provider_error', `Workers AI failed: ${short}`, { cause: err });
+  // An error it cannot classify may be the runtime's own (internal detail): the log gets it.
+  log('warn', 'Workers AI failed', { err });
+  return new LlmError('provider_error', 'Workers AI failed', { cause: err });
 }
 
 export function createWorkersAiProvider(options: WorkersAiProviderOptions): LlmProvider {

@@ -30,11 +30,11 @@ const stream = route({
   path: '/stream',
   summary: 'The escalation events, live',
   description:
-    'Events `escalation.created`, `escalation.assessed`, `escalation.picked_up`, `escalation.released` (+ `by`, `reason`), `escalation.reescalated` (+ `level`, `notify`), `escalation.sla_warning` and `escalation.sla_breached` (+ `clock`), `escalation.resolved`, `escalation.cancelled`, each with `{card, version}`; `reset` when the requested position is older than the log. Ephemeral `presence` frames (no id, never replayed): `{online, viewing}` when the stream opens and when it changes, at most once a second.',
+    'Events `escalation.created`, `escalation.assessed`, `escalation.picked_up`, `escalation.released` (+ `by`, `reason`), `escalation.reescalated` (+ `level`, `notify`), `escalation.sla_warning` and `escalation.sla_breached` (+ `clock`), `escalation.resolved`, `escalation.cancelled`, each with `{card, version}`; `reset` when the requested position is older than the log. Ephemeral `presence` frames (no id, never replayed): `{online, viewing}` when the stream opens and when it changes, at most once a second. 429 when the caller already holds `MAX_STREAMS_PER_USER` open streams.',
   middleware: requireRole('engineer', 'admin'),
   request: lastEventIdDoc,
   answers: { 200: eventStreamResponse('Server-Sent Events') },
-  errors: [400, 403],
+  errors: [400, 403, 429],
 });
 
 const metrics = route({

@@ -9,7 +9,7 @@ import { publishCommitted } from '../escalations/outbox';
 import { loadTimeline } from '../escalations/timeline-store';
 import { hubFor } from '../hub/hub-client';
 import { requireRole } from '../lib/auth';
-import { conflict, forbidden, notFound, validationFailed } from '../lib/errors';
+import { conflict, forbidden, notFound, tooManyRequests, validationFailed } from '../lib/errors';
 import { hubCall } from '../lib/hub-call';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { IdParam } from '../schemas/common';
@@ -30,11 +30,11 @@ const escalate = route({
   path: '/sessions/{id}/handoffs',
   summary: 'Escalate a session',
   description:
-    'Writes the handoff and its outbox row in one statement; the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`.',
+    'Writes the handoff and its outbox row in one statement; the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`. 429 past `MAX_HANDOFFS_PER_MINUTE` handoffs of the caller in the last minute.',
   middleware: writers,
   request: { params: IdParam, headers: IdempotencyHeaders, body: jsonBody(CreateHandoffBody) },
   answers: { 201: jsonResponse(EscalationCardSchema, 'The handoff’s card, AI assessment `pending`') },
-  errors: [403, 404, 409],
+  errors: [403, 404, 409, 429],
 });
 
 type SimpleTransition = Exclude<HandoffTransition, 'release'>;
@@ -125,18 +125,22 @@ const router = createRouter().openapi(escalate, async (c) => {
   const key = c.req.valid('header')['idempotency-key'];
   const who = c.var.identity;
   const db = await c.var.db();
+  // The key was used before (or by a concurrent twin): answer with that handoff.
+  const replay = async () => {
+    if (!key) return undefined;
+    const found = await replayHandoff(db, who, key, sessionId, body);
+    if (found.kind === 'mismatch') {
+      throw conflict('idempotency_key_reused', 'this Idempotency-Key was used for a different request');
+    }
+    return found.kind === 'replay' ? c.json(found.card, 201, { 'Idempotent-Replayed': 'true' }) : undefined;
+  };
+  const limit = c.var.config.MAX_HANDOFFS_PER_MINUTE;
   let created: Awaited<ReturnType<typeof createHandoff>>;
   try {
-    created = await createHandoff(db, who, sessionId, body, key);
+    created = await createHandoff(db, who, sessionId, body, key, limit);
   } catch (err) {
-    // The key was used before (or by a concurrent twin): answer with that handoff.
-    if (key && sqlState(err) === '23505') {
-      const replay = await replayHandoff(db, who, key, sessionId, body);
-      if (replay.kind === 'mismatch') {
-        throw conflict('idempotency_key_reused', 'this Idempotency-Key was used for a different request');
-      }
-      if (replay.kind === 'replay') return c.json(replay.card, 201, { 'Idempotent-Replayed': 'true' });
-    }
+    const replayed = sqlState(err) === '23505' ? await replay() : undefined;
+    if (replayed) return replayed;
     throw err;
   }
   if (created.kind === 'no_session') throw notFound('session');
@@ -144,6 +148,17 @@ const router = createRouter().openapi(escalate, async (c) => {
     throw validationFailed('body', [
       { field: 'to_user_id', message: 'must be an engineer or admin of this account' },
     ]);
+  }
+  if (created.kind === 'rate_limited') {
+    // A retry of a request that did get through is answered, limit or not.
+    const replayed = await replay();
+    if (replayed) return replayed;
+    throw tooManyRequests(
+      'too_many_handoffs',
+      `you created ${limit} handoffs in the last minute, the limit (MAX_HANDOFFS_PER_MINUTE); nothing was written`,
+      created.retryAfterSeconds,
+      { limit },
+    );
   }
   // Committed: the outbox guarantees delivery, so the 201 does not wait for the hub.
   c.var.afterResponse(publishCommitted(c.env, db, who.accountId, [created.event]));

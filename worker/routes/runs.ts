@@ -41,9 +41,18 @@ const route = routesOf('Runs');
 const limitsOf = (c: Context<AppEnv>): RunLimits => ({
   perUser: c.var.config.MAX_RUNS_PER_KEY,
   perAccount: c.var.config.MAX_RUNS_PER_ACCOUNT,
+  pausedPerAccount: c.var.config.MAX_PAUSED_RUNS_PER_ACCOUNT,
 });
 
 function tooManyRuns(refusal: LimitRefusal): ApiError {
+  if (refusal.scope === 'paused') {
+    return tooManyRequests(
+      'too_many_paused_runs',
+      `this account has ${refusal.limit} paused runs, the limit (MAX_PAUSED_RUNS_PER_ACCOUNT); answer or cancel some first`,
+      refusal.retryAfterSeconds,
+      { scope: refusal.scope, limit: refusal.limit },
+    );
+  }
   const who = refusal.scope === 'user' ? 'you have' : 'this account has';
   return tooManyRequests(
     'too_many_runs',
@@ -67,7 +76,7 @@ const start = route({
   path: '/graphs/{id}/run',
   summary: 'Run a graph',
   description:
-    'The run executes in the account’s hub; follow it on `stream_url`. 429 over a limit of active runs.',
+    'The run executes in the account’s hub; follow it on `stream_url`. 429 over a limit of active runs, or when the account holds `MAX_PAUSED_RUNS_PER_ACCOUNT` paused runs.',
   middleware: writers,
   request: { params: IdParam, body: jsonBody(StartRunBody) },
   answers: { 202: jsonResponse(RunStartedSchema, 'Started') },
@@ -101,7 +110,7 @@ const stream = route({
   middleware: writers,
   request: { params: IdParam, ...lastEventIdDoc },
   answers: { 200: eventStreamResponse('Server-Sent Events') },
-  errors: [400, 403, 404],
+  errors: [400, 403, 404, 429],
 });
 
 const resume = route({

@@ -27,3 +27,30 @@ export function refuseOverLimit(
     retryAfterSeconds: Math.min(30, Math.max(1, Math.ceil((soonest - now) / 1000))),
   };
 }
+
+/** How long a start refused for paused runs is told to wait, at most: pauses end when people answer. */
+const PAUSED_RETRY_CAP_SECONDS = 60;
+
+/**
+ * Whether a new run may start: the active-run limits, and the account's paused runs under
+ * `pausedPerAccount` (a resume never adds a paused run, so only starts check it).
+ */
+export function refuseStart(
+  registry: RunRegistry,
+  userId: string,
+  limits: RunLimits,
+  now: number,
+): LimitRefusal | undefined {
+  const active = refuseOverLimit(registry, userId, limits, now);
+  if (active) return active;
+  // Written as "not at or over", so a request without the limit (an older Worker) is not refused.
+  if (!(registry.pausedCount() >= limits.pausedPerAccount)) return undefined;
+  const soonest = registry.soonestPauseDeadline() ?? now;
+  return {
+    ok: false,
+    reason: 'limit',
+    scope: 'paused',
+    limit: limits.pausedPerAccount,
+    retryAfterSeconds: Math.min(PAUSED_RETRY_CAP_SECONDS, Math.max(1, Math.ceil((soonest - now) / 1000))),
+  };
+}

@@ -246,6 +246,20 @@ export class RunRegistry {
     return row.t ?? undefined;
   }
 
+  pausedCount(): number {
+    return this.sql.exec<{ n: number }>(`select count(*) as n from runs where status = 'paused'`).one().n;
+  }
+
+  /** Soonest pause timeout among paused runs. */
+  soonestPauseDeadline(): number | undefined {
+    const row = this.sql
+      .exec<{ t: number | null }>(
+        `select min(paused_at + pause_timeout_ms) as t from runs where status = 'paused'`,
+      )
+      .one();
+    return row.t ?? undefined;
+  }
+
   idsWithStatus(status: HubRunStatus): string[] {
     return this.sql
       .exec<{ id: string }>('select id from runs where status = ?', status)

@@ -1,5 +1,6 @@
 import { getConfig } from '../config';
 import { type Checkpoint, type ExecutorDeps, type ExecutorEvent, execute } from '../graphs/executor';
+import { FrameTooLargeError } from '../hub/event-log';
 import type { Hub } from '../hub/hub-module';
 import { log } from '../lib/log';
 import { providerFromConfig } from '../providers/from-config';
@@ -75,7 +76,10 @@ export class RunExecution {
   private async drive(run: RunRecord, execution: Execution): Promise<void> {
     const owns = () => this.executions.get(run.id) === execution;
     try {
+      const config = getConfig(this.hub.env);
       const result = await execute({
+        maxStateBytes: config.RUN_STATE_MAX_BYTES,
+        maxTemplateBytes: config.TEMPLATE_MAX_BYTES,
         graph: run.graph,
         checkpoint: run.checkpoint,
         // Steps count across restarts and resumes: the registry's count is the run's total.
@@ -97,17 +101,19 @@ export class RunExecution {
         this.finish(run.id, { kind: 'error', status: 'cancelled', code: 'cancelled', message: 'cancelled' });
     } catch (err) {
       if (err instanceof StaleExecution || !owns()) return;
-      if (err instanceof RunLogLimit) {
+      if (err instanceof RunLogLimit || err instanceof FrameTooLargeError) {
         this.finish(run.id, { kind: 'error', status: 'failed', code: 'node_failed', message: err.message });
         return;
       }
-      log('error', 'run execution failed', { runId: run.id, err });
+      // The cause (a SQLite or runtime error) stays in the log; the run's event names a reference.
+      const reference = crypto.randomUUID();
+      log('error', 'run execution failed', { runId: run.id, reference, err });
       try {
         this.finish(run.id, {
           kind: 'error',
           status: 'failed',
           code: 'internal',
-          message: `internal error: ${err instanceof Error ? err.message : String(err)}`,
+          message: `the run stopped on an internal error; the log has it under reference ${reference}`,
         });
       } catch (finishErr) {
         // The hub itself is failing; the watchdog resumes the run from its checkpoint.

@@ -3,7 +3,7 @@ import type { Checkpoint } from '../graphs/executor';
 import { END } from '../graphs/graph-schema';
 import type { AppendResult } from '../hub/event-log';
 import type { Hub } from '../hub/hub-module';
-import { refuseOverLimit } from './admission';
+import { refuseOverLimit, refuseStart } from './admission';
 import type { RunRecord, RunRegistry } from './registry';
 import type { RunTimers } from './run-timers';
 import {
@@ -43,7 +43,7 @@ export class RunLifecycle {
       const existing = this.registry.get(req.runId);
       if (existing) return { ok: false, reason: 'exists', status: existing.status };
       if (this.registry.hasTombstone(req.runId)) return { ok: false, reason: 'cancelled' };
-      const refusal = refuseOverLimit(this.registry, req.userId, req.limits, now);
+      const refusal = refuseStart(this.registry, req.userId, req.limits, now);
       if (refusal) return refusal;
       const run: RunRecord = {
         id: req.runId,

@@ -34,8 +34,8 @@ export async function syncRunJob(hub: Hub, registry: RunRegistry, job: Job): Pro
 }
 
 /**
- * The `run-purge` job: a finished run's log and registry row go once Postgres has its end (which
- * then answers for it); until then the hub's copy stays.
+ * The `run-purge` job: a finished run's log, its topic row and its registry row go once Postgres
+ * has its end (which then answers for it); until then the hub's copy stays.
  */
 export function purgeRunJob(hub: Hub, registry: RunRegistry, job: Job): void {
   const { runId } = job.payload as { runId: string };
@@ -43,7 +43,7 @@ export function purgeRunJob(hub: Hub, registry: RunRegistry, job: Job): void {
     hub.jobs.upsert(job.id, job.kind, job.payload, Date.now() + 60_000);
     return;
   }
-  hub.events.drop(runTopic(runId));
+  hub.events.remove(runTopic(runId));
   registry.delete(runId);
   registry.deleteTombstone(runId);
   hub.jobs.complete(job.id);

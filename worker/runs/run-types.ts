@@ -26,6 +26,8 @@ export const runTopic = (runId: string) => `run:${runId}`;
 export interface RunLimits {
   perUser: number;
   perAccount: number;
+  /** Paused runs the account may hold before a start is refused (MAX_PAUSED_RUNS_PER_ACCOUNT). */
+  pausedPerAccount: number;
 }
 
 export interface StartRunRequest {
@@ -44,7 +46,8 @@ export interface StartRunRequest {
 export type LimitRefusal = {
   ok: false;
   reason: 'limit';
-  scope: 'user' | 'account';
+  /** Active runs of the user or of the account, or paused runs of the account (starts only). */
+  scope: 'user' | 'account' | 'paused';
   limit: number;
   retryAfterSeconds: number;
 };

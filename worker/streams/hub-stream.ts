@@ -1,9 +1,12 @@
 import type { Context } from 'hono';
 import { hubFor } from '../hub/hub-client';
 import type { AppEnv } from '../lib/app-env';
-import { hubUnavailable, validationFailed } from '../lib/errors';
+import { hubUnavailable, tooManyRequests, validationFailed } from '../lib/errors';
 import { parseLastEventId } from '../lib/sse-frame';
 import { sseResponse, webSocketSource } from './sse-response';
+
+/** A stream holds its slot until its client leaves: a hint, not a promise. */
+const STREAM_RETRY_AFTER_SECONDS = 10;
 
 /** `Last-Event-ID` header, else `?last_event_id=`; a malformed value is a 400, not a silent restart. */
 export function lastEventIdOf(c: Context<AppEnv>): number | undefined {
@@ -34,10 +37,20 @@ export async function hubStream(
   // Who is subscribing, as the token said: modules such as presence read it from the subscription.
   url.searchParams.set('user', c.var.identity.userId);
   url.searchParams.set('name', c.var.identity.name);
+  // The hub counts the user's open streams and refuses past the limit (MAX_STREAMS_PER_USER).
+  url.searchParams.set('max_per_user', String(config.MAX_STREAMS_PER_USER));
   // Replay pages of a quarter of the client's buffer: the Worker asks for the next one when
   // the queue is at most half full, so paging alone never trips the slow-consumer bound.
   url.searchParams.set('page', String(Math.floor(config.SSE_BUFFER_BYTES / 4)));
   const res = await hubFor(c.env, c.var.identity.accountId).fetch(url, { headers: { upgrade: 'websocket' } });
+  if (res.status === 429) {
+    throw tooManyRequests(
+      'too_many_streams',
+      `you have ${config.MAX_STREAMS_PER_USER} open streams, the limit (MAX_STREAMS_PER_USER); close one first`,
+      STREAM_RETRY_AFTER_SECONDS,
+      { limit: config.MAX_STREAMS_PER_USER },
+    );
+  }
   const ws = res.webSocket;
   if (!ws) throw hubUnavailable();
   ws.accept();

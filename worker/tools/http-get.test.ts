@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { checkUrl, createHttpGetTool, httpGetTool, matchAllowedHost } from './http-get';
+import {
+  checkUrl,
+  createHttpGetTool,
+  DEFAULT_HTTP_GET_MAX_BYTES,
+  DEFAULT_HTTP_GET_TIMEOUT_MS,
+  httpGetTool,
+  matchAllowed,
+  parseAllowEntry,
+} from './http-get';
 import { type ToolContext, ToolError } from './tool';
 
 type Handler = (url: string, init: RequestInit | undefined) => Promise<Response> | Response;
@@ -28,36 +36,67 @@ const json = (body: unknown, status = 200) =>
     headers: { 'content-type': 'application/json; charset=utf-8' },
   });
 
-describe('matchAllowedHost', () => {
-  it('matches exact hosts and *.suffix patterns', () => {
-    expect(matchAllowedHost('status.example.com', ['status.example.com'])).toBe('exact');
-    expect(matchAllowedHost('STATUS.example.com.', ['status.example.com'])).toBe('exact');
-    expect(matchAllowedHost('a.example.com', ['*.example.com'])).toBe('pattern');
-    expect(matchAllowedHost('a.b.example.com', ['*.example.com'])).toBe('pattern');
-    expect(matchAllowedHost('example.com', ['*.example.com'])).toBeNull();
-    expect(matchAllowedHost('badexample.com', ['*.example.com'])).toBeNull();
-    expect(matchAllowedHost('example.com', ['*'])).toBeNull();
-    expect(matchAllowedHost('other.com', [])).toBeNull();
-    expect(matchAllowedHost('[::1]', ['::1'])).toBe('exact');
+describe('the allow-list', () => {
+  const m = (url: string, list: string[]) => matchAllowed(new URL(url), list);
+
+  it('matches exact hosts and *.suffix patterns on the default port', () => {
+    expect(m('https://status.example.com/', ['status.example.com'])).toBe('exact');
+    expect(m('https://STATUS.example.com./', ['status.example.com'])).toBe('exact');
+    expect(m('https://a.example.com/', ['*.example.com'])).toBe('pattern');
+    expect(m('https://a.b.example.com/', ['*.example.com'])).toBe('pattern');
+    expect(m('https://example.com/', ['*.example.com'])).toBeNull();
+    expect(m('https://badexample.com/', ['*.example.com'])).toBeNull();
+    expect(m('https://example.com/', ['*'])).toBeNull();
+    expect(m('https://other.com/', [])).toBeNull();
+    expect(m('http://[::1]/', ['::1'])).toBe('exact');
+    expect(m('http://[::1]/', ['[::1]'])).toBe('exact');
+  });
+
+  it('allows another port only when the entry names it', () => {
+    expect(m('https://status.example.com:8443/', ['status.example.com'])).toBeNull();
+    expect(m('https://status.example.com:8443/', ['status.example.com:8443'])).toBe('exact');
+    expect(m('https://status.example.com/', ['status.example.com:8443'])).toBeNull();
+    expect(m('https://status.example.com/', ['status.example.com:443'])).toBe('exact');
+    expect(m('https://a.example.com:9000/', ['*.example.com'])).toBeNull();
+    expect(m('https://a.example.com:9000/', ['*.example.com:9000'])).toBe('pattern');
+    expect(m('http://127.0.0.1:8080/', ['127.0.0.1'])).toBeNull();
+    expect(m('http://127.0.0.1:8080/', ['127.0.0.1:8080'])).toBe('exact');
+    expect(m('http://127.0.0.1:8081/', ['127.0.0.1:8080'])).toBeNull();
+    expect(m('http://[::1]:8080/', ['[::1]:8080'])).toBe('exact');
+  });
+
+  it('ignores entries that mean nothing', () => {
+    for (const bad of ['', '*', '*.', 'a.com:', 'a.com:x', 'a.com:70000', 'a.com:0', '[::1', '[::1]x']) {
+      expect(parseAllowEntry(bad)).toBeUndefined();
+    }
+    expect(parseAllowEntry(' A.com:0443 ')).toEqual({ host: 'a.com', pattern: false, port: 443 });
+    expect(parseAllowEntry('fe80::1')).toEqual({ host: 'fe80::1', pattern: false, port: null });
   });
 });
 
 describe('checkUrl', () => {
-  it('only allows http and https', () => {
-    expect(() => checkUrl('ftp://a.example.com/x', ['a.example.com'])).toThrow(/only http and https/);
+  it('requires a URL that parses, over https (http only to a loopback host)', () => {
+    expect(() => checkUrl('ftp://a.example.com/x', ['a.example.com'])).toThrow(/only https/);
     expect(() => checkUrl('file:///etc/passwd', ['*.example.com'])).toThrow(ToolError);
     expect(() => checkUrl('not a url', ['a.example.com'])).toThrow(/not a valid URL/);
+    expect(() => checkUrl('http://a.example.com/x', ['a.example.com'])).toThrow(/only to a loopback host/);
+    expect(() => checkUrl('http://10.0.0.1/x', ['10.0.0.1'])).toThrow(/only to a loopback host/);
+    expect(checkUrl('http://127.0.0.1/x', ['127.0.0.1']).pathname).toBe('/x');
   });
 
-  it('requires the host to be allow-listed', () => {
+  it('requires the host and port to be allow-listed', () => {
     expect(() => checkUrl('https://evil.com/', ['a.example.com'])).toThrow(/not in the allow-list/);
     expect(checkUrl('https://a.example.com/x', ['a.example.com']).pathname).toBe('/x');
+    expect(() => checkUrl('https://a.example.com:8443/x', ['a.example.com'])).toThrow(
+      /a.example.com:8443 \(host and port\) is not in the allow-list HTTP_GET_ALLOW_HOSTS/,
+    );
+    expect(() => checkUrl('http://127.0.0.1:8080/', ['127.0.0.1'])).toThrow(/not in the allow-list/);
+    expect(checkUrl('http://127.0.0.1:8080/', ['127.0.0.1:8080']).port).toBe('8080');
   });
 
   it('refuses private addresses reached through a pattern, unless listed exactly', () => {
     expect(() => checkUrl('http://127.0.0.1/', ['*.0.0.1'])).toThrow(/private or loopback/);
     expect(() => checkUrl('http://app.localhost/', ['*.localhost'])).toThrow(/private or loopback/);
-    expect(checkUrl('http://127.0.0.1:8080/', ['127.0.0.1']).port).toBe('8080');
     expect(checkUrl('http://[::1]/', ['[::1]']).hostname).toBe('[::1]');
   });
 
@@ -67,7 +106,7 @@ describe('checkUrl', () => {
 });
 
 describe('http_get tool', () => {
-  it('sends a GET with manual redirects and the run signal, and parses JSON', async () => {
+  it('sends a GET that does not follow redirects, with the run signal, and parses JSON', async () => {
     const f = fakeFetch(() => json({ up: true }));
     const out = await httpGetTool.run(
       { url: 'https://status.example.com/vpn' },
@@ -106,41 +145,33 @@ describe('http_get tool', () => {
     });
   });
 
-  it('follows a redirect only after re-checking the target', async () => {
-    const f = fakeFetch((url) =>
-      url === 'https://a.example.com/old'
-        ? new Response(null, { status: 301, headers: { location: '/new' } })
-        : json({ moved: true }),
-    );
-    const out = await httpGetTool.run({ url: 'https://a.example.com/old' }, ctx(f.fn, ['a.example.com']));
-    expect(out).toEqual({ status: 200, body: { moved: true } });
-    expect(f.calls.map((c) => c.url)).toEqual(['https://a.example.com/old', 'https://a.example.com/new']);
+  it('never follows a redirect, not even to an allowed host', async () => {
+    for (const status of [301, 302, 303, 307, 308]) {
+      const f = fakeFetch(() => new Response(null, { status, headers: { location: '/new' } }));
+      await expect(
+        httpGetTool.run({ url: 'https://a.example.com/old' }, ctx(f.fn, ['a.example.com'])),
+      ).rejects.toMatchObject({ code: 'redirect', message: expect.stringContaining('not followed') });
+      expect(f.calls.map((c) => c.url)).toEqual(['https://a.example.com/old']);
+    }
   });
 
-  it('refuses a redirect to a private address or a host off the list', async () => {
-    const toLoopback = fakeFetch(
-      () => new Response(null, { status: 302, headers: { location: 'http://127.0.0.1/' } }),
+  it('gives up after 10 s and reads at most 1 MiB by default', async () => {
+    expect(DEFAULT_HTTP_GET_TIMEOUT_MS).toBe(10_000);
+    expect(DEFAULT_HTTP_GET_MAX_BYTES).toBe(1024 * 1024);
+    const tool = createHttpGetTool({ timeoutMs: 20 });
+    const hanging = fakeFetch(
+      (_url, init) =>
+        new Promise<Response>((_resolve, reject) =>
+          init?.signal?.addEventListener('abort', () => reject(new DOMException('timeout', 'TimeoutError'))),
+        ),
     );
     await expect(
-      httpGetTool.run({ url: 'https://a.example.com/' }, ctx(toLoopback.fn, ['*.example.com', '*.0.0.1'])),
-    ).rejects.toMatchObject({ code: 'redirect' });
-    expect(toLoopback.calls).toHaveLength(1);
-
-    const offList = fakeFetch(
-      () => new Response(null, { status: 302, headers: { location: 'https://evil.com/' } }),
-    );
+      tool.run({ url: 'https://a.example.com/' }, ctx(hanging.fn, ['a.example.com'])),
+    ).rejects.toMatchObject({ code: 'network', message: expect.stringContaining('timed out') });
+    const big = fakeFetch(() => new Response('x'.repeat(DEFAULT_HTTP_GET_MAX_BYTES + 1)));
     await expect(
-      httpGetTool.run({ url: 'https://a.example.com/' }, ctx(offList.fn, ['a.example.com'])),
-    ).rejects.toThrow(/refused redirect/);
-  });
-
-  it('stops after too many redirects', async () => {
-    const f = fakeFetch(() => new Response(null, { status: 302, headers: { location: '/again' } }));
-    const tool = createHttpGetTool({ maxRedirects: 2 });
-    await expect(tool.run({ url: 'https://a.example.com/' }, ctx(f.fn, ['a.example.com']))).rejects.toThrow(
-      /more than 2 times/,
-    );
-    expect(f.calls).toHaveLength(3);
+      httpGetTool.run({ url: 'https://a.example.com/' }, ctx(big.fn, ['a.example.com'])),
+    ).rejects.toMatchObject({ code: 'too_large' });
   });
 
   it('turns a non-2xx status into a ToolError', async () => {
@@ -206,12 +237,15 @@ describe('http_get tool', () => {
     expect(seen?.aborted).toBe(true);
   });
 
-  it('maps network failures', async () => {
-    const f = fakeFetch(() => Promise.reject(new TypeError('connection refused')));
+  it("maps network failures without the runtime's own words", async () => {
+    const f = fakeFetch(() => Promise.reject(new TypeError('internal error; reference = abc123')));
     await expect(
       httpGetTool.run({ url: 'https://a.example.com/' }, ctx(f.fn, ['a.example.com'])),
-    ).rejects.toMatchObject({
-      code: 'network',
-    });
+    ).rejects.toSatisfy(
+      (e: unknown) =>
+        e instanceof ToolError &&
+        e.code === 'network' &&
+        e.message === 'http_get: https://a.example.com/ could not be reached',
+    );
   });
 });

@@ -13,6 +13,11 @@ export interface ToolContext {
 
 export interface Tool {
   readonly name: string;
+  /**
+   * Args that are URL templates: each value substituted into them is percent-encoded, so a value
+   * from the run's state can never change a URL's host, path or query structure.
+   */
+  readonly urlArgs?: readonly string[];
   run(args: Record<string, unknown>, ctx: ToolContext): Promise<unknown>;
 }
 

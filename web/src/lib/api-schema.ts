@@ -405,7 +405,7 @@ export interface paths {
         put?: never;
         /**
          * Escalate a session
-         * @description Writes the handoff and its outbox row in one statement; the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`.
+         * @description Writes the handoff and its outbox row in one statement; the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`. 429 past `MAX_HANDOFFS_PER_MINUTE` handoffs of the caller in the last minute.
          */
         post: {
             parameters: {
@@ -491,6 +491,17 @@ export interface paths {
                 /** @description The body is not JSON */
                 415: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Over a limit; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1302,7 +1313,7 @@ export interface paths {
         };
         /**
          * The escalation events, live
-         * @description Events `escalation.created`, `escalation.assessed`, `escalation.picked_up`, `escalation.released` (+ `by`, `reason`), `escalation.reescalated` (+ `level`, `notify`), `escalation.sla_warning` and `escalation.sla_breached` (+ `clock`), `escalation.resolved`, `escalation.cancelled`, each with `{card, version}`; `reset` when the requested position is older than the log. Ephemeral `presence` frames (no id, never replayed): `{online, viewing}` when the stream opens and when it changes, at most once a second.
+         * @description Events `escalation.created`, `escalation.assessed`, `escalation.picked_up`, `escalation.released` (+ `by`, `reason`), `escalation.reescalated` (+ `level`, `notify`), `escalation.sla_warning` and `escalation.sla_breached` (+ `clock`), `escalation.resolved`, `escalation.cancelled`, each with `{card, version}`; `reset` when the requested position is older than the log. Ephemeral `presence` frames (no id, never replayed): `{online, viewing}` when the stream opens and when it changes, at most once a second. 429 when the caller already holds `MAX_STREAMS_PER_USER` open streams.
          */
         get: {
             parameters: {
@@ -1349,6 +1360,17 @@ export interface paths {
                 /** @description The role may not do this */
                 403: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Over a limit; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1897,7 +1919,7 @@ export interface paths {
         put?: never;
         /**
          * Run a graph
-         * @description The run executes in the account’s hub; follow it on `stream_url`. 429 over a limit of active runs.
+         * @description The run executes in the account’s hub; follow it on `stream_url`. 429 over a limit of active runs, or when the account holds `MAX_PAUSED_RUNS_PER_ACCOUNT` paused runs.
          */
         post: {
             parameters: {
@@ -2229,6 +2251,17 @@ export interface paths {
                 /** @description Not found in the caller’s account */
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Over a limit; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {

@@ -1,4 +1,5 @@
 import { isOneOf, ROLES, type Role } from '../../../worker/contract/statuses';
+import { CLOCK_LEEWAY_SECONDS, displayName } from '../../../worker/contract/token-claims';
 import { Store } from './store';
 
 // The signed-in user: a bearer token kept in localStorage, and the claims read from it (the
@@ -34,19 +35,18 @@ export function readToken(raw: string, now = Date.now()): TokenCheck {
     return { ok: false, error: 'That token cannot be read.' };
   }
   const { sub, acct, role, name, exp } = claims;
-  if (
-    typeof sub !== 'string' ||
-    typeof acct !== 'string' ||
-    typeof name !== 'string' ||
-    typeof exp !== 'number'
-  ) {
-    return { ok: false, error: 'That token lacks the sub, acct, name or exp claim.' };
+  if (typeof sub !== 'string' || typeof acct !== 'string' || typeof exp !== 'number') {
+    return { ok: false, error: 'That token lacks the sub, acct or exp claim.' };
   }
   if (!isOneOf(ROLES, role)) {
     return { ok: false, error: 'That token has no engineer, admin or viewer role.' };
   }
-  if (exp * 1000 <= now) return { ok: false, error: 'That token has expired.' };
-  return { ok: true, session: { token, userId: sub, accountId: acct, role, name, exp } };
+  // The server's rule: a minute of leeway for clock skew, and any name, shown cleaned.
+  if ((exp + CLOCK_LEEWAY_SECONDS) * 1000 <= now) return { ok: false, error: 'That token has expired.' };
+  return {
+    ok: true,
+    session: { token, userId: sub, accountId: acct, role, name: displayName(name, sub), exp },
+  };
 }
 
 function load(): Session | null {

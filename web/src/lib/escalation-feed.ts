@@ -51,6 +51,17 @@ export interface FeedOptions {
 const known = new Set<string>([...ESCALATION_EVENT_TYPES, 'reset', 'presence']);
 export const NO_PRESENCE: PresenceSnapshot = { online: [], viewing: {} };
 
+/** The ids that slid in, with `id`, kept only while their card is held (the list is bounded). */
+function arrivedWith(
+  arrived: ReadonlySet<string>,
+  cards: CardList,
+  id: string | undefined,
+): ReadonlySet<string> {
+  const held = new Set(cards.map((c) => c.id));
+  const next = new Set([...arrived, ...(id === undefined ? [] : [id])].filter((x) => held.has(x)));
+  return next.size === arrived.size && (id === undefined || arrived.has(id)) ? arrived : next;
+}
+
 export class EscalationFeed {
   readonly state = new Store<FeedState>({
     cards: [],
@@ -160,7 +171,11 @@ export class EscalationFeed {
           if (r.change === 'unchanged') return s;
           // Only a creation is news; a later event for a card outside the snapshot is just merged.
           added = r.change === 'added' && event.type === 'escalation.created';
-          return { ...s, cards: r.cards, arrived: added ? new Set([...s.arrived, card.id]) : s.arrived };
+          return {
+            ...s,
+            cards: r.cards,
+            arrived: arrivedWith(s.arrived, r.cards, added ? card.id : undefined),
+          };
         });
         if (added) this.opts.onNewCard?.(card);
         return undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeCard, mergeCards } from './merge-cards';
+import { MAX_CLOSED_CARDS, mergeCard, mergeCards } from './merge-cards';
 import { card } from './test-cards';
 
 describe('mergeCard', () => {
@@ -42,5 +42,26 @@ describe('mergeCard', () => {
       const merged = mergeCards([], shuffled);
       expect(merged.map((c) => `${c.id}@${c.version}`)).toEqual(expected);
     }
+  });
+});
+
+describe('the bound on held cards', () => {
+  it('keeps every open card and only the newest closed ones, however many arrive', () => {
+    const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+    let cards = mergeCards(
+      [],
+      Array.from({ length: 50 }, (_, i) => card(`open-${i}`, 1, at(i))),
+    );
+    for (let i = 0; i < MAX_CLOSED_CARDS + 300; i++) {
+      cards = mergeCard(
+        cards,
+        card(`closed-${i}`, 3, at(100 + i), { status: i % 2 ? 'resolved' : 'cancelled' }),
+      ).cards;
+    }
+    expect(cards.filter((c) => c.status === 'open')).toHaveLength(50);
+    const closed = cards.filter((c) => c.status !== 'open');
+    expect(closed).toHaveLength(MAX_CLOSED_CARDS);
+    expect(closed[0]?.id).toBe(`closed-${MAX_CLOSED_CARDS + 299}`);
+    expect(closed.at(-1)?.id).toBe('closed-300');
   });
 });

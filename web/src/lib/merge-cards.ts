@@ -1,4 +1,5 @@
 import type { EscalationCard } from '../../../worker/contract/events';
+import { ACTIVE_HANDOFF_STATUSES } from '../../../worker/contract/statuses';
 
 /**
  * The queue's cards, newest first. A card that is already held is replaced only by a higher
@@ -19,14 +20,30 @@ const newerFirst = (a: EscalationCard, b: EscalationCard) =>
       ? 1
       : -1;
 
+/**
+ * Closed (resolved, cancelled) cards a client holds at most: a tab left open for weeks on a busy
+ * account would otherwise hold every card ever created. Open and picked-up cards are all kept;
+ * the oldest closed ones go (the server pages the rest).
+ */
+export const MAX_CLOSED_CARDS = 200;
+
+const active: ReadonlySet<string> = new Set(ACTIVE_HANDOFF_STATUSES);
+
+/** The list without the closed cards past the newest MAX_CLOSED_CARDS (it is newest first). */
+export function boundCards(cards: CardList): CardList {
+  let closed = 0;
+  const kept = cards.filter((c) => active.has(c.status) || ++closed <= MAX_CLOSED_CARDS);
+  return kept.length === cards.length ? cards : kept;
+}
+
 export function mergeCard(cards: CardList, card: EscalationCard): MergeResult {
   const i = cards.findIndex((c) => c.id === card.id);
-  if (i === -1) return { cards: [...cards, card].sort(newerFirst), change: 'added' };
+  if (i === -1) return { cards: boundCards([...cards, card].sort(newerFirst)), change: 'added' };
   const held = cards[i] as EscalationCard;
   if (held.version >= card.version) return { cards, change: 'unchanged' };
   const next = cards.slice();
   next[i] = card;
-  return { cards: next, change: 'updated' };
+  return { cards: boundCards(next), change: 'updated' };
 }
 
 /** Merges a whole snapshot; cards the snapshot does not mention are kept (they may be newer). */

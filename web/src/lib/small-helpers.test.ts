@@ -27,10 +27,19 @@ describe('readToken', () => {
       ok: false,
       error: expect.stringContaining('role'),
     });
-    expect(readToken(jwt({ ...claims, exp: 1 }), 10_000)).toMatchObject({
+    expect(readToken(jwt({ ...claims, exp: 1 }), 62_000)).toMatchObject({
       ok: false,
       error: expect.stringContaining('expired'),
     });
+  });
+  it('reads it as the server does: a minute of leeway on exp, any name, shown cleaned', () => {
+    expect(readToken(jwt({ ...claims, exp: 1 }), 60_000)).toMatchObject({ ok: true });
+    expect(readToken(jwt({ ...claims, name: 'Zoë\u0000 \u202eÅ' }), 0)).toMatchObject({
+      ok: true,
+      session: { name: 'Zoë Å' },
+    });
+    const { name: _name, ...nameless } = claims;
+    expect(readToken(jwt(nameless), 0)).toMatchObject({ ok: true, session: { name: 'user u' } });
   });
 });
 

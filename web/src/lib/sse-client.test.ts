@@ -108,7 +108,8 @@ describe('EventStream', () => {
     expect(states.map((x) => x.state)).toEqual(['live', 'reconnecting', 'reconnecting', 'live']);
     expect(states[1]?.retryInMs).toBeGreaterThan(0);
     expect(states[2]?.attempt).toBe(2);
-    expect(states[3]?.attempt).toBe(0);
+    // Connected again, but not yet proved healthy (no event, not 30 s): the count stands.
+    expect(states[3]?.attempt).toBe(2);
     s.stop();
     expect(s.current.state).toBe('closed');
   });
@@ -186,5 +187,80 @@ describe('EventStream', () => {
     s.reconnectNow();
     await waitFor(() => calls.length === 2);
     s.stop();
+  });
+
+  describe('backoff', () => {
+    const slow = { baseMs: 10, maxMs: 1_000 };
+    /** A 200 that ends at once, as a broken proxy or an overloaded server might answer. */
+    const closesAtOnce = () => body(['retry: 3000\n\n: keepalive\n\n'], { end: true });
+    const event = (id: number) => body([`id: ${id}\nevent: a\ndata: {}\n\n`], { end: true });
+
+    function run(handlers: Parameters<typeof scriptedFetch>[0], extra: { healthyAfterMs?: number } = {}) {
+      const { fn, calls } = scriptedFetch(handlers);
+      const delays: number[] = [];
+      const s = new EventStream({
+        url: '/x',
+        fetch: fn,
+        onEvent: () => undefined,
+        onStatus: (st) => {
+          if (st.state === 'reconnecting') delays.push(st.retryInMs ?? -1);
+        },
+        backoff: slow,
+        random: () => 1,
+        ...extra,
+      });
+      void s.start();
+      return { s, calls, delays };
+    }
+
+    it('keeps backing off against a server that answers 200 and closes at once', async () => {
+      const { s, delays } = run(Array.from({ length: 6 }, () => closesAtOnce));
+      await waitFor(() => delays.length === 6);
+      s.stop();
+      expect(delays).toEqual([10, 20, 40, 80, 160, 320]);
+    });
+
+    it('starts again from the shortest delay once a connection delivered an event', async () => {
+      const { s, delays } = run([closesAtOnce, closesAtOnce, closesAtOnce, () => event(1), closesAtOnce]);
+      await waitFor(() => delays.length === 5);
+      s.stop();
+      expect(delays).toEqual([10, 20, 40, 10, 20]);
+    });
+
+    it('starts again from the shortest delay once a connection stayed up healthyAfterMs', async () => {
+      let server: ReadableStreamDefaultController<Uint8Array> | undefined;
+      const keptOpen = () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              server = controller;
+              controller.enqueue(enc.encode(': keepalive\n\n'));
+            },
+          }),
+        );
+      const states: StreamStatus[] = [];
+      const { fn } = scriptedFetch([closesAtOnce, closesAtOnce, keptOpen, closesAtOnce]);
+      const delays: number[] = [];
+      const s = new EventStream({
+        url: '/x',
+        fetch: fn,
+        onEvent: () => undefined,
+        onStatus: (st) => {
+          states.push(st);
+          if (st.state === 'reconnecting') delays.push(st.retryInMs ?? -1);
+        },
+        backoff: slow,
+        random: () => 1,
+        healthyAfterMs: 50,
+      });
+      void s.start();
+      // Third connection: live with the count standing, then healthy, the count reset.
+      await waitFor(() => states.filter((st) => st.state === 'live').length === 4);
+      expect(states.filter((st) => st.state === 'live').map((st) => st.attempt)).toEqual([0, 1, 2, 0]);
+      server?.close();
+      await waitFor(() => delays.length === 4);
+      s.stop();
+      expect(delays).toEqual([10, 20, 10, 20]);
+    });
   });
 });

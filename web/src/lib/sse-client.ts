@@ -5,6 +5,8 @@ import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff';
 // An EventSource that can send headers: fetch + ReadableStream + eventsource-parser. It resumes by
 // Last-Event-ID after any break, waits a jittered exponential delay between attempts, and
 // treats a silent connection (no byte, not even a keepalive, for `idleTimeoutMs`) as broken.
+// The delay grows until a connection has proved healthy (an event delivered, or `healthyAfterMs`
+// connected), not on any 200: a server that answers 200 and closes at once is not hammered.
 
 export type StreamState =
   /** First connection under way. */
@@ -48,8 +50,12 @@ export interface EventStreamOptions {
   fetch?: typeof fetch;
   backoff?: BackoffOptions;
   idleTimeoutMs?: number;
+  /** A connection open this long without a break counts as healthy and resets the backoff. */
+  healthyAfterMs?: number;
   random?: () => number;
 }
+
+export const DEFAULT_HEALTHY_AFTER_MS = 30_000;
 
 /** A 4xx other than these is permanent; 408 and 429 are worth retrying. */
 const RETRYABLE_4XX = new Set([408, 425, 429]);
@@ -145,7 +151,15 @@ export class EventStream {
     const headers: Record<string, string> = { accept: 'text/event-stream', ...this.opts.headers?.() };
     if (this.lastId !== undefined) headers['last-event-id'] = this.lastId;
     let idle: ReturnType<typeof setTimeout> | undefined;
+    let healthy: ReturnType<typeof setTimeout> | undefined;
     const idleTimeout = this.opts.idleTimeoutMs ?? 45_000;
+    /** The connection proved itself: the next break starts the backoff from the beginning. */
+    const markHealthy = () => {
+      clearTimeout(healthy);
+      if (this.attempt === 0 || this.abort !== abort) return;
+      this.attempt = 0;
+      this.setStatus({ state: 'live', attempt: 0 });
+    };
     const armIdle = () => {
       clearTimeout(idle);
       idle = setTimeout(() => abort.abort(new Error('no data or keepalive in time')), idleTimeout);
@@ -171,6 +185,7 @@ export class EventStream {
         onEvent: (msg: EventSourceMessage) => {
           if (stopAfter || this.stopped) return;
           if (msg.id !== undefined) this.lastId = msg.id;
+          markHealthy();
           let data: unknown = msg.data;
           try {
             data = JSON.parse(msg.data);
@@ -181,8 +196,8 @@ export class EventStream {
             stopAfter = true;
         },
       });
-      this.setStatus({ state: 'live', attempt: 0 });
-      this.attempt = 0;
+      this.setStatus({ state: 'live', attempt: this.attempt });
+      healthy = setTimeout(markHealthy, this.opts.healthyAfterMs ?? DEFAULT_HEALTHY_AFTER_MS);
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       try {
         for (;;) {
@@ -204,6 +219,7 @@ export class EventStream {
       return { kind: 'retry', error: reason instanceof Error ? reason.message : String(reason ?? 'aborted') };
     } finally {
       clearTimeout(idle);
+      clearTimeout(healthy);
       if (this.abort === abort) this.abort = undefined;
     }
   }
