@@ -3,6 +3,8 @@ import { HubHost } from './hub/hub-host';
 import type {
   CancelRunResult,
   ResumeRunResult,
+  RunCheckpointResult,
+  RunCheckpointView,
   RunLimits,
   RunSnapshot,
   StartRunRequest,
@@ -42,5 +44,13 @@ export class AccountHub extends HubHost<Modules> {
 
   runSnapshot(runId: string): RunSnapshot | null {
     return this.modules.runs.lifecycle.snapshot(runId);
+  }
+
+  runCheckpoint(runId: string, nodeId: string): RunCheckpointResult {
+    return this.modules.runs.checkpoint(runId, nodeId);
+  }
+
+  runCheckpoints(runId: string): RunCheckpointView[] {
+    return this.modules.runs.checkpoints(runId);
   }
 }

@@ -58,6 +58,14 @@ export const RUN_ERROR_CODES = [
 ] as const;
 export type RunErrorCode = (typeof RUN_ERROR_CODES)[number];
 
+/**
+ * What a failed attempt of an `llm` or `tool` node was, for its retry policy's `retry_on`:
+ * `timeout`, `rate_limited` (HTTP 429 or the provider saying so), `http_5xx`, and `error` for
+ * every other failure.
+ */
+export const RETRY_ON = ['timeout', 'error', 'http_5xx', 'rate_limited'] as const;
+export type RetryOn = (typeof RETRY_ON)[number];
+
 /** Whether `value` is one of `values`, narrowing it to the list's type. */
 export function isOneOf<const T extends readonly string[]>(values: T, value: unknown): value is T[number] {
   return (values as readonly unknown[]).includes(value);

@@ -169,6 +169,17 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     const page = this.events.page(sub.topic, sub.cursor, sub.pageBytes);
     ws.serializeAttachment({ ...sub, cursor: page.lastId, live: page.done } satisfies Subscriber);
     this.send(ws, page.done ? page.text : `${page.text}${REPLAY_MORE}`);
+    if (page.done) this.wentLive(ws, sub);
+  }
+
+  /**
+   * The subscriber has every logged event and receives broadcasts from now on: the modules'
+   * `onSubscribe` hooks run here, so what they send (a presence snapshot, an llm node's text so
+   * far) follows the replay and precedes every live frame, with nothing skipped in between.
+   */
+  private wentLive(ws: WebSocket, sub: Subscriber): void {
+    const info = infoOf(sub);
+    for (const module of this.moduleList) module.onSubscribe?.(info, (frame) => this.send(ws, frame));
   }
 
   lastEventId(topic: string): number {
@@ -222,19 +233,22 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     };
     const lastId = this.events.lastId(topic);
     if (afterParam === null) {
-      server.serializeAttachment({ ...base, cursor: lastId, live: true } satisfies Subscriber);
+      const sub: Subscriber = { ...base, cursor: lastId, live: true };
+      server.serializeAttachment(sub);
+      this.wentLive(server, sub);
     } else {
       const after = Number(afterParam);
       const point = this.events.resumePoint(topic, after);
       if (point.kind === 'reset') {
-        server.serializeAttachment({ ...base, cursor: point.lastId, live: true } satisfies Subscriber);
+        const sub: Subscriber = { ...base, cursor: point.lastId, live: true };
+        server.serializeAttachment(sub);
         server.send(point.frame);
+        this.wentLive(server, sub);
       } else {
+        // Goes live (and runs the hooks) with the replay's last page.
         this.sendPage(server, { ...base, cursor: after, live: false });
       }
     }
-    const info = infoOf({ ...base, cursor: 0, live: true });
-    for (const module of this.moduleList) module.onSubscribe?.(info, (frame) => this.send(server, frame));
     return new Response(null, { status: 101, webSocket: client });
   }
 

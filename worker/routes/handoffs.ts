@@ -5,7 +5,7 @@ import { replayHandoff } from '../escalations/handoff-replay';
 import { type HandoffTransition, transitionHandoff } from '../escalations/handoff-transitions';
 import { publishCommitted } from '../escalations/outbox';
 import { requireRole } from '../lib/auth';
-import { conflict, notFound } from '../lib/errors';
+import { conflict, idempotencyKeyReused, notFound } from '../lib/errors';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { IdParam } from '../schemas/common';
 import {
@@ -27,7 +27,7 @@ const escalate = route({
   middleware: writers,
   request: { params: IdParam, headers: IdempotencyHeaders, body: jsonBody(CreateHandoffBody) },
   answers: { 201: jsonResponse(EscalationCardSchema, 'The handoff’s card, AI assessment `pending`') },
-  errors: [403, 404, 409],
+  errors: [403, 404, 409, 422],
 });
 
 const transitionDocs: Record<HandoffTransition, { summary: string; description: string }> = {
@@ -78,7 +78,7 @@ const router = createRouter().openapi(escalate, async (c) => {
     if (key && sqlState(err) === '23505') {
       const replay = await replayHandoff(db, who, key, sessionId, body);
       if (replay.kind === 'mismatch') {
-        throw conflict('idempotency_key_reused', 'this Idempotency-Key was used for a different request');
+        throw idempotencyKeyReused();
       }
       if (replay.kind === 'replay') return c.json(replay.card, 201, { 'Idempotent-Replayed': 'true' });
     }

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { EscalationCard } from '../contract/events';
 import { AI_STATUSES, HANDOFF_INTENTS, HANDOFF_STATUSES, SEVERITIES } from '../contract/statuses';
 import { pageQuery } from '../lib/pagination';
-import { orNull, Timestamp, Uuid, uuidParam } from './common';
+import { idempotencyHeaders, orNull, Timestamp, Uuid, uuidParam } from './common';
 import { StepSchema } from './sessions';
 
 // Escalations (handoffs and their cards) as the API takes and gives them. The card's TypeScript
@@ -68,13 +68,9 @@ export const CreateHandoffBody = z
   })
   .openapi('CreateHandoff');
 
-export const IdempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .regex(/^[\x21-\x7e]{1,200}$/, 'must be 1 to 200 visible ASCII characters')
-    .optional()
-    .openapi({ description: 'The same key and body answer the same handoff (`Idempotent-Replayed: true`)' }),
-});
+export const IdempotencyHeaders = idempotencyHeaders(
+  'The same key and body answer the same handoff (`Idempotent-Replayed: true`)',
+);
 
 export const HandoffContextSchema = z
   .object({

@@ -1,3 +1,4 @@
+import { parseRetryAfter } from '../lib/retry-after';
 import { type Tool, type ToolContext, ToolError } from './tool';
 
 export interface HttpGetOptions {
@@ -190,7 +191,7 @@ async function fetchChecked(url: URL, ctx: ToolContext, signal: AbortSignal): Pr
   } catch (err) {
     if (ctx.signal.aborted) throw new ToolError('aborted', 'http_get: aborted', { cause: err });
     if (signal.aborted)
-      throw new ToolError('network', `http_get: ${describe(url)} timed out`, { cause: err });
+      throw new ToolError('timeout', `http_get: ${describe(url)} timed out`, { cause: err });
     const reason = err instanceof Error ? err.message : String(err);
     throw new ToolError('network', `http_get: ${describe(url)} failed: ${reason}`, { cause: err });
   }
@@ -238,7 +239,11 @@ export function createHttpGetTool(options: HttpGetOptions = {}): Tool {
         }
         if (response.status < 200 || response.status >= 300) {
           await response.body?.cancel().catch(() => undefined);
-          throw new ToolError('http_status', `http_get: ${describe(url)} returned HTTP ${response.status}`);
+          const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+          throw new ToolError('http_status', `http_get: ${describe(url)} returned HTTP ${response.status}`, {
+            status: response.status,
+            ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+          });
         }
         let bytes: Uint8Array;
         try {
