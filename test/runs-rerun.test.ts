@@ -190,9 +190,7 @@ describe('graph runs: rerun from a checkpoint', () => {
     expect(byAda.status).toBe(202);
     const child = await json<Started>(byAda);
     // The rerun is Ada's: Alice, who started the parent, may not cancel it; Ada may.
-    expect((await status(alice, child.run_id)).started_by).toBe(
-      ada.sub,
-    );
+    expect((await status(alice, child.run_id)).started_by).toBe(ada.sub);
     await expectError(await cancel(alice, child.run_id), 403, 'forbidden');
     expect((await cancel(ada, child.run_id)).status).toBe(202);
     expect((await rerun(alice, run.run_id, { from_node: 'done' })).status).toBe(202);

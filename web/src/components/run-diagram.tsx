@@ -22,7 +22,7 @@ const NODE_STATUS_ICON: Record<NodeStatus, string> = {
   waiting: '○',
   running: '▶',
   retrying: '↻',
-  paused: '⏸',
+  paused: '‖',
   done: '✓',
   failed: '✕',
 };
@@ -154,7 +154,7 @@ export function RunDiagram({
             data-selected={selected === n.id ? 'true' : 'false'}
             transform={`translate(${n.x},${n.y})`}
             role="button"
-            tabIndex={0}
+            tabindex={0}
             aria-pressed={selected === n.id}
             aria-label={`${n.id}, ${TYPE_LABEL[n.type] ?? n.type} node, ${line}`}
             onClick={select}

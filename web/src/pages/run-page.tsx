@@ -174,7 +174,7 @@ export function RunPage({ id, user }: { id: string; user: Session }) {
             <p aria-busy="true">Loading the graph…</p>
           )}
           <p class="hint legend">
-            ✓ done · ▶ running · ↻ waiting to retry · ⏸ waiting for input · ✕ failed · ○ not run. Lit arrows
+            ✓ done · ▶ running · ↻ waiting to retry · ‖ waiting for input · ✕ failed · ○ not run. Lit arrows
             are the path this run took.
           </p>
         </section>

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { RUN_STATUSES, type RunStatus } from '../../../worker/contract/statuses';
 import { api, data, errorMessage, type Schema } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
+import { EXAMPLE_GRAPH } from '../lib/example-graph';
 import { formatAge } from '../lib/format';
 import { isJsonObject, type ParsedInput, parseResumeInput } from '../lib/resume-input';
 import { navigate, paths } from '../lib/router';
@@ -9,34 +10,6 @@ import { useApi } from '../lib/use-api';
 import { useNow } from '../lib/use-now';
 
 export type GraphNode = Schema<'GraphDefinition'>['nodes'][number];
-
-/** An example to start from: asks a person, then answers with the configured LLM. */
-export const EXAMPLE_GRAPH: Schema<'CreateGraph'> = {
-  name: 'Triage a product question',
-  schema: {
-    entry: 'ask',
-    nodes: [
-      {
-        id: 'ask',
-        type: 'human_input',
-        prompt: 'Which product is the customer asking about?',
-        output_key: 'product',
-      },
-      { id: 'triage', type: 'transform', set: { triaged: true, queue: 'support-{{product}}' } },
-      {
-        id: 'answer',
-        type: 'llm',
-        prompt: 'Suggest a first fix for a {{product}} problem.',
-        output_key: 'answer',
-      },
-    ],
-    edges: [
-      { from: 'ask', to: 'triage' },
-      { from: 'triage', to: 'answer' },
-      { from: 'answer', to: '__end__' },
-    ],
-  },
-};
 
 interface RunFilter {
   status?: RunStatus | undefined;
