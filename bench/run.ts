@@ -15,6 +15,7 @@ import { configureNeon, pool } from './lib/db';
 import { call, median, percentile, sleep } from './lib/http';
 import { Subscriber } from './lib/sse-client';
 import { root, rssBytes, type Stack, startStack } from './lib/stack';
+import { benchTokenStream, tokenStreamRow, tokenStreamSection } from './token-stream';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -450,6 +451,8 @@ try {
 }
 log('bundle (wrangler deploy --dry-run)…');
 const bundle = benchBundle();
+log('token streaming (its own stack, LLM_PROVIDER=openai)…');
+const tokenStream = await benchTokenStream({ runs: 50, tokensPerRun: QUICK ? 20 : 100, log });
 const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 // ── BENCHMARKS.md ─────────────────────────────────────────────────────────────────────────────
@@ -504,6 +507,7 @@ if (memory) {
 rows.push(
   `| 5b. Deployed bundle (wrangler deploy --dry-run, JS, gzip -9) | ${(bundle.gzip / 1024).toFixed(1)} KiB gzip (${(bundle.bytes / 1024).toFixed(0)} KiB raw; wrangler: ${bundle.wranglerTotal}) | — | — | ≤ 3 MiB gzip (Workers Free plan limit) | ${yes(bundle.ok && bundle.gzip <= 3 * 2 ** 20)} |`,
 );
+rows.push(tokenStreamRow(tokenStream));
 
 const fanoutTable = fanout
   .map((f) => {
@@ -642,6 +646,9 @@ const notes = (() => {
     return '';
   }
 })();
-writeFileSync(resolve(root, process.env.BENCH_OUT ?? 'BENCHMARKS.md'), `${md}${notes}`);
+writeFileSync(
+  resolve(root, process.env.BENCH_OUT ?? 'BENCHMARKS.md'),
+  `${md}${tokenStreamSection(tokenStream)}${notes}`,
+);
 log(`wrote ${process.env.BENCH_OUT ?? 'BENCHMARKS.md'}`);
 process.exit(0);

@@ -31,7 +31,8 @@ export async function readEventStream(
       }
     },
   });
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
   const abort = () => {
     reader.cancel(signal?.reason).catch(() => undefined);
   };
@@ -41,11 +42,12 @@ export async function readEventStream(
     while (!finished && failure === undefined) {
       const { done, value } = await reader.read();
       if (done) {
+        parser.feed(decoder.decode());
         // A last event without its blank line still counts.
         parser.reset({ consume: true });
         break;
       }
-      parser.feed(value);
+      parser.feed(decoder.decode(value, { stream: true }));
       if (signal?.aborted) throw signal.reason;
     }
   } finally {

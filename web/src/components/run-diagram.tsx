@@ -70,6 +70,7 @@ export function RunDiagram({
   const ended = view.phase === 'completed' || view.phase === 'failed' || view.phase === 'cancelled';
   const reachedEnd = view.phase === 'completed';
   return (
+    // biome-ignore lint/a11y/useSemanticElements: an SVG drawing cannot be a fieldset; `group` names the set of node buttons
     <svg
       class="diagram"
       viewBox={`0 0 ${layout.width} ${layout.height}`}
@@ -145,6 +146,7 @@ export function RunDiagram({
         const line = statusLine(nv, now);
         const select = () => onSelect(n.id);
         return (
+          // biome-ignore lint/a11y/useSemanticElements: an HTML button cannot sit inside SVG; the group is a button with keyboard handling
           <g
             key={n.id}
             class="diagram-node"
@@ -172,7 +174,8 @@ export function RunDiagram({
             <text x="12" y="39" class="dn-meta" data-testid={`node-line-${n.id}`}>
               {`${TYPE_LABEL[n.type] ?? n.type} · ${line}`}
             </text>
-            <text x={n.width - 12} y="21" class="dn-icon" text-anchor="end" aria-hidden="true">
+            {/* The button's aria-label says the state in words; the glyph repeats it for the eye. */}
+            <text x={n.width - 12} y="21" class="dn-icon" text-anchor="end">
               {NODE_STATUS_ICON[status]}
             </text>
           </g>
