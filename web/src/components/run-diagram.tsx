@@ -33,11 +33,14 @@ export function retryLabel(retry: NonNullable<NodeView['retry']>, now: number): 
   return `retry ${retry.attempt + 1} of ${retry.maxAttempts} ${seconds > 0 ? `in ${seconds} s` : 'now'}`;
 }
 
-function statusLine(view: NodeView | undefined, now: number): string {
+/** Shorter words for the box (the button's label and the side panel use the longer ones). */
+const SHORT_STATUS: Record<NodeStatus, string> = { ...NODE_STATUS_LABEL, paused: 'needs input' };
+
+function statusLine(view: NodeView | undefined, now: number, short = false): string {
   const status = view?.status ?? 'waiting';
   if (status === 'retrying' && view?.retry) return retryLabel(view.retry, now);
   if (status === 'running' && (view?.attempt ?? 1) > 1) return `running, attempt ${view?.attempt}`;
-  return NODE_STATUS_LABEL[status];
+  return (short ? SHORT_STATUS : NODE_STATUS_LABEL)[status];
 }
 
 const TYPE_LABEL: Record<string, string> = {
@@ -144,6 +147,7 @@ export function RunDiagram({
         const status = nv?.status ?? 'waiting';
         const current = !ended && view.current === n.id && (status === 'running' || status === 'paused');
         const line = statusLine(nv, now);
+        const shortLine = statusLine(nv, now, true);
         const select = () => onSelect(n.id);
         return (
           // biome-ignore lint/a11y/useSemanticElements: an HTML button cannot sit inside SVG; the group is a button with keyboard handling
@@ -172,7 +176,7 @@ export function RunDiagram({
               {n.id}
             </text>
             <text x="12" y="39" class="dn-meta" data-testid={`node-line-${n.id}`}>
-              {`${TYPE_LABEL[n.type] ?? n.type} · ${line}`}
+              {`${TYPE_LABEL[n.type] ?? n.type} · ${shortLine}`}
             </text>
             {/* The button's aria-label says the state in words; the glyph repeats it for the eye. */}
             <text x={n.width - 12} y="21" class="dn-icon" text-anchor="end">

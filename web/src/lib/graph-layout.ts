@@ -9,7 +9,7 @@ type GraphNode = GraphDefinition['nodes'][number];
 type Condition = Extract<GraphDefinition['edges'][number], { branches: unknown }>['branches'][number]['when'];
 
 export const END_ID = '__end__';
-export const NODE_WIDTH = 168;
+export const NODE_WIDTH = 184;
 export const NODE_HEIGHT = 52;
 const END_SIZE = 36;
 
