@@ -16,6 +16,7 @@ import { call, median, percentile, sleep } from './lib/http';
 import { Subscriber } from './lib/sse-client';
 import { root, rssBytes, type Stack, startStack } from './lib/stack';
 import { benchSlaTimers } from './sla-timers';
+import { benchTokenStream, tokenStreamRow, tokenStreamSection } from './token-stream';
 import { benchWebhooks, type WebhookBench } from './webhooks';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -458,6 +459,8 @@ try {
 }
 log('bundle (wrangler deploy --dry-run)…');
 const bundle = benchBundle();
+log('token streaming (its own stack, LLM_PROVIDER=openai)…');
+const tokenStream = await benchTokenStream({ runs: 50, tokensPerRun: QUICK ? 20 : 100, log });
 const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 // ── BENCHMARKS.md ─────────────────────────────────────────────────────────────────────────────
@@ -514,6 +517,7 @@ rows.push(
 );
 rows.push(...(webhooks?.rows ?? []));
 if (slaTimers) rows.push(slaTimers.row);
+rows.push(tokenStreamRow(tokenStream));
 
 const fanoutTable = fanout
   .map((f) => {
@@ -654,7 +658,7 @@ const notes = (() => {
 })();
 writeFileSync(
   resolve(root, process.env.BENCH_OUT ?? 'BENCHMARKS.md'),
-  `${md}${slaTimers ? `\n${slaTimers.section}` : ''}${notes}`,
+  `${md}${slaTimers ? `\n${slaTimers.section}` : ''}${tokenStreamSection(tokenStream)}${notes}`,
 );
 log(`wrote ${process.env.BENCH_OUT ?? 'BENCHMARKS.md'}`);
 process.exit(0);

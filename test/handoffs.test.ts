@@ -85,7 +85,7 @@ describe('handoffs', () => {
         body: { ...body, reason: 'other' },
         headers,
       }),
-      409,
+      422,
       'idempotency_key_reused',
     );
   });

@@ -21,6 +21,11 @@ export interface RunView {
   input: unknown;
   graph_id: string;
   graph_version: number;
+  started_by: string;
+  parent_run_id: string | null;
+  from_node: string | null;
+  reruns: number;
+  retry: { node_id: string; attempt: number; next_attempt_at: string } | null;
 }
 
 export interface Started {

@@ -35,7 +35,9 @@ describe('graph runs: lifecycle', () => {
     const readers = await Promise.all([openRunStream(alice, run.run_id), openRunStream(bob, run.run_id)]);
     for (const r of readers)
       expect((await r.events(2)).map((f) => f.event)).toEqual(['run_started', 'node_started']);
-    const res = await cancel(bob, run.run_id);
+    // Bob may stream Alice's run but not cancel it (only its starter or an admin may).
+    await expectError(await cancel(bob, run.run_id), 403, 'forbidden');
+    const res = await cancel(alice, run.run_id);
     expect(res.status).toBe(202);
     expect(await json(res)).toEqual({ run_id: run.run_id, status: 'cancelled' });
     for (const r of readers) {

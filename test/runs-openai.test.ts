@@ -1,7 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { type ExecutorEvent, execute } from '../worker/graphs/executor';
+import { validateGraph } from '../worker/graphs/validate-graph';
 import { LlmError } from '../worker/providers/llm-provider';
 import { createOpenAiProvider } from '../worker/providers/openai-provider';
+import { createToolRegistry } from '../worker/tools/registry';
 import { waitFor } from './escalation-helpers';
 
 // The openai provider against a real HTTP peer on loopback (test/setup/fake-openai.ts), called
@@ -107,5 +110,136 @@ describe('openai provider against a fake OpenAI-compatible server', () => {
       const seen = (await (await fetch(`${server}/__hung/${tag}`)).json()) as { closed: boolean };
       return seen.closed ? true : undefined;
     }, 'the server to see the request closed');
+  });
+
+  it('reports the usage of a whole answer', async () => {
+    const out = await createOpenAiProvider({ baseUrl, model: 'ok' }).complete({ prompt: 'x' });
+    expect(out.usage).toEqual({ prompt_tokens: 9, completion_tokens: 4 });
+  });
+});
+
+describe('openai provider, streaming', () => {
+  const stream = async (model: string, prompt = `p-${crypto.randomUUID()}`, timeoutMs?: number) => {
+    const deltas: string[] = [];
+    const llm = createOpenAiProvider({ baseUrl, model, ...(timeoutMs ? { timeoutMs } : {}) });
+    const result = await llm
+      .complete({ prompt, onDelta: (t) => deltas.push(t) })
+      .then((r) => ({ ok: true as const, r }))
+      .catch((e: unknown) => ({ ok: false as const, e: e as LlmError }));
+    return { deltas, result };
+  };
+
+  it('asks for a stream with usage and reads the SSE chunks as they come', async () => {
+    const { deltas, result } = await stream('ok', 'Stream this');
+    if (!result.ok) throw result.e;
+    expect(deltas.length).toBeGreaterThan(5);
+    expect(deltas.join('')).toBe(result.r.text);
+    expect(result.r.model).toBe('ok-served');
+    const seen = JSON.parse(result.r.text);
+    expect(seen.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(result.r.usage).toEqual({ prompt_tokens: 11, completion_tokens: deltas.length });
+  });
+
+  it('fails cleanly, never hangs, when the stream drops halfway or ends unfinished', async () => {
+    for (const model of ['stream-drop', 'stream-no-done']) {
+      const { deltas, result } = await stream(model);
+      expect(result.ok, model).toBe(false);
+      if (result.ok) continue;
+      expect(result.e).toBeInstanceOf(LlmError);
+      expect(result.e).toMatchObject({ code: 'provider_error' });
+      expect(result.e.message).toMatch(/broke off|ended before/);
+      // The pieces that came before the drop were handed over.
+      expect(deltas.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('reports an error event inside the stream', async () => {
+    const { result } = await stream('stream-error');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.e.message).toContain('overloaded, try later');
+  });
+
+  it('times out a stream that stalls, and closes the request', async () => {
+    const tag = `stall-${crypto.randomUUID()}`;
+    const { deltas, result } = await stream('stream-hang', tag, 300);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.e).toMatchObject({ code: 'timeout' });
+    expect(deltas.length).toBe(1);
+    await waitFor(async () => {
+      const seen = (await (await fetch(`${server}/__hung/${tag}`)).json()) as { closed: boolean };
+      return seen.closed ? true : undefined;
+    }, 'the server to see the stalled stream closed');
+  });
+
+  it('aborts the upstream stream when the caller aborts (cancel)', async () => {
+    const tag = `cancel-${crypto.randomUUID()}`;
+    const controller = new AbortController();
+    const deltas: string[] = [];
+    const llm = createOpenAiProvider({ baseUrl, model: 'stream-hang', timeoutMs: 60_000 });
+    const pending = failure(
+      llm.complete({ prompt: tag, signal: controller.signal, onDelta: (t) => deltas.push(t) }),
+    );
+    await waitFor(async () => (deltas.length > 0 ? true : undefined), 'the first piece');
+    controller.abort();
+    expect(await pending).toMatchObject({ code: 'aborted' });
+    await waitFor(async () => {
+      const seen = (await (await fetch(`${server}/__hung/${tag}`)).json()) as { closed: boolean };
+      return seen.closed ? true : undefined;
+    }, 'the server to see the stream closed');
+  });
+
+  it('takes a whole answer from a server that ignores stream: true, as one piece', async () => {
+    const { deltas, result } = await stream('stream-ignored');
+    if (!result.ok) throw result.e;
+    expect(deltas).toEqual([result.r.text]);
+  });
+
+  it('a node with a retry policy retries a dropped stream and completes; without one it fails cleanly', async () => {
+    const llm = createOpenAiProvider({ baseUrl, model: 'stream-drop-once' });
+    const node = (retry?: unknown) => ({
+      entry: 'a',
+      nodes: [
+        {
+          id: 'a',
+          type: 'llm',
+          prompt: `retry-${crypto.randomUUID()}`,
+          output_key: 'out',
+          stream: true,
+          ...(retry ? { retry } : {}),
+        },
+      ],
+      edges: [],
+    });
+    const run = async (schema: unknown) => {
+      const checked = validateGraph(schema);
+      if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
+      const events: ExecutorEvent[] = [];
+      const deltas: string[] = [];
+      const opts = {
+        graph: checked.graph,
+        signal: new AbortController().signal,
+        deps: { llm, tools: createToolRegistry(), now: () => Date.now() },
+        onStep: (e: ExecutorEvent[]) => void events.push(...e),
+        onDelta: (_n: string, t: string) => void deltas.push(t),
+      };
+      let result = await execute({ ...opts, checkpoint: { next: 'a', state: {} } });
+      // The caller schedules the next attempt; here it runs it at once.
+      while (result.status === 'retrying') result = await execute({ ...opts, checkpoint: result.checkpoint });
+      return { result, events, deltas };
+    };
+    const retried = await run(node({ max_attempts: 3, initial_interval_ms: 0, retry_on: ['error'] }));
+    expect(retried.result.status).toBe('completed');
+    expect(retried.events.map((e) => e.type)).toEqual([
+      'node_started',
+      'node_retrying',
+      'node_started',
+      'node_completed',
+      'edge_traversed',
+    ]);
+    expect(retried.events.find((e) => e.type === 'node_completed')).toMatchObject({
+      usage: { prompt_tokens: 11, completion_tokens: expect.any(Number) },
+    });
+    const failed = await run(node());
+    expect(failed.result).toMatchObject({ status: 'failed', message: expect.stringContaining('broke off') });
   });
 });

@@ -94,3 +94,9 @@ export function parseFrame(raw: string): Frame {
   if (data.length) frame.data = JSON.parse(data.join('\n'));
   return frame;
 }
+
+/** A frame's data as `T`; fails the test when the frame is missing. */
+export function dataOf<T>(frame: Frame | undefined): T {
+  if (!frame) throw new Error('expected a frame, got none');
+  return frame.data as T;
+}

@@ -5,6 +5,8 @@ import { type PresenceModule, presenceModule } from './presence/presence-module'
 import type {
   CancelRunResult,
   ResumeRunResult,
+  RunCheckpointResult,
+  RunCheckpointView,
   RunLimits,
   RunSnapshot,
   StartRunRequest,
@@ -62,6 +64,14 @@ export class AccountHub extends HubHost<Modules> {
 
   runSnapshot(runId: string): RunSnapshot | null {
     return this.modules.runs.lifecycle.snapshot(runId);
+  }
+
+  runCheckpoint(runId: string, nodeId: string): RunCheckpointResult {
+    return this.modules.runs.checkpoint(runId, nodeId);
+  }
+
+  runCheckpoints(runId: string): RunCheckpointView[] {
+    return this.modules.runs.checkpoints(runId);
   }
 
   // ── webhooks ──────────────────────────────────────────────────────────────────────────────

@@ -6,6 +6,15 @@
 //   no-choices    200 with JSON lacking choices
 //   hang          never answers; GET /__hung/<tag> tells whether the client closed the request
 //                 (<tag> is the request's user message)
+// With `stream: true` the answer is SSE chunks (`choices[0].delta.content`, a `finish_reason`
+// chunk, a `usage` chunk when `stream_options.include_usage`, then `data: [DONE]`); the content
+// is the same JSON echo, cut into 8-character pieces. Streaming models:
+//   stream-drop        a few chunks, then the connection is destroyed mid-stream
+//   stream-drop-once   like stream-drop on the first request per user message, then like ok
+//   stream-no-done     a few chunks, then the response ends cleanly without finishing
+//   stream-error       a chunk, then an `{"error": {...}}` event
+//   stream-hang        a chunk, then nothing; GET /__hung/<tag> as for hang
+//   stream-ignored     answers a whole (non-streamed) completion although asked to stream
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOnLoopback } from './listen';
 
@@ -28,9 +37,22 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
+const CHUNK_CHARS = 8;
+
+function chunk(model: string, delta: Record<string, unknown>, finish: string | null = null) {
+  return `data: ${JSON.stringify({
+    id: 'chatcmpl-fake',
+    object: 'chat.completion.chunk',
+    model: `${model}-served`,
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  })}\n\n`;
+}
+
 export async function startFakeOpenAi(): Promise<FakeOpenAi> {
   // tag → whether the client closed the request before an answer
   const hung = new Map<string, boolean>();
+  // user messages seen by stream-drop-once
+  const dropped = new Set<string>();
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://fake');
@@ -42,7 +64,12 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
         return send(res, 404, { error: { message: `no route ${req.method} ${url.pathname}` } });
       }
       const raw = await readBody(req);
-      let body: { model?: string; messages?: { role: string; content: string }[] };
+      let body: {
+        model?: string;
+        messages?: { role: string; content: string }[];
+        stream?: boolean;
+        stream_options?: { include_usage?: boolean };
+      };
       try {
         body = JSON.parse(raw);
       } catch {
@@ -74,6 +101,46 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
         content_type: req.headers['content-type'] ?? null,
         body,
       };
+      const tag = body.messages?.at(-1)?.content ?? '';
+      if (body.stream && model !== 'stream-ignored') {
+        const text = JSON.stringify(echo);
+        const pieces = text.match(new RegExp(`[\\s\\S]{1,${CHUNK_CHARS}}`, 'g')) ?? [];
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        res.write(chunk(model, { role: 'assistant', content: '' }));
+        const drops = model === 'stream-drop' || (model === 'stream-drop-once' && !dropped.has(tag));
+        if (model === 'stream-drop-once') dropped.add(tag);
+        const upTo =
+          drops || model === 'stream-no-done'
+            ? 3
+            : model === 'stream-error' || model === 'stream-hang'
+              ? 1
+              : pieces.length;
+        for (let i = 0; i < upTo; i++) {
+          res.write(chunk(model, { content: pieces[i] }));
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        if (drops) return res.destroy();
+        if (model === 'stream-no-done') return res.end();
+        if (model === 'stream-error') {
+          res.write(
+            `data: ${JSON.stringify({ error: { message: 'overloaded, try later', type: 'server_error' } })}\n\n`,
+          );
+          return res.end();
+        }
+        if (model === 'stream-hang') {
+          hung.set(tag, false);
+          req.socket.on('close', () => hung.set(tag, true));
+          return;
+        }
+        res.write(chunk(model, {}, 'stop'));
+        if (body.stream_options?.include_usage) {
+          res.write(
+            `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', model: `${model}-served`, choices: [], usage: { prompt_tokens: 11, completion_tokens: pieces.length, total_tokens: 11 + pieces.length } })}\n\n`,
+          );
+        }
+        res.write('data: [DONE]\n\n');
+        return res.end();
+      }
       return send(res, 200, {
         id: 'chatcmpl-fake',
         object: 'chat.completion',
@@ -81,6 +148,7 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
         choices: [
           { index: 0, message: { role: 'assistant', content: JSON.stringify(echo) }, finish_reason: 'stop' },
         ],
+        usage: { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 },
       });
     } catch (err) {
       send(res, 500, { error: { message: String(err) } });

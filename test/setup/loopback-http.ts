@@ -6,6 +6,10 @@
 //   GET /nul/text                 a text/plain body holding a NUL byte
 //   GET /deep/<n>                 JSON nested <n> objects deep: {"d":{"d":…}}
 //   GET /redirect/<key>           302 to /count/<key> (which a followed redirect would count)
+//   GET /flaky/<key>?fail=N&status=S&retry_after=R
+//                                 the first N requests for <key> answer HTTP S (default 503, with
+//                                 `Retry-After: R` when given), later ones {key, n}; counted like
+//                                 /count (read with /__count/<key>)
 import { createServer, type ServerResponse } from 'node:http';
 import { listenOnLoopback } from './listen';
 
@@ -35,6 +39,22 @@ export async function startLoopbackHttp(): Promise<LoopbackHttp> {
         return;
       }
       return send(res, 200, body);
+    }
+    const flaky = /^\/flaky\/(.+)$/.exec(url.pathname);
+    if (flaky) {
+      const key = decodeURIComponent(flaky[1] ?? '');
+      const n = (counts.get(key) ?? 0) + 1;
+      counts.set(key, n);
+      if (n <= Number(url.searchParams.get('fail') ?? 0)) {
+        const status = Number(url.searchParams.get('status') ?? 503);
+        const retryAfter = url.searchParams.get('retry_after');
+        res.writeHead(status, {
+          'content-type': 'application/json',
+          ...(retryAfter ? { 'retry-after': retryAfter } : {}),
+        });
+        return res.end(JSON.stringify({ error: `failure ${n} of ${key}` }));
+      }
+      return send(res, 200, JSON.stringify({ key, n }));
     }
     if (url.pathname === '/nul/json') {
       // Written by hand: the escapes are what a server would send.

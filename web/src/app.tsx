@@ -146,7 +146,8 @@ function Screen({ route, user }: { route: Route; user: Session }) {
     case 'runs':
       return <RunsPage user={user} />;
     case 'run':
-      return <RunPage id={route.id} user={user} />;
+      // Keyed by id: another run is another page (its stream, selection and loaded data start afresh).
+      return <RunPage key={route.id} id={route.id} user={user} />;
     case 'metrics':
       return <MetricsPage user={user} />;
     case 'webhooks':

@@ -136,13 +136,55 @@ export interface ResetEvent {
   data: { reason: 'too_old' | 'unknown'; last_event_id: number };
 }
 
+/** Tokens an `llm` node used; `estimated` when the provider reported none (about 4 characters a token). */
+export interface LlmUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  estimated?: true;
+}
+
 export type RunEvent =
-  | { type: 'run_started'; data: { run_id: string; graph_id: string; input: unknown } }
-  | { type: 'node_started'; data: { node_id: string } }
+  | {
+      type: 'run_started';
+      data: {
+        run_id: string;
+        graph_id: string;
+        input: unknown;
+        /** A rerun: the run it was started from, and the node it started at. */
+        parent_run_id?: string;
+        from_node?: string;
+      };
+    }
+  /** `attempt` is present from the second attempt of a node with a retry policy on. */
+  | { type: 'node_started'; data: { node_id: string; attempt?: number } }
   | {
       type: 'node_completed';
-      data: { node_id: string; state: Record<string, unknown>; duration_ms: number; tool_error?: string };
+      data: {
+        node_id: string;
+        state: Record<string, unknown>;
+        duration_ms: number;
+        tool_error?: string;
+        /** On `llm` nodes. */
+        usage?: LlmUsage;
+      };
     }
+  /** An attempt failed and another one is due at `next_attempt_at` (ISO 8601). */
+  | {
+      type: 'node_retrying';
+      data: {
+        node_id: string;
+        attempt: number;
+        max_attempts: number;
+        error: string;
+        next_attempt_at: string;
+      };
+    }
+  /**
+   * Ephemeral (no id, never logged or replayed): text an `llm` node with `stream: true` produced
+   * since the last frame; with `replace: true` it is the whole text so far and replaces what the
+   * client holds (the first frame of an attempt, and the first frame a new subscriber gets).
+   */
+  | { type: 'node_delta'; data: { node_id: string; text: string; replace?: true } }
   | { type: 'edge_traversed'; data: { from: string; to: string; condition_result?: boolean } }
   | { type: 'graph_paused'; data: { node_id: string; prompt: string } }
   | { type: 'run_resumed'; data: { node_id: string } }

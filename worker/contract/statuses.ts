@@ -98,6 +98,13 @@ export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
 /** Why Switchboard turned an endpoint off itself (null when an admin did, or it is on). */
 export const WEBHOOK_DISABLED_REASONS = ['gone', 'failing'] as const;
 export type WebhookDisabledReason = (typeof WEBHOOK_DISABLED_REASONS)[number];
+/**
+ * What a failed attempt of an `llm` or `tool` node was, for its retry policy's `retry_on`:
+ * `timeout`, `rate_limited` (HTTP 429 or the provider saying so), `http_5xx`, and `error` for
+ * every other failure.
+ */
+export const RETRY_ON = ['timeout', 'error', 'http_5xx', 'rate_limited'] as const;
+export type RetryOn = (typeof RETRY_ON)[number];
 
 /** Whether `value` is one of `values`, narrowing it to the list's type. */
 export function isOneOf<const T extends readonly string[]>(values: T, value: unknown): value is T[number] {

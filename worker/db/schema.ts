@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   boolean,
   index,
   integer,
@@ -294,10 +295,36 @@ export const runs = pgTable(
     activeMs: integer('active_ms'),
     durationMs: integer('duration_ms'),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    // A rerun: the finished run it was started from, and the node it started at.
+    parentRunId: uuid('parent_run_id').references((): AnyPgColumn => runs.id),
+    fromNode: text('from_node'),
   },
   (t) => [
     index('runs_account_created_idx').on(t.accountId, t.createdAt.desc(), t.id.desc()),
     index('runs_graph_idx').on(t.graphId),
+    index('runs_parent_idx').on(t.parentRunId).where(sql`${t.parentRunId} is not null`),
+  ],
+);
+
+// `Idempotency-Key`s of `POST /v1/graphs/:id/run`, kept 24 hours: the same key and body answer
+// the same run. A run refused over a limit takes its key with it (cascade), so the client may
+// retry with the same key. The hub's `run-idempotency-prune` job deletes expired rows.
+export const runIdempotencyKeys = pgTable(
+  'run_idempotency_keys',
+  {
+    accountId: uuid('account_id').notNull(),
+    userId: uuid('user_id').notNull(),
+    key: text('key').notNull(),
+    /** `{graph_id, input}` as sent; compared as jsonb, so key order and number spelling do not matter. */
+    request: jsonb('request').notNull(),
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.userId, t.key] }),
+    index('run_idempotency_keys_created_idx').on(t.accountId, t.createdAt),
   ],
 );
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createFakeProvider } from '../providers/fake-provider';
 import { LlmError, type LlmProvider } from '../providers/llm-provider';
 import { createToolRegistry } from '../tools/registry';
-import type { Tool } from '../tools/tool';
+import { type Tool, ToolError } from '../tools/tool';
 import { type Checkpoint, type ExecuteOptions, type ExecutorEvent, execute } from './executor';
 import type { Graph } from './graph-schema';
 import { validateGraph } from './validate-graph';
@@ -971,6 +971,245 @@ describe('execute', () => {
     expect(result).toEqual({
       status: 'completed',
       state: { tool: { key: ['ab'], lone: '\uFFFDx' }, llm: 'xy' },
+    });
+  });
+
+  describe('retries', () => {
+    /** A tool that fails its first `fails` calls (per key) with `error`, then answers. */
+    const flakyTool = (errorFor: (n: number) => Error | undefined): Tool => {
+      let n = 0;
+      return {
+        name: 'flaky',
+        run: async () => {
+          n += 1;
+          const err = errorFor(n);
+          if (err) throw err;
+          return { n };
+        },
+      };
+    };
+    const flakyGraph = (retry: unknown, extraEdge?: unknown) =>
+      validateGraph(
+        {
+          entry: 'a',
+          nodes: [
+            {
+              id: 'a',
+              type: 'tool',
+              tool: 'flaky',
+              args: {},
+              output_key: 'out',
+              ...(retry ? { retry } : {}),
+            },
+          ],
+          edges: extraEdge ? [extraEdge] : [],
+        },
+        { toolNames: ['flaky'] },
+      );
+    const run = async (graph: Graph, h: ReturnType<typeof harness>, checkpoint: Checkpoint) =>
+      execute({ graph, checkpoint, signal: live(), deps: h.deps, onStep: h.onStep });
+
+    it('reports "retry at T" with the backoff instead of failing, then runs the next attempt from that checkpoint', async () => {
+      const tool = flakyTool((n) =>
+        n < 3 ? new ToolError('http_status', 'down', { status: 503 }) : undefined,
+      );
+      const h = harness({ extra: [tool] });
+      const g = flakyGraph({ max_attempts: 3, initial_interval_ms: 100, backoff_coefficient: 2 });
+      if (!g.ok) throw new Error('invalid');
+      const first = await run(g.graph, h, start());
+      expect(first).toMatchObject({ status: 'retrying', node_id: 'a', attempt: 1 });
+      if (first.status !== 'retrying') return;
+      // The clock moves 5 ms per read: the wait is counted from the failure.
+      expect(first.next_attempt_at).toBe(1010 + 100);
+      expect(first.checkpoint).toEqual({ next: 'a', state: {}, attempt: 1, retry_at: first.next_attempt_at });
+      expect(h.steps.at(-1)?.events).toEqual([
+        {
+          type: 'node_retrying',
+          node_id: 'a',
+          attempt: 1,
+          max_attempts: 3,
+          error: 'node "a" (tool flaky) failed: http_status: down',
+          next_attempt_at: first.next_attempt_at,
+        },
+      ]);
+      expect(h.steps.at(-1)?.checkpoint).toEqual(first.checkpoint);
+
+      const second = await run(g.graph, h, first.checkpoint);
+      expect(second).toMatchObject({ status: 'retrying', attempt: 2 });
+      if (second.status !== 'retrying') return;
+      // 100 ms × 2: the second wait is twice the first.
+      expect(second.next_attempt_at - (h.steps.at(-2)?.checkpoint.retry_at ?? 0)).toBeGreaterThan(0);
+      const third = await run(g.graph, h, second.checkpoint);
+      expect(third).toEqual({ status: 'completed', state: { out: { n: 3 } } });
+      // Each attempt starts the node again, saying which attempt it is; the wait is gone from the checkpoint.
+      expect(h.events().filter((e) => e.type === 'node_started')).toEqual([
+        { type: 'node_started', node_id: 'a' },
+        { type: 'node_started', node_id: 'a', attempt: 2 },
+        { type: 'node_started', node_id: 'a', attempt: 3 },
+      ]);
+      expect(
+        h.steps.find((s) => s.events[0]?.type === 'node_started' && s.events[0].attempt === 3)?.checkpoint,
+      ).toEqual({
+        next: 'a',
+        state: {},
+        attempt: 2,
+      });
+    });
+
+    it('fails as before after the last attempt, or routes it through tool_error', async () => {
+      const always = () => flakyTool(() => new ToolError('failed', 'nope'));
+      const g = flakyGraph({ max_attempts: 2, initial_interval_ms: 0 });
+      if (!g.ok) throw new Error('invalid');
+      const h = harness({ extra: [always()] });
+      const first = await run(g.graph, h, start());
+      if (first.status !== 'retrying') throw new Error(`expected retrying, got ${first.status}`);
+      expect(await run(g.graph, h, first.checkpoint)).toMatchObject({
+        status: 'failed',
+        node_id: 'a',
+        message: 'node "a" (tool flaky) failed: failed: nope',
+      });
+      const routed = flakyGraph(
+        { max_attempts: 2, initial_interval_ms: 0 },
+        { from: 'a', branches: [{ when: { tool_error: true }, to: '__end__' }], default: '__end__' },
+      );
+      if (!routed.ok) throw new Error('invalid');
+      const h2 = harness({ extra: [always()] });
+      const r1 = await run(routed.graph, h2, start());
+      if (r1.status !== 'retrying') throw new Error('expected retrying');
+      expect(await run(routed.graph, h2, r1.checkpoint)).toEqual({ status: 'completed', state: {} });
+      expect(h2.events().find((e) => e.type === 'node_completed')).toMatchObject({
+        tool_error: 'node "a" (tool flaky) failed: failed: nope',
+      });
+    });
+
+    it('retries only the kinds retry_on lists', async () => {
+      const g = flakyGraph({ max_attempts: 5, retry_on: ['http_5xx'] });
+      if (!g.ok) throw new Error('invalid');
+      const h = harness({
+        extra: [flakyTool(() => new ToolError('http_status', 'missing', { status: 404 }))],
+      });
+      expect(await run(g.graph, h, start())).toMatchObject({ status: 'failed' });
+      expect(h.events().some((e) => e.type === 'node_retrying')).toBe(false);
+    });
+
+    it("waits at least a rate limit's Retry-After", async () => {
+      const llm: LlmProvider = {
+        name: 'limited',
+        complete: async () => {
+          throw new LlmError('rate_limited', 'slow down', { status: 429, retryAfterMs: 7000 });
+        },
+      };
+      const h = harness({ llm });
+      const g = graphOf({
+        entry: 'a',
+        nodes: [
+          {
+            id: 'a',
+            type: 'llm',
+            prompt: 'x',
+            output_key: 'y',
+            retry: { max_attempts: 2, initial_interval_ms: 10 },
+          },
+        ],
+        edges: [],
+      });
+      const result = await run(g, h, start());
+      expect(result).toMatchObject({ status: 'retrying', next_attempt_at: 1010 + 7000 });
+    });
+  });
+
+  describe('streaming and usage', () => {
+    const streamGraph = (stream: boolean) =>
+      graphOf({
+        entry: 'a',
+        nodes: [{ id: 'a', type: 'llm', prompt: 'Stream {{topic}} please', output_key: 'answer', stream }],
+        edges: [],
+      });
+
+    it('hands a streaming node its text as it comes, and its usage on node_completed', async () => {
+      const h = harness({ llm: createFakeProvider({ wordDelayMs: 0 }) });
+      const deltas: [string, string][] = [];
+      const result = await execute({
+        graph: streamGraph(true),
+        checkpoint: start({ topic: 'vpn' }),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+        onDelta: (node, text) => deltas.push([node, text]),
+      });
+      if (result.status !== 'completed') throw new Error(result.status);
+      expect(deltas.length).toBeGreaterThan(2);
+      expect(deltas.every(([node]) => node === 'a')).toBe(true);
+      expect(deltas.map(([, t]) => t).join('')).toBe(result.state.answer);
+      const completed = h.events().find((e) => e.type === 'node_completed');
+      expect(completed).toMatchObject({ usage: { prompt_tokens: 3, completion_tokens: expect.any(Number) } });
+    });
+
+    it('does not stream a node without stream: true, and estimates usage a provider does not report', async () => {
+      const llm: LlmProvider = {
+        name: 'quiet',
+        complete: async (req) => {
+          req.onDelta?.('should not be asked to stream');
+          return { text: '12345678', model: 'q' };
+        },
+      };
+      const h = harness({ llm });
+      const deltas: string[] = [];
+      await execute({
+        graph: streamGraph(false),
+        checkpoint: start({ topic: 'dns' }),
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+        onDelta: (_n, t) => deltas.push(t),
+      });
+      expect(deltas).toEqual([]);
+      expect(h.events().find((e) => e.type === 'node_completed')).toMatchObject({
+        usage: {
+          prompt_tokens: Math.ceil('Stream dns please'.length / 4),
+          completion_tokens: 2,
+          estimated: true,
+        },
+      });
+    });
+
+    it('retries a stream that broke off, and the next attempt streams from the start', async () => {
+      const h = harness({ llm: createFakeProvider({ wordDelayMs: 0 }) });
+      const g = graphOf({
+        entry: 'a',
+        nodes: [
+          {
+            id: 'a',
+            type: 'llm',
+            prompt: `flaky ${crypto.randomUUID()} [[fake:flaky=1]] one two three four five six`,
+            output_key: 'answer',
+            stream: true,
+            retry: { max_attempts: 2, initial_interval_ms: 0 },
+          },
+        ],
+        edges: [],
+      });
+      const deltas: string[] = [];
+      const opts = {
+        graph: g,
+        signal: live(),
+        deps: h.deps,
+        onStep: h.onStep,
+        onDelta: (_n: string, t: string) => deltas.push(t),
+      };
+      const first = await execute({ ...opts, checkpoint: start() });
+      if (first.status !== 'retrying') throw new Error(`expected retrying, got ${first.status}`);
+      const partial = deltas.join('');
+      expect(partial.length).toBeGreaterThan(0);
+      expect(h.steps.at(-1)?.events[0]).toMatchObject({
+        type: 'node_retrying',
+        error: expect.stringContaining('dropped'),
+      });
+      deltas.length = 0;
+      const second = await execute({ ...opts, checkpoint: first.checkpoint });
+      if (second.status !== 'completed') throw new Error(second.status);
+      expect(deltas.join('')).toBe(second.state.answer);
+      expect(String(second.state.answer).startsWith(partial)).toBe(true);
     });
   });
 });

@@ -1,3 +1,4 @@
+import type { LlmUsage } from '../contract/events';
 import { cleanJson, cleanText, jsonBytes, jsonDepth } from '../lib/json-safety';
 import { log } from '../lib/log';
 import { LlmError, type LlmProvider } from '../providers/llm-provider';
@@ -5,6 +6,7 @@ import type { ToolRegistry } from '../tools/registry';
 import { ToolError } from '../tools/tool';
 import { chooseNext, chooseOnToolError, type EdgeChoice } from './conditions';
 import { type Edge, END, type Graph, type GraphNode, type HumanInputNode } from './graph-schema';
+import { classifyFailure, type FailureKind, retryDelayMs, shouldRetry } from './retry-policy';
 import { type RenderLimits, renderTemplate, renderValue, type State, TemplateLimitError } from './template';
 
 /**
@@ -16,7 +18,8 @@ import { type RenderLimits, renderTemplate, renderValue, type State, TemplateLim
 export type { State } from './template';
 
 export type ExecutorEvent =
-  | { type: 'node_started'; node_id: string }
+  /** `attempt` from the second attempt on (a node with a retry policy). */
+  | { type: 'node_started'; node_id: string; attempt?: number }
   | {
       type: 'node_completed';
       node_id: string;
@@ -24,9 +27,20 @@ export type ExecutorEvent =
       duration_ms: number;
       /** Set when a failed tool was routed by a `tool_error` branch instead of failing the run. */
       tool_error?: string;
+      /** On `llm` nodes: the provider's count, or an estimate when it gave none. */
+      usage?: LlmUsage;
     }
   | { type: 'edge_traversed'; from: string; to: string; condition_result?: boolean }
-  | { type: 'graph_paused'; node_id: string; prompt: string };
+  | { type: 'graph_paused'; node_id: string; prompt: string }
+  /** Attempt `attempt` of the node failed; the next one is due at `next_attempt_at` (epoch ms). */
+  | {
+      type: 'node_retrying';
+      node_id: string;
+      attempt: number;
+      max_attempts: number;
+      error: string;
+      next_attempt_at: number;
+    };
 
 export interface Checkpoint {
   /** The node to run next, or `__end__`. */
@@ -34,13 +48,22 @@ export interface Checkpoint {
   state: State;
   /** Present (not undefined) when continuing a paused human_input node; JSON null is a valid input. */
   resume_input?: unknown;
+  /** Attempts of `next` that already failed (a node with a retry policy); absent means none. */
+  attempt?: number;
+  /** While waiting between attempts: when the next one is due (epoch ms). The caller waits, not the executor. */
+  retry_at?: number;
 }
 
 export type ExecutionResult =
   | { status: 'completed'; state: State }
   | { status: 'paused'; node_id: string; prompt: string; checkpoint: Checkpoint }
   | { status: 'failed'; node_id: string; code: 'node_failed'; message: string; checkpoint: Checkpoint }
-  | { status: 'cancelled'; checkpoint: Checkpoint };
+  | { status: 'cancelled'; checkpoint: Checkpoint }
+  /**
+   * An attempt failed and the node's retry policy asks for another at `next_attempt_at`: the caller
+   * schedules it and calls `execute` again with `checkpoint` then. The executor never sleeps.
+   */
+  | { status: 'retrying'; node_id: string; attempt: number; next_attempt_at: number; checkpoint: Checkpoint };
 
 export interface ExecutorDeps {
   llm: LlmProvider;
@@ -64,6 +87,11 @@ export interface ExecuteOptions {
    * checkpoint can be written in one transaction. If it throws, execute rejects with that error.
    */
   onStep: (events: ExecutorEvent[], checkpoint: Checkpoint) => Promise<void> | void;
+  /**
+   * Text an `llm` node with `stream: true` produced, as it arrives (never persisted by the
+   * executor). A node attempt's text starts with its `node_started` step.
+   */
+  onDelta?: (nodeId: string, text: string) => void;
   /**
    * Nodes a run may execute in total, across every call (restarts and resumes included), before
    * it fails as a runaway loop.
@@ -91,10 +119,14 @@ export const MAX_STATE_DEPTH = 100;
 const MAX_MESSAGE_CHARS = 2_000;
 
 type NodeOutcome =
-  | { kind: 'ok'; state: State }
-  | { kind: 'tool_failed'; message: string }
-  | { kind: 'failed'; message: string }
+  | { kind: 'ok'; state: State; usage?: LlmUsage }
+  /** The call failed (`failure` says how, for a retry policy); a tool's may be routed by `tool_error`. */
+  | { kind: 'tool_failed'; message: string; failure: FailureKind }
+  | { kind: 'failed'; message: string; failure?: FailureKind }
   | { kind: 'cancelled' };
+
+/** About four characters a token: the estimate when a provider reports no usage. */
+const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 
 class Cancelled extends Error {}
 
@@ -159,6 +191,7 @@ async function runNode(
   signal: AbortSignal,
   deps: ExecutorDeps,
   limits: RenderLimits,
+  onDelta: ((text: string) => void) | undefined,
 ): Promise<NodeOutcome> {
   const maxBytes = limits.templateBytes;
   switch (node.type) {
@@ -171,16 +204,38 @@ async function runNode(
     case 'llm': {
       const prompt = renderTemplate(node.prompt, state, { maxBytes });
       const system = node.system === undefined ? undefined : renderTemplate(node.system, state, { maxBytes });
+      const streamTo = node.stream && onDelta ? onDelta : undefined;
       try {
         const result = await untilAborted(
-          deps.llm.complete({ prompt, ...(system === undefined ? {} : { system }), signal }),
+          deps.llm.complete({
+            prompt,
+            ...(system === undefined ? {} : { system }),
+            signal,
+            ...(streamTo
+              ? {
+                  onDelta: (text: string) => {
+                    // A provider that ignores the abort must not stream into a cancelled run.
+                    if (!signal.aborted) streamTo(text);
+                  },
+                }
+              : {}),
+          }),
           signal,
         );
+        const usage: LlmUsage = result.usage ?? {
+          prompt_tokens: estimateTokens(`${system ?? ''}${prompt}`),
+          completion_tokens: estimateTokens(result.text),
+          estimated: true,
+        };
         // Model output is untrusted text: NUL and lone surrogates cannot be stored in Postgres.
-        return { kind: 'ok', state: withKey(state, node.output_key, cleanText(result.text)) };
+        return { kind: 'ok', state: withKey(state, node.output_key, cleanText(result.text)), usage };
       } catch (err) {
         if (err instanceof Cancelled || signal.aborted) return { kind: 'cancelled' };
-        return { kind: 'failed', message: `node "${node.id}" (llm) failed: ${errorMessage(err, node.id)}` };
+        return {
+          kind: 'failed',
+          message: `node "${node.id}" (llm) failed: ${errorMessage(err, node.id)}`,
+          failure: classifyFailure(err),
+        };
       }
     }
     case 'tool': {
@@ -214,6 +269,7 @@ async function runNode(
         return {
           kind: 'tool_failed',
           message: `node "${node.id}" (tool ${node.tool}) failed: ${errorMessage(err, node.id)}`,
+          failure: classifyFailure(err),
         };
       }
     }
@@ -264,7 +320,7 @@ export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
     state: State,
     choice: EdgeChoice,
     duration_ms: number,
-    toolError?: string,
+    extra: { toolError?: string; usage?: LlmUsage } = {},
   ) => {
     const next: Checkpoint = { next: choice.to, state };
     const completed: ExecutorEvent = {
@@ -272,7 +328,8 @@ export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
       node_id: from,
       state: structuredClone(state),
       duration_ms,
-      ...(toolError === undefined ? {} : { tool_error: toolError }),
+      ...(extra.toolError === undefined ? {} : { tool_error: extra.toolError }),
+      ...(extra.usage === undefined ? {} : { usage: extra.usage }),
     };
     const edge: ExecutorEvent = {
       type: 'edge_traversed',
@@ -335,26 +392,68 @@ export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
       const { resume_input: _stale, ...rest } = checkpoint;
       checkpoint = rest;
     }
+    // The wait between attempts is over once execution reaches the node again.
+    const { retry_at: _waited, ...current } = checkpoint;
+    checkpoint = current;
+    const attempt = (checkpoint.attempt ?? 0) + 1;
 
-    await onStep([{ type: 'node_started', node_id: node.id }], structuredClone(checkpoint));
+    await onStep(
+      [{ type: 'node_started', node_id: node.id, ...(attempt > 1 ? { attempt } : {}) }],
+      structuredClone(checkpoint),
+    );
     if (signal.aborted) return cancelled();
     const started = deps.now();
+    const onDelta = opts.onDelta;
     let outcome: NodeOutcome;
     try {
-      outcome = await runNode(node, state, signal, deps, limits);
+      outcome = await runNode(
+        node,
+        state,
+        signal,
+        deps,
+        limits,
+        onDelta && ((text) => onDelta(node.id, text)),
+      );
     } catch (err) {
       if (err instanceof TemplateLimitError) return failed(node.id, renderLimitMessage(node.id, err));
       throw err;
     }
-    const duration = Math.max(0, deps.now() - started);
+    const ended = deps.now();
+    const duration = Math.max(0, ended - started);
     if (outcome.kind === 'cancelled' || signal.aborted) return cancelled();
+
+    const policy = node.type === 'transform' ? undefined : node.retry;
+    if (
+      (outcome.kind === 'failed' || outcome.kind === 'tool_failed') &&
+      outcome.failure &&
+      policy &&
+      shouldRetry(policy, attempt, outcome.failure)
+    ) {
+      const nextAt = ended + retryDelayMs(policy, attempt, outcome.failure);
+      const waiting: Checkpoint = { next: node.id, state, attempt, retry_at: nextAt };
+      await onStep(
+        [
+          {
+            type: 'node_retrying',
+            node_id: node.id,
+            attempt,
+            max_attempts: policy.max_attempts,
+            error: safeMessage(outcome.message),
+            next_attempt_at: nextAt,
+          },
+        ],
+        structuredClone(waiting),
+      );
+      checkpoint = waiting;
+      return { status: 'retrying', node_id: node.id, attempt, next_attempt_at: nextAt, checkpoint };
+    }
 
     const edge = edges.get(node.id);
     if (outcome.kind === 'failed') return failed(node.id, outcome.message);
     if (outcome.kind === 'tool_failed') {
       const choice = chooseOnToolError(edge);
       if (!choice) return failed(node.id, outcome.message);
-      await advance(node.id, state, choice, duration, safeMessage(outcome.message));
+      await advance(node.id, state, choice, duration, { toolError: safeMessage(outcome.message) });
       continue;
     }
     const tooBig = overStateLimit(node.id, outcome.state);
@@ -364,6 +463,7 @@ export async function execute(opts: ExecuteOptions): Promise<ExecutionResult> {
       outcome.state,
       chooseNext(edge, { state: outcome.state, toolError: false }),
       duration,
+      outcome.usage === undefined ? {} : { usage: outcome.usage },
     );
   }
 }

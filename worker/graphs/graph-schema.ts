@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RETRY_ON } from '../contract/statuses';
 import { jsonValue } from '../lib/json-value';
 
 /**
@@ -51,12 +52,56 @@ const targetSchema = z
 const text = (what: string) =>
   z.string(expected(`${what} string`)).max(MAX_TEXT, { error: `is longer than ${MAX_TEXT} characters` });
 
+/** The longest wait between two attempts a policy may ask for (and a `Retry-After` may impose). */
+export const MAX_RETRY_INTERVAL_MS = 3_600_000;
+export const MAX_ATTEMPTS = 10;
+const MAX_BACKOFF_COEFFICIENT = 100;
+
+const intIn = (what: string, min: number, max: number) =>
+  z
+    .number(expected(what))
+    .int({ error: `must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `must be a whole number from ${min} to ${max}` })
+    .max(max, { error: `must be a whole number from ${min} to ${max}` });
+
+/**
+ * How an `llm` or `tool` node retries a failed attempt (DESIGN.md "Runs, second stage"). The wait
+ * before attempt n+1 is `initial_interval_ms × backoff_coefficient^(n-1)`, capped at
+ * `max_interval_ms`; a provider's `Retry-After` lengthens it. Only `max_attempts` is required.
+ */
+export const retryPolicySchema = z
+  .strictObject({
+    max_attempts: intIn('a number of attempts', 1, MAX_ATTEMPTS),
+    initial_interval_ms: intIn('milliseconds', 0, MAX_RETRY_INTERVAL_MS).default(1_000),
+    backoff_coefficient: z
+      .number(expected('a number'))
+      .min(1, { error: `must be from 1 to ${MAX_BACKOFF_COEFFICIENT}` })
+      .max(MAX_BACKOFF_COEFFICIENT, { error: `must be from 1 to ${MAX_BACKOFF_COEFFICIENT}` })
+      .default(2),
+    max_interval_ms: intIn('milliseconds', 0, MAX_RETRY_INTERVAL_MS).default(60_000),
+    retry_on: z
+      .array(
+        z.enum(RETRY_ON, { error: `must be one of ${RETRY_ON.join(', ')}` }),
+        expected(`an array of ${RETRY_ON.join(' | ')}`),
+      )
+      .min(1, { error: 'must name at least one kind of failure' })
+      .refine((kinds) => new Set(kinds).size === kinds.length, { error: 'must not repeat a kind' })
+      .default([...RETRY_ON]),
+  })
+  .refine((p) => p.max_interval_ms >= p.initial_interval_ms, {
+    error: 'must be at least initial_interval_ms',
+    path: ['max_interval_ms'],
+  });
+
 export const llmNodeSchema = z.strictObject({
   id: nodeIdSchema,
   type: z.literal('llm'),
   prompt: text('a prompt').min(1, { error: 'must not be empty' }),
   system: text('a system prompt').optional(),
   output_key: stateKeySchema,
+  /** Stream the model's text as it comes (`node_delta` frames on the run stream). */
+  stream: z.boolean(expected('true or false')).optional(),
+  retry: retryPolicySchema.optional(),
 });
 
 export const toolNodeSchema = z.strictObject({
@@ -66,6 +111,7 @@ export const toolNodeSchema = z.strictObject({
   /** String values anywhere inside may contain `{{templates}}`. */
   args: z.record(z.string(), jsonValue(), expected('an object of JSON values')).default({}),
   output_key: stateKeySchema.optional(),
+  retry: retryPolicySchema.optional(),
 });
 
 export const humanInputNodeSchema = z.strictObject({
@@ -181,6 +227,7 @@ export type LlmNode = z.output<typeof llmNodeSchema>;
 export type ToolNode = z.output<typeof toolNodeSchema>;
 export type HumanInputNode = z.output<typeof humanInputNodeSchema>;
 export type TransformNode = z.output<typeof transformNodeSchema>;
+export type RetryPolicy = z.output<typeof retryPolicySchema>;
 export type Edge = z.output<typeof edgeSchema>;
 export type PlainEdge = z.output<typeof plainEdgeSchema>;
 export type BranchEdge = z.output<typeof branchEdgeSchema>;

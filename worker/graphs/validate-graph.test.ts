@@ -234,4 +234,68 @@ describe('validateGraph', () => {
       for (const issue of result.issues) expect(issue.path).not.toBe('');
     }
   });
+
+  it('accepts retry policies and stream on llm and tool nodes, filling in defaults', () => {
+    const g = designExample();
+    g.nodes[2] = { ...(g.nodes[2] as Json), retry: { max_attempts: 3, retry_on: ['http_5xx', 'timeout'] } };
+    g.nodes[3] = {
+      ...(g.nodes[3] as Json),
+      stream: true,
+      retry: { max_attempts: 2, initial_interval_ms: 0 },
+    };
+    const result = validateGraph(g);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.graph.nodes[2]).toMatchObject({
+      retry: {
+        max_attempts: 3,
+        initial_interval_ms: 1000,
+        backoff_coefficient: 2,
+        retry_on: ['http_5xx', 'timeout'],
+      },
+    });
+    expect(result.graph.nodes[3]).toMatchObject({
+      stream: true,
+      retry: { max_attempts: 2, max_interval_ms: 60_000 },
+    });
+  });
+
+  it('rejects retry settings out of range, naming the field', () => {
+    const withRetry = (retry: unknown, node = 3) => {
+      const g = designExample();
+      g.nodes[node] = { ...(g.nodes[node] as Json), retry };
+      return g;
+    };
+    const cases: [unknown, string, string][] = [
+      [{ max_attempts: 0 }, 'retry.max_attempts', 'from 1 to 10'],
+      [{ max_attempts: 11 }, 'retry.max_attempts', 'from 1 to 10'],
+      [{ max_attempts: 2.5 }, 'retry.max_attempts', 'whole number'],
+      [{}, 'retry.max_attempts', 'is required'],
+      [{ max_attempts: 2, backoff_coefficient: 0.5 }, 'retry.backoff_coefficient', 'from 1'],
+      [{ max_attempts: 2, initial_interval_ms: -1 }, 'retry.initial_interval_ms', 'from 0'],
+      [{ max_attempts: 2, max_interval_ms: 7_200_000 }, 'retry.max_interval_ms', 'to 3600000'],
+      [
+        { max_attempts: 2, initial_interval_ms: 5000, max_interval_ms: 1000 },
+        'retry.max_interval_ms',
+        'at least initial_interval_ms',
+      ],
+      [
+        { max_attempts: 2, retry_on: ['sometimes'] },
+        'retry.retry_on[0]',
+        'must be one of timeout, error, http_5xx, rate_limited',
+      ],
+      [{ max_attempts: 2, retry_on: [] }, 'retry.retry_on', 'at least one'],
+      [{ max_attempts: 2, retry_on: ['error', 'error'] }, 'retry.retry_on', 'must not repeat'],
+      [{ max_attempts: 2, jitter: true }, 'retry', 'jitter'],
+    ];
+    for (const [retry, path, fragment] of cases) {
+      const hit = expectIssue(withRetry(retry), 'node "answer"', fragment);
+      expect(hit?.path, JSON.stringify(retry)).toBe(`nodes[3].${path}`);
+    }
+    // Only llm and tool nodes retry.
+    expectIssue(withRetry({ max_attempts: 2 }, 1), 'node "route"', 'retry');
+    const streamOnTool = designExample();
+    streamOnTool.nodes[2] = { ...(streamOnTool.nodes[2] as Json), stream: true };
+    expectIssue(streamOnTool, 'node "lookup"', 'stream');
+  });
 });

@@ -188,6 +188,17 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     const page = this.events.page(sub.topic, sub.cursor, sub.pageBytes);
     ws.serializeAttachment({ ...sub, cursor: page.lastId, live: page.done } satisfies Subscriber);
     this.send(ws, page.done ? page.text : `${page.text}${REPLAY_MORE}`);
+    if (page.done) this.wentLive(ws, sub);
+  }
+
+  /**
+   * The subscriber has every logged event and receives broadcasts from now on: the modules'
+   * `onSubscribe` hooks run here, so what they send (a presence snapshot, an llm node's text so
+   * far) follows the replay and precedes every live frame, with nothing skipped in between.
+   */
+  private wentLive(ws: WebSocket, sub: Subscriber): void {
+    const info = infoOf(sub);
+    for (const module of this.moduleList) module.onSubscribe?.(info, (frame) => this.send(ws, frame));
   }
 
   lastEventId(topic: string): number {
@@ -202,7 +213,8 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     const out: SubscriberInfo[] = [];
     for (const ws of this.ctx.getWebSockets(topic)) {
       const sub = ws.deserializeAttachment() as Subscriber | null;
-      if (sub) out.push(infoOf(sub));
+      // The same subscribers the hooks heard of: the live ones.
+      if (sub?.live) out.push(infoOf(sub));
     }
     return out;
   }
@@ -257,19 +269,22 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     };
     const lastId = this.events.lastId(topic);
     if (afterParam === null) {
-      server.serializeAttachment({ ...base, cursor: lastId, live: true } satisfies Subscriber);
+      const sub: Subscriber = { ...base, cursor: lastId, live: true };
+      server.serializeAttachment(sub);
+      this.wentLive(server, sub);
     } else {
       const after = Number(afterParam);
       const point = this.events.resumePoint(topic, after);
       if (point.kind === 'reset') {
-        server.serializeAttachment({ ...base, cursor: point.lastId, live: true } satisfies Subscriber);
+        const sub: Subscriber = { ...base, cursor: point.lastId, live: true };
+        server.serializeAttachment(sub);
         server.send(point.frame);
+        this.wentLive(server, sub);
       } else {
+        // Goes live (and runs the hooks) with the replay's last page.
         this.sendPage(server, { ...base, cursor: after, live: false });
       }
     }
-    const info = infoOf({ ...base, cursor: 0, live: true });
-    for (const module of this.moduleList) module.onSubscribe?.(info, (frame) => this.send(server, frame));
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -298,6 +313,9 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     if (!sub) return;
     // Once per socket: close and error may both arrive.
     ws.serializeAttachment(null);
+    // The hooks heard of it only if it went live (see wentLive): a socket closed mid-replay was
+    // never announced, so it is not withdrawn either.
+    if (!sub.live) return;
     for (const module of this.moduleList) module.onUnsubscribe?.(infoOf(sub));
   }
 

@@ -71,7 +71,11 @@ export interface HubModule {
   readonly jobs?: Readonly<Record<string, JobHandler>>;
   /** Inside the publishing transaction, for each event the log has just stored. */
   onPublished?(event: LoggedEvent): void;
-  /** A subscriber joined (after its replay was queued); `send` reaches only that socket. */
+  /**
+   * A subscriber went live: it has been sent every logged event it asked for (its replay) and
+   * receives broadcasts from now on. `send` reaches only that socket. A subscriber that closes
+   * during a long replay may get `onUnsubscribe` without this.
+   */
   onSubscribe?(sub: SubscriberInfo, send: (frame: string) => void): void;
   /** A subscriber's socket closed. */
   onUnsubscribe?(sub: SubscriberInfo): void;

@@ -45,7 +45,16 @@ export function validationFailed(where: string, details: FieldIssue[]): ApiError
 }
 
 /** Well-formed JSON, yet not usable: too deep, text Postgres refuses, a graph that does not hold together. */
-export type BadRequestCode = 'bad_request' | 'too_deep' | 'invalid_text' | 'invalid_graph' | 'invalid_url';
+export type BadRequestCode =
+  | 'bad_request'
+  | 'too_deep'
+  | 'invalid_text'
+  | 'invalid_graph'
+  | 'invalid_url'
+  /** A rerun's `from_node` is not a node of the run's graph, or the run never reached it. */
+  | 'unknown_node'
+  | 'node_not_reached'
+  | 'state_too_large';
 export const badRequest = (code: BadRequestCode, message: string, details?: FieldIssue[]) =>
   new ApiError(400, code, message, details);
 
@@ -65,13 +74,29 @@ export type ConflictCode =
   | 'conflict'
   | 'already_picked_up'
   | 'invalid_state'
-  | 'idempotency_key_reused'
   | 'session_full'
   | 'not_paused'
   | 'run_ended'
-  | 'limit_reached';
+  | 'limit_reached'
+  /** Only a finished run can be rerun. */
+  | 'run_active'
+  /** A rerun from a node of a run that ended more than 7 days ago. */
+  | 'checkpoints_expired';
 export const conflict = (code: ConflictCode, message: string, details?: unknown) =>
   new ApiError(409, code, message, details);
+
+// ── 422: the request is well-formed, but cannot be processed as it stands ────────────────
+
+/**
+ * An `Idempotency-Key` the caller already used with another body (the IETF Idempotency-Key
+ * draft's status for it): the key stays bound to its first request for as long as it is kept.
+ */
+export const idempotencyKeyReused = () =>
+  new ApiError(
+    422,
+    'idempotency_key_reused',
+    'this Idempotency-Key was used for a different request; use a new key for a new request',
+  );
 
 // ── 413, 415, 429 ───────────────────────────────────────────────────────────────────────────
 

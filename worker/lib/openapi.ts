@@ -41,6 +41,7 @@ const ERROR_MEANING = {
   409: 'The resource’s state refuses the request',
   413: 'The body is over its limit',
   415: 'The body is not JSON',
+  422: 'The request cannot be processed as it stands (e.g. `idempotency_key_reused`)',
   429: 'Over a limit; `Retry-After` says when to retry',
   503: 'A dependency (Postgres, the account hub) is unavailable; nothing was half-written; `Retry-After`',
 } as const;

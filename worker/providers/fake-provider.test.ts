@@ -76,4 +76,57 @@ describe('fake provider directives', () => {
       model: 'fake-1',
     });
   });
+
+  it('streams its words with a pause between them, abortably', async () => {
+    const p = createFakeProvider({ wordDelayMs: 1 });
+    const pieces: string[] = [];
+    const out = await p.complete({ prompt: 'tell me about the vpn', onDelta: (t) => pieces.push(t) });
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(pieces.join('')).toBe(out.text);
+    const ctl = new AbortController();
+    const slow = createFakeProvider({ wordDelayMs: 10_000 });
+    const seen: string[] = [];
+    const pending = slow.complete({
+      prompt: 'slow words here',
+      signal: ctl.signal,
+      onDelta: (t) => seen.push(t),
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    ctl.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'aborted' });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('counts tokens as words', async () => {
+    const out = await createFakeProvider().complete({ prompt: 'three words here', system: 'be kind' });
+    expect(out.usage).toEqual({
+      prompt_tokens: 5,
+      completion_tokens: out.text.split(/\s+/).filter(Boolean).length,
+    });
+  });
+
+  it('drops the first calls of a prompt on [[fake:flaky=N]], a stream halfway', async () => {
+    const p = createFakeProvider({ wordDelayMs: 0 });
+    const prompt = `flaky ${crypto.randomUUID()} [[fake:flaky=2]] a b c d e f`;
+    for (let i = 0; i < 2; i++) {
+      const pieces: string[] = [];
+      await expect(p.complete({ prompt, onDelta: (t) => pieces.push(t) })).rejects.toMatchObject({
+        code: 'provider_error',
+        retryable: true,
+      });
+      expect(pieces.length).toBeGreaterThan(0);
+    }
+    await expect(p.complete({ prompt })).resolves.toMatchObject({ model: 'fake-1' });
+  });
+
+  it('is rate limited with Retry-After on [[fake:rate_limit=N:MS]]', async () => {
+    const p = createFakeProvider();
+    const prompt = `limited ${crypto.randomUUID()} [[fake:rate_limit=1:2500]]`;
+    await expect(p.complete({ prompt })).rejects.toMatchObject({
+      code: 'rate_limited',
+      status: 429,
+      retryAfterMs: 2500,
+    });
+    await expect(p.complete({ prompt })).resolves.toMatchObject({ model: 'fake-1' });
+  });
 });

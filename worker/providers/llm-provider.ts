@@ -3,13 +3,27 @@
 export interface LlmRequest {
   prompt: string;
   system?: string;
-  /** Aborted on cancel or run timeout; providers must stop the in-flight call. */
+  /** Aborted on cancel or run timeout; providers must stop the in-flight call (and its stream). */
   signal?: AbortSignal;
+  /**
+   * When set, the provider streams: it calls this with each piece of text as it arrives, and
+   * still answers the whole text at the end. A stream that breaks off is an error, never a short
+   * answer.
+   */
+  onDelta?: (text: string) => void;
+}
+
+/** Tokens the call used, as the provider counted them. */
+export interface LlmTokenUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
 }
 
 export interface LlmResponse {
   text: string;
   model: string;
+  /** Absent when the provider did not say. */
+  usage?: LlmTokenUsage;
 }
 
 export interface LlmProvider {
@@ -86,4 +100,17 @@ export function raceAbort<T>(
       },
     );
   });
+}
+
+/** `{prompt_tokens, completion_tokens}` from a provider's `usage` object, if it holds both as numbers. */
+export function readUsage(value: unknown): LlmTokenUsage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { prompt_tokens, completion_tokens } = value as Record<string, unknown>;
+  const count = (n: unknown) =>
+    typeof n === 'number' && Number.isFinite(n) && n >= 0 ? Math.round(n) : undefined;
+  const prompt = count(prompt_tokens);
+  const completion = count(completion_tokens);
+  return prompt === undefined || completion === undefined
+    ? undefined
+    : { prompt_tokens: prompt, completion_tokens: completion };
 }

@@ -1,5 +1,14 @@
 import { log } from '../lib/log';
-import { LlmError, type LlmProvider } from './llm-provider';
+import { parseRetryAfter } from '../lib/retry-after';
+import { readEventStream } from './event-stream-body';
+import {
+  LlmError,
+  type LlmProvider,
+  type LlmRequest,
+  type LlmResponse,
+  type LlmTokenUsage,
+  readUsage,
+} from './llm-provider';
 
 export interface OpenAiProviderOptions {
   /** e.g. `https://api.openai.com/v1`, Gemini's `.../v1beta/openai`, or a local server. */
@@ -13,14 +22,6 @@ export interface OpenAiProviderOptions {
 
 export const DEFAULT_OPENAI_TIMEOUT_MS = 60_000;
 const MAX_ERROR_DETAIL = 300;
-
-function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
 
 /** Providers put a readable reason in `error.message`; anything else is not worth echoing. */
 function errorDetail(body: string): string {
@@ -57,41 +58,51 @@ function statusError(status: number, detail: string, retryAfterMs: number | unde
   return new LlmError('bad_request', `LLM provider refused the request (HTTP ${status})${detail}`, opts);
 }
 
-/** Some compatible servers send content as an array of parts instead of a string. */
-function extractContent(payload: unknown): string | undefined {
-  if (typeof payload !== 'object' || payload === null || !('choices' in payload)) return undefined;
-  const choices = payload.choices;
-  if (!Array.isArray(choices)) return undefined;
-  const first: unknown = choices[0];
-  if (typeof first !== 'object' || first === null || !('message' in first)) return undefined;
-  const message = first.message;
-  if (typeof message !== 'object' || message === null || !('content' in message)) return undefined;
-  const content = message.content;
+/** Text that is a string, or an array of `{text}` parts (some compatible servers send that). */
+function textOf(content: unknown): string | undefined {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
-    const parts = content.map((part: unknown) =>
-      typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string'
-        ? part.text
-        : '',
-    );
-    return parts.join('');
+    return content
+      .map((part: unknown) =>
+        typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string'
+          ? part.text
+          : '',
+      )
+      .join('');
   }
   return undefined;
 }
 
-function extractModel(payload: unknown, fallback: string): string {
-  if (
-    typeof payload === 'object' &&
-    payload !== null &&
-    'model' in payload &&
-    typeof payload.model === 'string'
-  ) {
-    return payload.model;
-  }
-  return fallback;
+const field = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null && key in value
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
+
+const firstChoice = (payload: unknown): unknown => {
+  const choices = field(payload, 'choices');
+  return Array.isArray(choices) ? choices[0] : undefined;
+};
+
+/** `choices[0].message.content` of a whole answer. */
+function extractContent(payload: unknown): string | undefined {
+  return textOf(field(field(firstChoice(payload), 'message'), 'content'));
 }
 
-/** Any OpenAI-compatible `POST /chat/completions` endpoint. */
+function extractModel(payload: unknown, fallback: string): string {
+  const model = field(payload, 'model');
+  return typeof model === 'string' ? model : fallback;
+}
+
+/** A provider's `{error: {message}}` (or `{error: "..."}`) inside a stream event. */
+function streamError(payload: unknown): string | undefined {
+  const error = field(payload, 'error');
+  if (error === undefined || error === null) return undefined;
+  if (typeof error === 'string') return error.slice(0, MAX_ERROR_DETAIL);
+  const message = field(error, 'message');
+  return typeof message === 'string' ? message.slice(0, MAX_ERROR_DETAIL) : 'unknown error';
+}
+
+/** Any OpenAI-compatible `POST /chat/completions` endpoint, whole or streamed. */
 export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvider {
   const endpoint = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
   const timeoutMs = options.timeoutMs ?? DEFAULT_OPENAI_TIMEOUT_MS;
@@ -101,6 +112,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
     name: 'openai',
     async complete(req) {
       if (req.signal?.aborted) throw new LlmError('aborted', 'LLM call aborted');
+      // One bound for the whole call, stream included: a stream that stalls ends as a timeout.
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
       // The caller's abort wins over the timeout when both fired: a cancel is not a provider timeout.
@@ -108,6 +120,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
         req.signal?.aborted
           ? new LlmError('aborted', 'LLM call aborted', { cause })
           : new LlmError('timeout', `LLM provider did not answer within ${timeoutMs} ms`, { cause });
+      const streaming = req.onDelta !== undefined;
 
       const messages = [
         ...(req.system !== undefined && req.system !== '' ? [{ role: 'system', content: req.system }] : []),
@@ -115,25 +128,43 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
       ];
       const headers: Record<string, string> = {
         'content-type': 'application/json',
-        accept: 'application/json',
+        accept: streaming ? 'text/event-stream' : 'application/json',
       };
       if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+      const request = {
+        model: options.model,
+        messages,
+        ...(streaming ? { stream: true, stream_options: { include_usage: true } } : {}),
+      };
 
       let response: Response;
-      let body: string;
       try {
         response = await doFetch(endpoint, {
           method: 'POST',
           headers,
-          body: JSON.stringify({ model: options.model, messages }),
+          body: JSON.stringify(request),
           signal,
         });
-        body = await response.text();
       } catch (err) {
         if (signal.aborted) throw abortError(err);
         // The runtime's own words (which may carry internal detail) go to the log, not the run.
         log('warn', 'LLM provider unreachable', { endpoint, err });
         throw new LlmError('provider_error', 'LLM provider unreachable', { cause: err });
+      }
+      const isEventStream = (response.headers.get('content-type') ?? '').includes('text/event-stream');
+      if (response.ok && streaming && isEventStream && req.onDelta) {
+        return readStreamedAnswer(response, req.onDelta, signal, abortError, options.model);
+      }
+
+      let body: string;
+      try {
+        body = await response.text();
+      } catch (err) {
+        if (signal.aborted) throw abortError(err);
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new LlmError('provider_error', `LLM provider answer could not be read: ${reason}`, {
+          cause: err,
+        });
       }
       if (signal.aborted) throw abortError(signal.reason);
 
@@ -159,7 +190,68 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
           status: response.status,
         });
       }
-      return { text, model: extractModel(payload, options.model) };
+      // A server that ignored `stream: true` answered whole: hand the text over as one piece.
+      if (streaming && text !== '') req.onDelta?.(text);
+      const usage = readUsage(field(payload, 'usage'));
+      return { text, model: extractModel(payload, options.model), ...(usage ? { usage } : {}) };
     },
   };
+}
+
+/**
+ * A streamed chat completion (`data: {choices: [{delta: {content}}]}` events, a last event with
+ * `usage` when `stream_options.include_usage` is honoured, then `data: [DONE]`). A stream that
+ * ends before `[DONE]` and before any `finish_reason` broke off: that is an error, not a short
+ * answer.
+ */
+async function readStreamedAnswer(
+  response: Response,
+  onDelta: NonNullable<LlmRequest['onDelta']>,
+  signal: AbortSignal,
+  abortError: (cause: unknown) => LlmError,
+  fallbackModel: string,
+): Promise<LlmResponse> {
+  let text = '';
+  let model = fallbackModel;
+  let usage: LlmTokenUsage | undefined;
+  let finishReason = false;
+  if (!response.body) throw new LlmError('bad_response', 'LLM provider sent an empty stream');
+  let end: { finished: boolean };
+  try {
+    end = await readEventStream(response.body, (data) => {
+      if (data.trim() === '[DONE]') return 'done';
+      let chunk: unknown;
+      try {
+        chunk = JSON.parse(data);
+      } catch (err) {
+        throw new LlmError('bad_response', 'LLM provider sent a stream event that is not JSON', {
+          cause: err,
+        });
+      }
+      const failed = streamError(chunk);
+      if (failed !== undefined)
+        throw new LlmError('provider_error', `LLM provider failed mid-stream: ${failed}`);
+      model = extractModel(chunk, model);
+      usage = readUsage(field(chunk, 'usage')) ?? usage;
+      const choice = firstChoice(chunk);
+      const piece = textOf(field(field(choice, 'delta'), 'content'));
+      if (piece) {
+        text += piece;
+        onDelta(piece);
+      }
+      const finish = field(choice, 'finish_reason');
+      if (typeof finish === 'string' && finish !== '') finishReason = true;
+      return undefined;
+    });
+  } catch (err) {
+    if (err instanceof LlmError) throw err;
+    if (signal.aborted) throw abortError(err);
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new LlmError('provider_error', `LLM provider stream broke off: ${reason}`, { cause: err });
+  }
+  if (signal.aborted) throw abortError(signal.reason);
+  if (!end.finished && !finishReason) {
+    throw new LlmError('provider_error', 'LLM provider stream ended before the answer was finished');
+  }
+  return { text, model, ...(usage ? { usage } : {}) };
 }

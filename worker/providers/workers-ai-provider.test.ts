@@ -81,4 +81,63 @@ describe('workers-ai provider', () => {
     });
     await expect(llm.complete({ prompt: 'x' })).rejects.toMatchObject({ code: 'timeout' });
   });
+
+  it('streams: asks for stream: true and reads the SSE body, usage included', async () => {
+    const body = [
+      'data: {"response":"Hel"}\n\n',
+      'data: {"response":"lo"}\n\n',
+      'data: {"response":"","usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}}\n\n',
+      'data: [DONE]\n\n',
+    ];
+    const ai = fakeAi(async () => sseBody(body));
+    const pieces: string[] = [];
+    const out = await createWorkersAiProvider({ binding: ai.binding }).complete({
+      prompt: 'hi',
+      onDelta: (t) => pieces.push(t),
+    });
+    expect(pieces).toEqual(['Hel', 'lo']);
+    expect(out).toEqual({
+      text: 'Hello',
+      model: DEFAULT_WORKERS_AI_MODEL,
+      usage: { prompt_tokens: 4, completion_tokens: 2 },
+    });
+    expect(ai.calls[0]?.inputs).toMatchObject({ stream: true });
+  });
+
+  it('fails a stream that ends before [DONE], and aborts it on cancel', async () => {
+    const cut = fakeAi(async () => sseBody(['data: {"response":"Hel"}\n\n']));
+    await expect(
+      createWorkersAiProvider({ binding: cut.binding }).complete({ prompt: 'x', onDelta: () => {} }),
+    ).rejects.toMatchObject({ code: 'provider_error' });
+    let cancelled = false;
+    const never = fakeAi(
+      async () =>
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new TextEncoder().encode('data: {"response":"a"}\n\n'));
+          },
+          cancel() {
+            cancelled = true;
+          },
+        }),
+    );
+    const ctl = new AbortController();
+    const pending = createWorkersAiProvider({ binding: never.binding }).complete({
+      prompt: 'x',
+      signal: ctl.signal,
+      onDelta: () => ctl.abort(),
+    });
+    await expect(pending).rejects.toMatchObject({ code: 'aborted' });
+    expect(cancelled).toBe(true);
+  });
 });
+
+function sseBody(frames: string[]): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  return new ReadableStream({
+    start(c) {
+      for (const f of frames) c.enqueue(enc.encode(f));
+      c.close();
+    },
+  });
+}

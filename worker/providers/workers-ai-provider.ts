@@ -1,5 +1,6 @@
 import { log } from '../lib/log';
-import { LlmError, type LlmProvider, raceAbort } from './llm-provider';
+import { readEventStream } from './event-stream-body';
+import { LlmError, type LlmProvider, type LlmTokenUsage, raceAbort, readUsage } from './llm-provider';
 
 export interface WorkersAiMessage {
   role: 'system' | 'user';
@@ -13,7 +14,7 @@ export interface WorkersAiMessage {
 export interface AiRunner {
   run(
     model: string,
-    inputs: { messages: WorkersAiMessage[] },
+    inputs: { messages: WorkersAiMessage[]; stream?: boolean },
     options?: { signal?: AbortSignal },
   ): Promise<unknown>;
 }
@@ -66,6 +67,43 @@ function mapBindingError(err: unknown): LlmError {
   return new LlmError('provider_error', 'Workers AI failed', { cause: err });
 }
 
+/**
+ * A streamed answer: the binding gives a `text/event-stream` body of `data: {"response": "…"}`
+ * events, the last ones carrying `usage` on models that count, then `data: [DONE]`.
+ */
+async function readStream(
+  body: ReadableStream<Uint8Array>,
+  onDelta: (text: string) => void,
+  signal: AbortSignal,
+): Promise<{ text: string; usage?: LlmTokenUsage }> {
+  let text = '';
+  let usage: LlmTokenUsage | undefined;
+  const end = await readEventStream(
+    body,
+    (data) => {
+      if (data.trim() === '[DONE]') return 'done';
+      let chunk: unknown;
+      try {
+        chunk = JSON.parse(data);
+      } catch (err) {
+        throw new LlmError('bad_response', 'Workers AI sent a stream event that is not JSON', { cause: err });
+      }
+      if (typeof chunk !== 'object' || chunk === null) return undefined;
+      const piece = 'response' in chunk && typeof chunk.response === 'string' ? chunk.response : '';
+      if (piece !== '') {
+        text += piece;
+        onDelta(piece);
+      }
+      if ('usage' in chunk) usage = readUsage(chunk.usage) ?? usage;
+      return undefined;
+    },
+    signal,
+  );
+  if (!end.finished)
+    throw new LlmError('provider_error', 'Workers AI stream ended before the answer was finished');
+  return { text, ...(usage ? { usage } : {}) };
+}
+
 export function createWorkersAiProvider(options: WorkersAiProviderOptions): LlmProvider {
   const model = options.model ?? DEFAULT_WORKERS_AI_MODEL;
   const timeoutMs = options.timeoutMs ?? DEFAULT_WORKERS_AI_TIMEOUT_MS;
@@ -85,19 +123,35 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): LlmP
         req.signal?.aborted
           ? new LlmError('aborted', 'LLM call aborted')
           : new LlmError('timeout', `Workers AI did not answer within ${timeoutMs} ms`);
-      let output: unknown;
+      const streaming = req.onDelta !== undefined;
       try {
         // The binding may ignore the signal; raceAbort makes cancel prompt either way.
-        output = await raceAbort(options.binding.run(model, { messages }, { signal }), signal, onAbort);
+        const output = await raceAbort(
+          options.binding.run(model, { messages, ...(streaming ? { stream: true } : {}) }, { signal }),
+          signal,
+          onAbort,
+        );
+        if (streaming && req.onDelta && output instanceof ReadableStream) {
+          // Cancel (or the timeout) cancels the body, which ends the upstream stream too.
+          const body = output as ReadableStream<Uint8Array>;
+          const streamed = await raceAbort(readStream(body, req.onDelta, signal), signal, onAbort);
+          return { text: streamed.text, model, ...(streamed.usage ? { usage: streamed.usage } : {}) };
+        }
+        const text = extractText(output);
+        if (text === undefined)
+          throw new LlmError('bad_response', 'Workers AI response has no text "response"');
+        // A model that answered whole although asked to stream: one piece.
+        if (streaming && text !== '') req.onDelta?.(text);
+        const usage =
+          typeof output === 'object' && output !== null && 'usage' in output
+            ? readUsage(output.usage)
+            : undefined;
+        return { text, model, ...(usage ? { usage } : {}) };
       } catch (err) {
         if (err instanceof LlmError) throw err;
         if (signal.aborted) throw onAbort();
         throw mapBindingError(err);
       }
-      const text = extractText(output);
-      if (text === undefined)
-        throw new LlmError('bad_response', 'Workers AI response has no text "response"');
-      return { text, model };
     },
   };
 }

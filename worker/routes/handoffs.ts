@@ -9,7 +9,14 @@ import { publishCommitted } from '../escalations/outbox';
 import { loadTimeline } from '../escalations/timeline-store';
 import { hubFor } from '../hub/hub-client';
 import { requireRole } from '../lib/auth';
-import { conflict, forbidden, notFound, tooManyRequests, validationFailed } from '../lib/errors';
+import {
+  conflict,
+  forbidden,
+  idempotencyKeyReused,
+  notFound,
+  tooManyRequests,
+  validationFailed,
+} from '../lib/errors';
 import { hubCall } from '../lib/hub-call';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { IdParam } from '../schemas/common';
@@ -34,7 +41,7 @@ const escalate = route({
   middleware: writers,
   request: { params: IdParam, headers: IdempotencyHeaders, body: jsonBody(CreateHandoffBody) },
   answers: { 201: jsonResponse(EscalationCardSchema, 'The handoff’s card, AI assessment `pending`') },
-  errors: [403, 404, 409, 429],
+  errors: [403, 404, 409, 422, 429],
 });
 
 type SimpleTransition = Exclude<HandoffTransition, 'release'>;
@@ -130,7 +137,7 @@ const router = createRouter().openapi(escalate, async (c) => {
     if (!key) return undefined;
     const found = await replayHandoff(db, who, key, sessionId, body);
     if (found.kind === 'mismatch') {
-      throw conflict('idempotency_key_reused', 'this Idempotency-Key was used for a different request');
+      throw idempotencyKeyReused();
     }
     return found.kind === 'replay' ? c.json(found.card, 201, { 'Idempotent-Replayed': 'true' }) : undefined;
   };

@@ -1,10 +1,20 @@
 import type { Context } from 'hono';
 import { isTerminalStatus } from '../contract/statuses';
 import type { RunRow } from '../db/schema';
+import { findGraph } from '../graphs/graph-store';
 import { hubFor } from '../hub/hub-client';
 import type { AppEnv } from '../lib/app-env';
 import { requireRole } from '../lib/auth';
-import { type ApiError, conflict, hubUnavailable, notFound, tooManyRequests } from '../lib/errors';
+import {
+  type ApiError,
+  badRequest,
+  conflict,
+  forbidden,
+  hubUnavailable,
+  idempotencyKeyReused,
+  notFound,
+  tooManyRequests,
+} from '../lib/errors';
 import { hubCall } from '../lib/hub-call';
 import {
   createRouter,
@@ -16,22 +26,35 @@ import {
 } from '../lib/openapi';
 import { decodeCursor, page } from '../lib/pagination';
 import { currentRunView } from '../runs/current-run';
+import { RUN_CHECKPOINT_RETENTION_MS } from '../runs/run-checkpoints';
+import { mayActOnRun } from '../runs/run-permissions';
 import { endRunInPostgres } from '../runs/run-records';
-import { startRun } from '../runs/run-start';
-import { findRun, listRuns } from '../runs/run-store';
+import { rerunFrom } from '../runs/run-rerun';
+import { type RunStartOutcome, type RunStartSettings, startGraphRun } from '../runs/run-start';
+import { findRun, listRuns, rerunCounts } from '../runs/run-store';
 import { runStream } from '../runs/run-stream';
-import type { CancelRunResult, LimitRefusal, ResumeRunResult, RunLimits } from '../runs/run-types';
+import type {
+  CancelRunResult,
+  LimitRefusal,
+  ResumeRunResult,
+  RunCheckpointView,
+  RunLimits,
+} from '../runs/run-types';
 import { runJson } from '../runs/run-view';
 import { IdParam, pageOf } from '../schemas/common';
 import {
+  checkpointsAnswer,
+  RerunBody,
   ResumeRunBody,
   RunCancelledSchema,
+  RunCheckpointsSchema,
   RunListQuery,
   RunResumedSchema,
   RunSchema,
   RunStartedSchema,
   runAnswer,
   StartRunBody,
+  StartRunHeaders,
 } from '../schemas/runs';
 import { lastEventIdOf } from '../streams/hub-stream';
 
@@ -64,11 +87,43 @@ function tooManyRuns(refusal: LimitRefusal): ApiError {
 
 const runEnded = (status: string) => conflict('run_ended', `the run already ended (${status})`, { status });
 
+const startSettings = (c: Context<AppEnv>): RunStartSettings => ({
+  limits: limitsOf(c),
+  runTimeoutSeconds: c.var.config.RUN_TIMEOUT_SECONDS,
+  pauseTimeoutSeconds: c.var.config.PAUSE_TIMEOUT_SECONDS,
+});
+
 async function loadRun(c: Context<AppEnv>, id: string) {
   const db = await c.var.db();
   const row: RunRow | undefined = await findRun(db, c.var.identity.accountId, id);
   if (!row) throw notFound('run');
   return { db, row };
+}
+
+/** A run the caller may act on: its starter or an admin (DESIGN.md "Who may act on a run"). */
+async function loadOwnRun(c: Context<AppEnv>, id: string, verb: string) {
+  const loaded = await loadRun(c, id);
+  if (!mayActOnRun(c.var.identity, loaded.row)) {
+    throw forbidden(`only the user who started this run, or an admin, may ${verb} it`);
+  }
+  return loaded;
+}
+
+/** The 202 of a started run (a start, a replayed start, a rerun), or the error its refusal is. */
+function startedAnswer(c: Context<AppEnv>, started: RunStartOutcome) {
+  if (!started.ok) {
+    if (started.reason === 'hub_unavailable') throw hubUnavailable();
+    if (started.reason === 'limit') throw tooManyRuns(started);
+    if (started.reason === 'key_reused') throw idempotencyKeyReused();
+    throw conflict('conflict', 'the run already exists');
+  }
+  const id = started.run.id;
+  const statusUrl = `/v1/runs/${id}/status`;
+  return c.json(
+    { run_id: id, status: started.status, stream_url: `/v1/runs/${id}/stream`, status_url: statusUrl },
+    202,
+    { Location: statusUrl, ...(started.replayed ? { 'Idempotent-Replayed': 'true' } : {}) },
+  );
 }
 
 const start = route({
@@ -78,9 +133,11 @@ const start = route({
   description:
     'The run executes in the account’s hub; follow it on `stream_url`. 429 over a limit of active runs, or when the account holds `MAX_PAUSED_RUNS_PER_ACCOUNT` paused runs.',
   middleware: writers,
-  request: { params: IdParam, body: jsonBody(StartRunBody) },
-  answers: { 202: jsonResponse(RunStartedSchema, 'Started') },
-  errors: [403, 404, 409, 429],
+  request: { params: IdParam, headers: StartRunHeaders, body: jsonBody(StartRunBody) },
+  answers: {
+    202: jsonResponse(RunStartedSchema, 'Started (or, for a repeated Idempotency-Key, the run it started)'),
+  },
+  errors: [403, 404, 409, 422, 429],
 });
 
 const list = route({
@@ -127,50 +184,90 @@ const cancel = route({
   method: 'post',
   path: '/runs/{id}/cancel',
   summary: 'Cancel a running or paused run',
+  description: 'By the user who started the run or an admin (others 403).',
   middleware: writers,
   request: { params: IdParam },
   answers: { 202: jsonResponse(RunCancelledSchema, 'Cancelled') },
   errors: [400, 403, 404, 409],
 });
 
+const rerun = route({
+  method: 'post',
+  path: '/runs/{id}/rerun',
+  summary: 'Rerun a finished run from one of its nodes',
+  description:
+    'Starts a new run (its `parent_run_id` is this one) at `from_node` (default: the node a failed run stopped at, else the node the run started at) with the state this run had before that node ran, shallow-merged with `state_patch`. Only a finished run (else 409 `run_active`), by its starter or an admin (else 403); a node it never reached is 400 `node_not_reached`; its checkpoints are kept 7 days after it ended (then 409 `checkpoints_expired`).',
+  middleware: writers,
+  request: { params: IdParam, body: jsonBody(RerunBody) },
+  answers: { 202: jsonResponse(RunStartedSchema, 'The new run, started') },
+  errors: [403, 404, 409, 429],
+});
+
+const checkpoints = route({
+  method: 'get',
+  path: '/runs/{id}/checkpoints',
+  summary: 'The state before each node the run reached',
+  description:
+    'What a rerun starts from: one item per node the run started (the last time it did), oldest first. Kept 7 days after the run ended.',
+  request: { params: IdParam },
+  answers: { 200: jsonResponse(RunCheckpointsSchema, 'The run’s checkpoints') },
+  errors: [400, 404],
+});
+
 export const runRoutes = createRouter()
   .openapi(start, async (c) => {
     const { id: graphId } = c.req.valid('param');
     const { input } = c.req.valid('json');
-    const config = c.var.config;
-    const started = await startRun(c.env, await c.var.db(), c.var.identity, graphId, input, {
-      limits: limitsOf(c),
-      runTimeoutSeconds: config.RUN_TIMEOUT_SECONDS,
-      pauseTimeoutSeconds: config.PAUSE_TIMEOUT_SECONDS,
-    });
-    if (!started.ok) {
-      if (started.reason === 'no_graph') throw notFound('graph');
-      if (started.reason === 'hub_unavailable') throw hubUnavailable();
-      if (started.reason === 'limit') throw tooManyRuns(started);
-      throw conflict('conflict', 'the run already exists');
-    }
-    const id = started.run.id;
-    const statusUrl = `/v1/runs/${id}/status`;
-    return c.json(
-      { run_id: id, status: started.status, stream_url: `/v1/runs/${id}/stream`, status_url: statusUrl },
-      202,
-      { Location: statusUrl },
+    const key = c.req.valid('header')['idempotency-key'];
+    const db = await c.var.db();
+    const graph = await findGraph(db, c.var.identity.accountId, graphId);
+    if (!graph) throw notFound('graph');
+    return startedAnswer(
+      c,
+      await startGraphRun(c.env, db, c.var.identity, graph, input, startSettings(c), { idempotencyKey: key }),
     );
   })
   .openapi(list, async (c) => {
-    const { limit, cursor, status, graph_id } = c.req.valid('query');
-    const rows = await listRuns(await c.var.db(), c.var.identity.accountId, {
+    const { limit, cursor, status, graph_id, parent_run_id } = c.req.valid('query');
+    const db = await c.var.db();
+    const accountId = c.var.identity.accountId;
+    const rows = await listRuns(db, accountId, {
       status,
       graphId: graph_id,
+      parentRunId: parent_run_id,
       after: decodeCursor(cursor),
       limit: limit + 1,
     });
     const { items, nextCursor } = page(rows, limit);
-    return c.json({ items: items.map((r) => runAnswer(runJson(r))), next_cursor: nextCursor }, 200);
+    const reruns = await rerunCounts(
+      db,
+      accountId,
+      items.map((r) => r.id),
+    );
+    return c.json(
+      { items: items.map((r) => runAnswer(runJson(r), reruns.get(r.id))), next_cursor: nextCursor },
+      200,
+    );
   })
   .openapi(status, async (c) => {
     const { db, row } = await loadRun(c, c.req.valid('param').id);
-    return c.json(runAnswer((await currentRunView(c.env, db, row)).view), 200);
+    const [{ view }, reruns] = await Promise.all([
+      currentRunView(c.env, db, row),
+      rerunCounts(db, row.accountId, [row.id]),
+    ]);
+    return c.json(runAnswer(view, reruns.get(row.id)), 200);
+  })
+  .openapi(checkpoints, async (c) => {
+    const { db, row } = await loadRun(c, c.req.valid('param').id);
+    const items = await hubCall<RunCheckpointView[]>('runCheckpoints', () =>
+      hubFor(c.env, row.accountId).runCheckpoints(row.id),
+    );
+    const { view } = await currentRunView(c.env, db, row);
+    const endedAt = view.ended_at === null ? null : Date.parse(view.ended_at);
+    return c.json(
+      checkpointsAnswer(items, endedAt === null ? null : endedAt + RUN_CHECKPOINT_RETENTION_MS),
+      200,
+    );
   })
   .openapi(stream, async (c) => {
     const after = lastEventIdOf(c);
@@ -179,7 +276,7 @@ export const runRoutes = createRouter()
   })
   .openapi(resume, async (c) => {
     const { input } = c.req.valid('json');
-    const { row } = await loadRun(c, c.req.valid('param').id);
+    const { row } = await loadOwnRun(c, c.req.valid('param').id, 'resume');
     const result = await hubCall<ResumeRunResult>('resumeRun', () =>
       hubFor(c.env, row.accountId).resumeRun(row.id, input, limitsOf(c)),
     );
@@ -193,7 +290,7 @@ export const runRoutes = createRouter()
     });
   })
   .openapi(cancel, async (c) => {
-    const { db, row } = await loadRun(c, c.req.valid('param').id);
+    const { db, row } = await loadOwnRun(c, c.req.valid('param').id, 'cancel');
     if (isTerminalStatus(row.status)) throw runEnded(row.status);
     const result = await hubCall<CancelRunResult>('cancelRun', () =>
       hubFor(c.env, row.accountId).cancelRun(row.id),
@@ -205,4 +302,43 @@ export const runRoutes = createRouter()
     const ended = await endRunInPostgres(db, row, 'cancelled', 'cancelled', 'cancelled by a user');
     if (!ended) throw conflict('run_ended', 'the run already ended');
     return c.json({ run_id: row.id, status: 'cancelled' as const }, 202);
+  })
+  .openapi(rerun, async (c) => {
+    const body = c.req.valid('json');
+    const { db, row } = await loadOwnRun(c, c.req.valid('param').id, 'rerun');
+    const outcome = await rerunFrom(c.env, db, c.var.identity, row, body, startSettings(c));
+    if (!outcome.ok) {
+      switch (outcome.reason) {
+        case 'not_finished':
+          throw conflict(
+            'run_active',
+            `the run is ${outcome.status.replace('_', ' ')}; only a finished run can be rerun (cancel it first)`,
+            { status: outcome.status },
+          );
+        case 'no_graph':
+          throw notFound('graph');
+        case 'no_such_node':
+          throw badRequest('unknown_node', `the run's graph has no node "${outcome.node}"`, [
+            { field: 'from_node', message: `no node "${outcome.node}" in this graph` },
+          ]);
+        case 'not_reached':
+          throw badRequest(
+            'node_not_reached',
+            `the run never reached node "${outcome.node}", so there is no state to rerun it from`,
+            [{ field: 'from_node', message: `node "${outcome.node}" was never reached by this run` }],
+          );
+        case 'checkpoints_expired':
+          throw conflict(
+            'checkpoints_expired',
+            `the run ended more than 7 days ago and its checkpoints are gone; it can be rerun only from the node it started at`,
+          );
+        case 'state_too_big':
+          throw badRequest(
+            'state_too_large',
+            `the state with state_patch would be ${outcome.bytes} bytes, over the state limit RUN_STATE_MAX_BYTES (${outcome.limit} bytes)`,
+            [{ field: 'state_patch', message: `the merged state is over ${outcome.limit} bytes` }],
+          );
+      }
+    }
+    return startedAnswer(c, outcome);
   });

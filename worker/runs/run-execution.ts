@@ -6,7 +6,9 @@ import { log } from '../lib/log';
 import { providerFromConfig } from '../providers/from-config';
 import { LlmError, type LlmProvider } from '../providers/llm-provider';
 import { createToolRegistry } from '../tools/registry';
+import type { NodeDeltas } from './node-deltas';
 import type { RunRecord, RunRegistry } from './registry';
+import type { RunCheckpoints } from './run-checkpoints';
 import type { RunTimers } from './run-timers';
 import { type FinishRun, MAX_RUN_LOG_BYTES, runTopic } from './run-types';
 
@@ -39,15 +41,21 @@ export class RunExecution {
   constructor(
     private readonly hub: Hub,
     private readonly registry: RunRegistry,
+    private readonly checkpoints: RunCheckpoints,
     private readonly timers: RunTimers,
+    private readonly deltas: NodeDeltas,
     private readonly finish: FinishRun,
   ) {}
 
-  /** Starts driving a running run unless this instance already does. */
-  ensureExecuting(runId: string): void {
+  /**
+   * Starts driving a running run unless this instance already does, or the run is waiting
+   * between two attempts of a node (its watchdog job fires at the next attempt's time).
+   */
+  ensureExecuting(runId: string, now = Date.now()): void {
     if (this.executions.has(runId)) return;
     const run = this.registry.get(runId);
     if (run?.status !== 'running') return;
+    if ((run.checkpoint.retry_at ?? 0) > now) return;
     const execution: Execution = { controller: new AbortController() };
     this.executions.set(runId, execution);
     // Not tied to the request that started it: the hub stays alive while the run executes, and
@@ -60,6 +68,7 @@ export class RunExecution {
     const execution = this.executions.get(runId);
     if (!execution) return;
     this.executions.delete(runId);
+    this.deltas.end(runId);
     execution.controller.abort(new Error(reason));
   }
 
@@ -87,8 +96,14 @@ export class RunExecution {
         signal: execution.controller.signal,
         deps: this.executorDeps(),
         onStep: (events, checkpoint) => this.step(run.id, execution, events, checkpoint),
+        onDelta: (nodeId, text) => {
+          if (owns()) this.deltas.push(run.id, nodeId, text);
+        },
       });
       if (!owns()) return;
+      // Waiting for a node's next attempt: the step that logged `node_retrying` handed the run to
+      // its watchdog job, due at that time.
+      if (result.status === 'retrying') return;
       if (result.status === 'completed') this.finish(run.id, { kind: 'completed', state: result.state });
       else if (result.status === 'failed')
         this.finish(run.id, {
@@ -120,7 +135,10 @@ export class RunExecution {
         log('error', 'could not record a run failure', { runId: run.id, err: finishErr });
       }
     } finally {
-      if (owns()) this.executions.delete(run.id);
+      if (owns()) {
+        this.executions.delete(run.id);
+        this.deltas.end(run.id);
+      }
       await this.hub.armAlarm().catch(() => undefined);
     }
   }
@@ -135,6 +153,8 @@ export class RunExecution {
     const now = Date.now();
     const topic = runTopic(runId);
     let paused = false;
+    let waiting = false;
+    let startedNode: string | undefined;
     const frames = this.hub.storage.transactionSync(() => {
       const run = this.registry.get(runId);
       if (run?.status !== 'running' || this.executions.get(runId) !== execution) throw new StaleExecution();
@@ -157,10 +177,27 @@ export class RunExecution {
       };
       let completed = false;
       let pause: { node_id: string; prompt: string } | undefined;
+      let retryAt: number | undefined;
       for (const e of events) {
         switch (e.type) {
           case 'node_started':
-            append('started', 'node_started', { node_id: e.node_id });
+            // Attempts after the first are logged too (each with its own key); a restart that
+            // re-runs the same attempt logs nothing twice.
+            if (e.attempt === undefined) append('started', 'node_started', { node_id: e.node_id });
+            else append(`started:a${e.attempt}`, 'node_started', { node_id: e.node_id, attempt: e.attempt });
+            // The state before the node ran, for a rerun from here (the latest time it started).
+            if (e.attempt === undefined) this.checkpoints.save(runId, e.node_id, step, checkpoint.state, now);
+            startedNode = e.node_id;
+            break;
+          case 'node_retrying':
+            retryAt = e.next_attempt_at;
+            append(`retrying:a${e.attempt}`, 'node_retrying', {
+              node_id: e.node_id,
+              attempt: e.attempt,
+              max_attempts: e.max_attempts,
+              error: e.error,
+              next_attempt_at: new Date(e.next_attempt_at).toISOString(),
+            });
             break;
           case 'graph_paused':
             pause = { node_id: e.node_id, prompt: e.prompt };
@@ -173,6 +210,7 @@ export class RunExecution {
               state: e.state,
               duration_ms: e.duration_ms,
               ...(e.tool_error === undefined ? {} : { tool_error: e.tool_error }),
+              ...(e.usage === undefined ? {} : { usage: e.usage }),
             });
             break;
           case 'edge_traversed':
@@ -201,6 +239,13 @@ export class RunExecution {
         // The pause ends this execution; a resume starts a new one.
         this.executions.delete(runId);
         paused = true;
+      } else if (retryAt !== undefined) {
+        // The wait is the run's watchdog job, moved to the next attempt: nothing runs until then
+        // and the hub may sleep. The run stays `running` (its active-time deadline keeps counting).
+        this.registry.update(runId, { checkpoint, logBytes }, { bump: false });
+        this.timers.armWatchdog(runId, retryAt, 0);
+        this.executions.delete(runId);
+        waiting = true;
       } else {
         this.registry.update(
           runId,
@@ -210,8 +255,19 @@ export class RunExecution {
       }
       return out;
     });
+    // The node's streamed text starts afresh with each attempt and is forgotten when it ends; it
+    // never outlives the events that close it.
+    if (startedNode !== undefined) this.deltas.begin(runId, startedNode);
+    else this.deltas.end(runId);
     for (const frame of frames) this.hub.broadcast(topic, frame);
-    if (events.some((e) => e.type === 'node_completed')) this.hub.count('nodes_executed');
-    if (paused) await this.hub.armAlarm();
+    for (const e of events) {
+      if (e.type !== 'node_completed') continue;
+      this.hub.count('nodes_executed');
+      if (e.usage) {
+        this.hub.count('llm_prompt_tokens', e.usage.prompt_tokens);
+        this.hub.count('llm_completion_tokens', e.usage.completion_tokens);
+      }
+    }
+    if (paused || waiting) await this.hub.armAlarm();
   }
 }

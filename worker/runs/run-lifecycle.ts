@@ -53,7 +53,7 @@ export class RunLifecycle {
         graphVersion: req.graphVersion,
         graph: req.graph,
         status: 'running',
-        checkpoint: { next: req.graph.entry, state: req.input },
+        checkpoint: { next: req.startAt ?? req.graph.entry, state: req.input },
         input: req.input,
         steps: 0,
         logBytes: 0,
@@ -75,7 +75,13 @@ export class RunLifecycle {
         {
           topic,
           type: 'run_started',
-          data: { run_id: req.runId, graph_id: req.graphId, input: req.input },
+          data: {
+            run_id: req.runId,
+            graph_id: req.graphId,
+            input: req.input,
+            ...(req.parentRunId === undefined ? {} : { parent_run_id: req.parentRunId }),
+            ...(req.startAt === undefined ? {} : { from_node: req.startAt }),
+          },
           key: 'run_started',
         },
         now,
@@ -83,6 +89,7 @@ export class RunLifecycle {
       this.timers.scheduleDeadline(run);
       this.timers.armWatchdog(run.id, now);
       this.timers.scheduleSync(run.id, now);
+      if (req.idempotencyKey) this.timers.scheduleIdempotencyPrune(now);
       return { ok: true, frame: appended.frame };
     });
     if (!outcome.ok) return outcome;
@@ -219,6 +226,7 @@ export class RunLifecycle {
       this.timers.clearLiveTimers(runId);
       this.timers.scheduleSync(runId, now);
       this.timers.schedulePurge(runId, now);
+      this.timers.scheduleCheckpointPurge(runId, now);
       return result;
     });
     if (!appended) return false;
@@ -247,6 +255,14 @@ export class RunLifecycle {
       active_ms: run.activeMs + (run.segmentStartedAt === null ? 0 : Math.max(0, now - run.segmentStartedAt)),
       duration_ms: run.endedAt === null ? null : run.endedAt - run.startedAt,
       last_event_id: this.hub.events.lastId(runTopic(runId)),
+      retry:
+        run.status === 'running' && run.checkpoint.retry_at !== undefined
+          ? {
+              node_id: run.checkpoint.next,
+              attempt: run.checkpoint.attempt ?? 1,
+              next_attempt_at: run.checkpoint.retry_at,
+            }
+          : null,
     };
   }
 }

@@ -1,13 +1,14 @@
 import type { RunStatus } from '../contract/statuses';
-import type { Db } from '../db/client';
-import type { RunRow } from '../db/schema';
+import { type Db, sqlState, transaction } from '../db/client';
+import type { GraphRow, RunRow } from '../db/schema';
 import type { Graph } from '../graphs/graph-schema';
-import { findGraph } from '../graphs/graph-store';
 import { hubFor } from '../hub/hub-client';
 import type { Identity } from '../lib/app-env';
 import { log } from '../lib/log';
+import { currentRunView } from './current-run';
+import { forgetKey, lookupKey, recordKey, type StartRequest } from './run-idempotency';
 import { endRunInPostgres } from './run-records';
-import { deleteUnstartedRun, insertRun } from './run-store';
+import { deleteUnstartedRun, insertRun, rereadRun } from './run-store';
 import type { LimitRefusal, RunLimits, RunSnapshot, StartRunResult } from './run-types';
 
 export interface RunStartSettings {
@@ -16,31 +17,64 @@ export interface RunStartSettings {
   pauseTimeoutSeconds: number;
 }
 
+export interface RunStartOptions {
+  /** The request's `Idempotency-Key`: the same key and body answer the same run for 24 hours. */
+  idempotencyKey?: string | undefined;
+  /** A rerun: starts at `fromNode` (with `input` as its state) and names its parent. */
+  rerun?: { parentRunId: string; fromNode: string };
+}
+
 export type RunStartOutcome =
-  | { ok: true; run: RunRow; status: RunStatus }
-  | { ok: false; reason: 'no_graph' }
+  /** `replayed`: the key was used before with this very request, and this is that run. */
+  | { ok: true; run: RunRow; status: RunStatus; replayed?: true }
   /** The hub could not be reached and did not start it; the row is ended as failed. */
   | { ok: false; reason: 'hub_unavailable' }
+  /** The Idempotency-Key was used within 24 hours for another request. */
+  | { ok: false; reason: 'key_reused' }
   /** The hub refused it; the row is gone, as if the request had never been made. */
   | LimitRefusal
   | { ok: false; reason: 'exists' };
 
 /**
  * Starts a run of one of the account's graphs: the row first (so the run exists from the moment
- * its id is answered), then the hub, which executes it.
+ * its id is answered), then the hub, which executes it. With an Idempotency-Key, the key is
+ * written in the row's transaction, so of two concurrent twins one inserts and the other answers
+ * with its run.
  */
-export async function startRun(
+export async function startGraphRun(
   env: Env,
   db: Db,
   who: Identity,
-  graphId: string,
+  graph: GraphRow,
   input: Record<string, unknown>,
   settings: RunStartSettings,
+  opts: RunStartOptions = {},
 ): Promise<RunStartOutcome> {
-  const graph = await findGraph(db, who.accountId, graphId);
-  if (!graph) return { ok: false, reason: 'no_graph' };
+  const key = opts.idempotencyKey;
+  const request: StartRequest = { graph_id: graph.id, input };
+  if (key) {
+    const prior = await answerForKey(env, db, who, key, request);
+    if (prior) return prior;
+  }
   const { runTimeoutSeconds, pauseTimeoutSeconds } = settings;
-  const row = await insertRun(db, who, graph, input, { runTimeoutSeconds, pauseTimeoutSeconds });
+  const timeouts = { runTimeoutSeconds, pauseTimeoutSeconds };
+  let row: RunRow;
+  try {
+    row = key
+      ? await transaction(db, async (tx) => {
+          const inserted = await insertRun(tx, who, graph, input, timeouts, opts.rerun);
+          await recordKey(tx, who, key, request, inserted.id);
+          return inserted;
+        })
+      : await insertRun(db, who, graph, input, timeouts, opts.rerun);
+  } catch (err) {
+    // A concurrent twin with the same key committed first: answer as it did.
+    if (key && sqlState(err) === '23505') {
+      const twin = await answerForKey(env, db, who, key, request);
+      if (twin) return twin;
+    }
+    throw err;
+  }
   const hub = hubFor(env, who.accountId);
   let result: StartRunResult;
   try {
@@ -48,13 +82,15 @@ export async function startRun(
       runId: row.id,
       accountId: who.accountId,
       userId: who.userId,
-      graphId,
+      graphId: graph.id,
       graphVersion: graph.version,
       graph: graph.schema as Graph,
       input,
       limits: settings.limits,
       runTimeoutSeconds,
       pauseTimeoutSeconds,
+      ...(opts.rerun ? { startAt: opts.rerun.fromNode, parentRunId: opts.rerun.parentRunId } : {}),
+      ...(key ? { idempotencyKey: true } : {}),
     })) as StartRunResult;
   } catch (err) {
     log('warn', 'hub refused to start a run', { runId: row.id, err });
@@ -64,10 +100,11 @@ export async function startRun(
     const live = await (hub.runSnapshot(row.id) as Promise<RunSnapshot | null>).catch(() => undefined);
     if (!live) {
       // Not started (or the hub cannot say). If it did start after all, its first transition
-      // (a newer version) overwrites this.
+      // (a newer version) overwrites this. The key is let go: a retry with it starts afresh.
       await endRunInPostgres(db, row, 'failed', 'internal', 'the account hub could not start the run').catch(
         () => {},
       );
+      if (key) await forgetKey(db, who, key, row.id).catch(() => {});
       return { ok: false, reason: 'hub_unavailable' };
     }
     result = { ok: true, status: live.status };
@@ -79,8 +116,27 @@ export async function startRun(
     return { ok: true, run: row, status: 'cancelled' };
   }
   if (!result.ok) {
+    // The key goes with the row (cascade): a retry after a 429 may use it again.
     await deleteUnstartedRun(db, row);
     return result.reason === 'limit' ? result : { ok: false, reason: 'exists' };
   }
   return { ok: true, run: row, status: result.status };
+}
+
+/** What a key already used answers: its run (the same request) or a refusal (another one). */
+async function answerForKey(
+  env: Env,
+  db: Db,
+  who: Identity,
+  key: string,
+  request: StartRequest,
+): Promise<RunStartOutcome | undefined> {
+  const prior = await lookupKey(db, who, key, request);
+  if (prior.kind === 'other') return { ok: false, reason: 'key_reused' };
+  if (prior.kind === 'none') return undefined;
+  const run = await rereadRun(db, prior.runId);
+  if (!run) return undefined;
+  // The status as it is now: the hub's while the run lives (Postgres may lag it by one sync).
+  const { view } = await currentRunView(env, db, run);
+  return { ok: true, run, status: view.status, replayed: true };
 }

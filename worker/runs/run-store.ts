@@ -1,6 +1,6 @@
-import { and, eq } from 'drizzle-orm';
+import { and, count, eq, inArray } from 'drizzle-orm';
 import type { RunStatus } from '../contract/statuses';
-import type { Db } from '../db/client';
+import type { Db, DbOrTx } from '../db/client';
 import { type GraphRow, type RunRow, runs } from '../db/schema';
 import type { Identity } from '../lib/app-env';
 import { afterCursor, type CursorKey, newestFirst } from '../lib/pagination';
@@ -28,11 +28,12 @@ export async function rereadRun(db: Db, id: string): Promise<RunRow | undefined>
  * be cancelled or read) from the moment its id is answered.
  */
 export async function insertRun(
-  db: Db,
+  db: DbOrTx,
   who: Identity,
   graph: GraphRow,
   input: Record<string, unknown>,
   timeouts: { runTimeoutSeconds: number; pauseTimeoutSeconds: number },
+  rerun?: { parentRunId: string; fromNode: string },
 ): Promise<RunRow> {
   const [row] = await db
     .insert(runs)
@@ -43,6 +44,7 @@ export async function insertRun(
       startedBy: who.userId,
       input,
       ...timeouts,
+      ...(rerun ? { parentRunId: rerun.parentRunId, fromNode: rerun.fromNode } : {}),
     })
     .returning();
   if (!row) throw new Error('run insert returned no row');
@@ -54,13 +56,17 @@ export async function deleteUnstartedRun(db: Db, row: RunRow): Promise<void> {
   await db.delete(runs).where(and(eq(runs.id, row.id), eq(runs.hubVersion, 0)));
 }
 
-/** One page of the account's runs, newest first, optionally of one status and one graph. */
+/**
+ * One page of the account's runs, newest first, optionally of one status, one graph, and the
+ * reruns of one run.
+ */
 export function listRuns(
   db: Db,
   accountId: string,
   opts: {
     status?: RunStatus | undefined;
     graphId?: string | undefined;
+    parentRunId?: string | undefined;
     after: CursorKey | undefined;
     limit: number;
   },
@@ -73,9 +79,21 @@ export function listRuns(
         eq(runs.accountId, accountId),
         opts.status ? eq(runs.status, opts.status) : undefined,
         opts.graphId ? eq(runs.graphId, opts.graphId) : undefined,
+        opts.parentRunId ? eq(runs.parentRunId, opts.parentRunId) : undefined,
         afterCursor(runs, opts.after),
       ),
     )
     .orderBy(...newestFirst(runs))
     .limit(opts.limit);
+}
+
+/** How many reruns each of `ids` has (ids without any are absent). */
+export async function rerunCounts(db: Db, accountId: string, ids: string[]): Promise<Map<string, number>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select({ parent: runs.parentRunId, n: count() })
+    .from(runs)
+    .where(and(eq(runs.accountId, accountId), inArray(runs.parentRunId, ids)))
+    .groupBy(runs.parentRunId);
+  return new Map(rows.flatMap((r) => (r.parent ? [[r.parent, r.n] as const] : [])));
 }

@@ -1,14 +1,19 @@
 import { isTerminalStatus } from '../contract/statuses';
 import type { Job, JobQueue } from '../hub/job-queue';
 import type { RunRecord, RunRegistry } from './registry';
+import { RUN_CHECKPOINT_RETENTION_MS } from './run-checkpoints';
+import { IDEMPOTENCY_KEY_TTL_MS } from './run-idempotency';
 import { type FinishRun, RUN_LOG_RETENTION_MS, RUN_WATCHDOG_MS } from './run-types';
 
 // Every timer of a run is a row of the hub's job table, keyed by the run id, so re-arming one is
 // an upsert and a run never has two of a kind:
 // - `run:<id>`          the watchdog: resumes execution that nothing in this instance drives;
+//                       while a node waits between attempts it is due at the next attempt;
 // - `run-deadline:<id>` the active-time or pause timeout;
 // - `run-sync:<id>`     copies the latest transition to Postgres;
-// - `run-purge:<id>`    drops the hub's copy of a finished run once Postgres has it.
+// - `run-purge:<id>`    drops the hub's copy of a finished run once Postgres has it;
+// - `run-checkpoints:<id>`  drops a finished run's per-node checkpoints after 7 days;
+// and one per account, `run-idempotency-prune`, which deletes expired Idempotency-Keys in Postgres.
 
 export class RunTimers {
   constructor(private readonly jobs: JobQueue) {}
@@ -39,6 +44,25 @@ export class RunTimers {
 
   schedulePurge(runId: string, now: number): void {
     this.jobs.upsert(`run-purge:${runId}`, 'run-purge', { runId }, now + RUN_LOG_RETENTION_MS);
+  }
+
+  scheduleCheckpointPurge(runId: string, now: number): void {
+    this.jobs.upsert(
+      `run-checkpoints:${runId}`,
+      'run-checkpoints-purge',
+      { runId },
+      now + RUN_CHECKPOINT_RETENTION_MS,
+    );
+  }
+
+  /** The first keyed start arms it for when that key expires; a pending one is kept as it is. */
+  scheduleIdempotencyPrune(now: number): void {
+    this.jobs.enqueue(
+      'run-idempotency-prune',
+      'run-idempotency-prune',
+      {},
+      now + IDEMPOTENCY_KEY_TTL_MS + 60_000,
+    );
   }
 
   /** A run that ended needs neither watchdog nor deadline. */

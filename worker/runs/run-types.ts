@@ -41,6 +41,11 @@ export interface StartRunRequest {
   limits: RunLimits;
   runTimeoutSeconds: number;
   pauseTimeoutSeconds: number;
+  /** A rerun: the node to start at (default the graph's entry), and the run it reruns. */
+  startAt?: string;
+  parentRunId?: string;
+  /** Started with an `Idempotency-Key`: the hub arms the pruning of expired keys. */
+  idempotencyKey?: boolean;
 }
 
 export type LimitRefusal = {
@@ -86,6 +91,22 @@ export interface RunSnapshot {
   active_ms: number;
   duration_ms: number | null;
   last_event_id: number;
+  /** While waiting between two attempts of a node. */
+  retry: { node_id: string; attempt: number; next_attempt_at: number } | null;
+}
+
+/** What a rerun may start from: the state a finished run had before one of its nodes ran. */
+export type RunCheckpointResult =
+  | { ok: true; state: Record<string, unknown> }
+  /** The hub holds no checkpoint of this node for this run (never reached, or pruned). */
+  | { ok: false };
+
+/** A node a run reached, with the state it started from (for the checkpoints endpoint and the site). */
+export interface RunCheckpointView {
+  node_id: string;
+  step: number;
+  state: Record<string, unknown>;
+  at: number;
 }
 
 /** How a run ends: the one argument of the one way a run ends. */

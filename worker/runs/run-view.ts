@@ -41,6 +41,16 @@ export function runJson(row: RunRow, live?: RunSnapshot | null) {
     duration_ms: terminal ? durationMs : null,
     last_event_id: live ? live.last_event_id : null,
     stream_url: `/v1/runs/${row.id}/stream`,
+    parent_run_id: row.parentRunId,
+    from_node: row.fromNode,
+    retry:
+      live?.retry && !terminal
+        ? {
+            node_id: live.retry.node_id,
+            attempt: live.retry.attempt,
+            next_attempt_at: new Date(live.retry.next_attempt_at).toISOString(),
+          }
+        : null,
   };
 }
 

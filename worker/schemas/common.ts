@@ -36,3 +36,16 @@ export const pageOf = <T extends z.ZodType>(item: T) =>
     items: z.array(item),
     next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page' }),
   });
+
+/**
+ * The `Idempotency-Key` request header of a create: 1 to 200 visible ASCII characters. `what` says
+ * what the same key and body answer.
+ */
+export const idempotencyHeaders = (what: string) =>
+  z.object({
+    'idempotency-key': z
+      .string()
+      .regex(/^[\x21-\x7e]{1,200}$/, 'must be 1 to 200 visible ASCII characters')
+      .optional()
+      .openapi({ description: what }),
+  });

@@ -12,7 +12,7 @@ import {
 } from '../contract/statuses';
 import { pageQuery } from '../lib/pagination';
 import { isTimeZone, startOfDay } from '../lib/time-zone';
-import { orNull, Timestamp, Uuid, uuidParam } from './common';
+import { idempotencyHeaders, orNull, Timestamp, Uuid, uuidParam } from './common';
 import { StepSchema } from './sessions';
 
 // Escalations (handoffs and their cards) as the API takes and gives them. The card's TypeScript
@@ -154,13 +154,9 @@ export const TimelineSchema = z
   .object({ items: z.array(TimelineItemSchema).openapi({ description: 'Oldest first' }) })
   .openapi('Timeline');
 
-export const IdempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .regex(/^[\x21-\x7e]{1,200}$/, 'must be 1 to 200 visible ASCII characters')
-    .optional()
-    .openapi({ description: 'The same key and body answer the same handoff (`Idempotent-Replayed: true`)' }),
-});
+export const IdempotencyHeaders = idempotencyHeaders(
+  'The same key and body answer the same handoff (`Idempotent-Replayed: true`)',
+);
 
 export const HandoffContextSchema = z
   .object({

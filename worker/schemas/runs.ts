@@ -3,7 +3,7 @@ import { RUN_ERROR_CODES, RUN_STATUSES } from '../contract/statuses';
 import { jsonValue } from '../lib/json-value';
 import { pageQuery } from '../lib/pagination';
 import type { runJson } from '../runs/run-view';
-import { Timestamp, Uuid, uuidParam } from './common';
+import { idempotencyHeaders, Timestamp, Uuid, uuidParam } from './common';
 
 // Runs as the API takes and gives them.
 
@@ -22,9 +22,30 @@ export const ResumeRunBody = z
   })
   .openapi('ResumeRun');
 
+export const StartRunHeaders = idempotencyHeaders(
+  'For 24 hours the same key and body answer the same run (`Idempotent-Replayed: true`); the same key with another body is 422 `idempotency_key_reused`',
+);
+
+export const RerunBody = z
+  .strictObject({
+    from_node: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a node id')
+      .optional()
+      .openapi({
+        description: 'Default: the node a failed run stopped at, else the node the run started at',
+      }),
+    state_patch: z
+      .record(z.string(), jsonValue())
+      .optional()
+      .openapi({ description: 'Shallow-merged over the state the run had before `from_node` ran' }),
+  })
+  .openapi('Rerun');
+
 export const RunListQuery = pageQuery.extend({
   status: z.enum(RUN_STATUSES).optional(),
   graph_id: uuidParam.optional(),
+  parent_run_id: uuidParam.optional().openapi({ description: 'Only the reruns of this run' }),
 });
 
 const runStatus = z.enum(RUN_STATUSES);
@@ -57,6 +78,15 @@ export const RunSchema = z
       .nullable()
       .openapi({ description: 'The last event in the run’s log, while the hub has it' }),
     stream_url: z.string(),
+    parent_run_id: Uuid.nullable().openapi({ description: 'A rerun: the run it was started from' }),
+    from_node: z.string().nullable().openapi({ description: 'A rerun: the node it started at' }),
+    reruns: z.int().openapi({ description: 'How many reruns were started from this run' }),
+    retry: z
+      .object({ node_id: z.string(), attempt: z.int(), next_attempt_at: Timestamp })
+      .nullable()
+      .openapi({
+        description: 'While a node waits between attempts: the attempt that failed, and when the next is due',
+      }),
   })
   .openapi('Run');
 
@@ -67,8 +97,9 @@ type RunView = ReturnType<typeof runJson>;
  * A run's view (runJson) as the API answers it. Its state fields came out of jsonb or the hub's
  * JSON state, so they are JSON; runJson only does not say so.
  */
-export const runAnswer = (view: RunView): z.infer<typeof RunSchema> => ({
+export const runAnswer = (view: RunView, reruns = 0): z.infer<typeof RunSchema> => ({
   ...view,
+  reruns,
   input: view.input as Json,
   state: view.state as Json,
   final_state: view.final_state as Json,
@@ -83,3 +114,33 @@ export const RunResumedSchema = z
   .openapi('RunResumed');
 
 export const RunCancelledSchema = z.object({ run_id: Uuid, status: runStatus }).openapi('RunCancelled');
+
+export const RunCheckpointsSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        node_id: z.string(),
+        step: z.int().openapi({ description: 'The run’s step when the node (last) started' }),
+        state: jsonValue().openapi({ description: 'The state before the node ran' }),
+        at: Timestamp,
+      }),
+    ),
+    kept_until: Timestamp.nullable().openapi({
+      description: 'When these checkpoints go (7 days after the run ended); null while it runs',
+    }),
+  })
+  .openapi('RunCheckpoints');
+
+/** The hub's checkpoints as the API answers them (their states came out of the hub's JSON). */
+export const checkpointsAnswer = (
+  items: { node_id: string; step: number; state: unknown; at: number }[],
+  keptUntil: number | null,
+): z.infer<typeof RunCheckpointsSchema> => ({
+  items: items.map((i) => ({
+    node_id: i.node_id,
+    step: i.step,
+    state: i.state as Json,
+    at: new Date(i.at).toISOString(),
+  })),
+  kept_until: keptUntil === null ? null : new Date(keptUntil).toISOString(),
+});

@@ -167,7 +167,7 @@ describe('http_get tool', () => {
     );
     await expect(
       tool.run({ url: 'https://a.example.com/' }, ctx(hanging.fn, ['a.example.com'])),
-    ).rejects.toMatchObject({ code: 'network', message: expect.stringContaining('timed out') });
+    ).rejects.toMatchObject({ code: 'timeout', message: expect.stringContaining('timed out') });
     const big = fakeFetch(() => new Response('x'.repeat(DEFAULT_HTTP_GET_MAX_BYTES + 1)));
     await expect(
       httpGetTool.run({ url: 'https://a.example.com/' }, ctx(big.fn, ['a.example.com'])),

@@ -1,5 +1,6 @@
 import { log } from '../lib/log';
 import { isLoopbackHost, isPrivateHost, normalizeHost } from '../lib/private-address';
+import { parseRetryAfter } from '../lib/retry-after';
 import { type Tool, type ToolContext, ToolError } from './tool';
 
 export interface HttpGetOptions {
@@ -169,7 +170,7 @@ async function fetchChecked(url: URL, ctx: ToolContext, signal: AbortSignal): Pr
   } catch (err) {
     if (ctx.signal.aborted) throw new ToolError('aborted', 'http_get: aborted', { cause: err });
     if (signal.aborted)
-      throw new ToolError('network', `http_get: ${describe(url)} timed out`, { cause: err });
+      throw new ToolError('timeout', `http_get: ${describe(url)} timed out`, { cause: err });
     // The runtime's own words stay in the log: they can carry internal detail.
     log('info', 'http_get could not reach its target', { target: describe(url), err });
     throw new ToolError('network', `http_get: ${describe(url)} could not be reached`, { cause: err });
@@ -203,7 +204,11 @@ export function createHttpGetTool(options: HttpGetOptions = {}): Tool {
       }
       if (response.status < 200 || response.status >= 300) {
         await response.body?.cancel().catch(() => undefined);
-        throw new ToolError('http_status', `http_get: ${describe(url)} returned HTTP ${response.status}`);
+        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+        throw new ToolError('http_status', `http_get: ${describe(url)} returned HTTP ${response.status}`, {
+          status: response.status,
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        });
       }
       let bytes: Uint8Array;
       try {
@@ -212,7 +217,7 @@ export function createHttpGetTool(options: HttpGetOptions = {}): Tool {
         if (err instanceof ToolError) throw err;
         if (ctx.signal.aborted) throw new ToolError('aborted', 'http_get: aborted', { cause: err });
         if (signal.aborted)
-          throw new ToolError('network', `http_get: ${describe(url)} timed out`, { cause: err });
+          throw new ToolError('timeout', `http_get: ${describe(url)} timed out`, { cause: err });
         throw new ToolError('network', `http_get: ${describe(url)} body could not be read`, { cause: err });
       }
       const text = new TextDecoder().decode(bytes);

@@ -29,6 +29,7 @@ export type ToolErrorCode =
   | 'too_large'
   | 'bad_response'
   | 'network'
+  | 'timeout'
   | 'aborted'
   | 'failed';
 
@@ -39,10 +40,20 @@ export type ToolErrorCode =
 export class ToolError extends Error {
   override readonly name = 'ToolError';
   readonly code: ToolErrorCode;
+  /** The HTTP status a network tool was answered with (code `http_status`). */
+  readonly status?: number;
+  /** From the answer's `Retry-After`, when it sent one: a retry policy waits at least this long. */
+  readonly retryAfterMs?: number;
 
-  constructor(code: ToolErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    code: ToolErrorCode,
+    message: string,
+    options?: { cause?: unknown; status?: number; retryAfterMs?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    if (options?.status !== undefined) this.status = options.status;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -497,6 +497,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request cannot be processed as it stands (e.g. `idempotency_key_reused`) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Over a limit; `Retry-After` says when to retry */
                 429: {
                     headers: {
@@ -1924,7 +1933,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description For 24 hours the same key and body answer the same run (`Idempotent-Replayed: true`); the same key with another body is 422 `idempotency_key_reused` */
+                    "idempotency-key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -1936,7 +1948,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Started */
+                /** @description Started (or, for a repeated Idempotency-Key, the run it started) */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -2008,6 +2020,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The request cannot be processed as it stands (e.g. `idempotency_key_reused`) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Over a limit; `Retry-After` says when to retry */
                 429: {
                     headers: {
@@ -2053,6 +2074,8 @@ export interface paths {
                     cursor?: string;
                     status?: "queued" | "running" | "paused" | "completed" | "failed" | "cancelled" | "timed_out";
                     graph_id?: string;
+                    /** @description Only the reruns of this run */
+                    parent_run_id?: string;
                 };
                 header?: never;
                 path?: never;
@@ -2134,6 +2157,85 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Run"];
+                    };
+                };
+                /** @description Malformed JSON (`malformed_json`) or failed validation (`validation_failed`, details list the fields) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found in the caller’s account */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Postgres, the account hub) is unavailable; nothing was half-written; `Retry-After` */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{id}/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The state before each node the run reached
+         * @description What a rerun starts from: one item per node the run started (the last time it did), oldest first. Kept 7 days after the run ended.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The run’s checkpoints */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RunCheckpoints"];
                     };
                 };
                 /** @description Malformed JSON (`malformed_json`) or failed validation (`validation_failed`, details list the fields) */
@@ -2425,7 +2527,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a running or paused run */
+        /**
+         * Cancel a running or paused run
+         * @description By the user who started the run or an admin (others 403).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2485,6 +2590,136 @@ export interface paths {
                 /** @description The resource’s state refuses the request */
                 409: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Postgres, the account hub) is unavailable; nothing was half-written; `Retry-After` */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{id}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rerun a finished run from one of its nodes
+         * @description Starts a new run (its `parent_run_id` is this one) at `from_node` (default: the node a failed run stopped at, else the node the run started at) with the state this run had before that node ran, shallow-merged with `state_patch`. Only a finished run (else 409 `run_active`), by its starter or an admin (else 403); a node it never reached is 400 `node_not_reached`; its checkpoints are kept 7 days after it ended (then 409 `checkpoints_expired`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Rerun"];
+                };
+            };
+            responses: {
+                /** @description The new run, started */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RunStarted"];
+                    };
+                };
+                /** @description Malformed JSON (`malformed_json`) or failed validation (`validation_failed`, details list the fields) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found in the caller’s account */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The resource’s state refuses the request */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over its limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Over a limit; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3480,6 +3715,25 @@ export interface components {
                 prompt: string;
                 system?: string;
                 output_key: string;
+                stream?: boolean;
+                retry?: {
+                    max_attempts: number;
+                    /** @default 1000 */
+                    initial_interval_ms: number;
+                    /** @default 2 */
+                    backoff_coefficient: number;
+                    /** @default 60000 */
+                    max_interval_ms: number;
+                    /**
+                     * @default [
+                     *       "timeout",
+                     *       "error",
+                     *       "http_5xx",
+                     *       "rate_limited"
+                     *     ]
+                     */
+                    retry_on: ("timeout" | "error" | "http_5xx" | "rate_limited")[];
+                };
             } | {
                 id: string;
                 /** @enum {string} */
@@ -3490,6 +3744,24 @@ export interface components {
                     [key: string]: components["schemas"]["JsonValue"];
                 };
                 output_key?: string;
+                retry?: {
+                    max_attempts: number;
+                    /** @default 1000 */
+                    initial_interval_ms: number;
+                    /** @default 2 */
+                    backoff_coefficient: number;
+                    /** @default 60000 */
+                    max_interval_ms: number;
+                    /**
+                     * @default [
+                     *       "timeout",
+                     *       "error",
+                     *       "http_5xx",
+                     *       "rate_limited"
+                     *     ]
+                     */
+                    retry_on: ("timeout" | "error" | "http_5xx" | "rate_limited")[];
+                };
             } | {
                 id: string;
                 /** @enum {string} */
@@ -3592,6 +3864,37 @@ export interface components {
             /** @description The last event in the run’s log, while the hub has it */
             last_event_id: number | null;
             stream_url: string;
+            /**
+             * Format: uuid
+             * @description A rerun: the run it was started from
+             */
+            parent_run_id: string | null;
+            /** @description A rerun: the node it started at */
+            from_node: string | null;
+            /** @description How many reruns were started from this run */
+            reruns: number;
+            /** @description While a node waits between attempts: the attempt that failed, and when the next is due */
+            retry: {
+                node_id: string;
+                attempt: number;
+                /** Format: date-time */
+                next_attempt_at: string;
+            } | null;
+        };
+        RunCheckpoints: {
+            items: {
+                node_id: string;
+                /** @description The run’s step when the node (last) started */
+                step: number;
+                state: components["schemas"]["JsonValue"] & unknown;
+                /** Format: date-time */
+                at: string;
+            }[];
+            /**
+             * Format: date-time
+             * @description When these checkpoints go (7 days after the run ended); null while it runs
+             */
+            kept_until: string | null;
         };
         RunResumed: {
             /** Format: uuid */
@@ -3608,6 +3911,14 @@ export interface components {
             run_id: string;
             /** @enum {string} */
             status: "queued" | "running" | "paused" | "completed" | "failed" | "cancelled" | "timed_out";
+        };
+        Rerun: {
+            /** @description Default: the node a failed run stopped at, else the node the run started at */
+            from_node?: string;
+            /** @description Shallow-merged over the state the run had before `from_node` ran */
+            state_patch?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
         };
         WebhookWithSecret: components["schemas"]["Webhook"] & {
             /** @description The signing secret (`whsec_…`): shown only in this answer */

@@ -78,4 +78,76 @@ describe('run view', () => {
     expect(v.phase).toBe('completed');
     expect(v.finalState).toEqual({ a: 1 });
   });
+
+  it('grows streamed text, starts it over on replace, and lights the edges taken', () => {
+    const v = fold([
+      { type: 'run_started', data: { run_id: 'r', graph_id: 'g', input: { q: 1 } } },
+      { type: 'node_started', data: { node_id: 'answer' } },
+      { type: 'node_delta', data: { node_id: 'answer', text: 'Hel', replace: true } },
+      { type: 'node_delta', data: { node_id: 'answer', text: 'lo' } },
+    ]);
+    expect(v.nodes.answer?.streamed).toBe('Hello');
+    expect(v.streamingNode).toBe('answer');
+    expect(v.nodes.answer?.stateBefore).toEqual({ q: 1 });
+    // Deltas are not events of the log.
+    expect(v.log.map((l) => l.type)).toEqual(['run_started', 'node_started']);
+    const w = fold(
+      [
+        { type: 'node_delta', data: { node_id: 'answer', text: 'Again', replace: true } },
+        {
+          type: 'node_completed',
+          data: {
+            node_id: 'answer',
+            state: { q: 1, answer: 'Again!' },
+            duration_ms: 3,
+            usage: { prompt_tokens: 2, completion_tokens: 1 },
+          },
+        },
+        { type: 'edge_traversed', data: { from: 'answer', to: '__end__' } },
+        { type: 'edge_traversed', data: { from: 'answer', to: '__end__' } },
+      ],
+      v,
+    );
+    expect(w.nodes.answer).toMatchObject({ streamed: 'Again', status: 'done', usage: { prompt_tokens: 2 } });
+    expect(w.taken).toEqual(['answer->__end__']);
+    expect(w.log.at(-3)?.summary).toContain('2 + 1 tokens');
+  });
+
+  it('shows a node waiting to retry, then its next attempt from the same state', () => {
+    const v = fold([
+      {
+        type: 'run_started',
+        data: { run_id: 'r', graph_id: 'g', input: {}, parent_run_id: 'p', from_node: 'fetch' },
+      },
+      { type: 'node_started', data: { node_id: 'fetch' } },
+      {
+        type: 'node_retrying',
+        data: {
+          node_id: 'fetch',
+          attempt: 1,
+          max_attempts: 3,
+          error: 'HTTP 503',
+          next_attempt_at: '2026-01-01T00:00:05.000Z',
+        },
+      },
+    ]);
+    expect(v.parent).toEqual({ runId: 'p', fromNode: 'fetch' });
+    expect(v.nodes.fetch).toMatchObject({
+      status: 'retrying',
+      retry: {
+        attempt: 1,
+        maxAttempts: 3,
+        error: 'HTTP 503',
+        nextAt: Date.parse('2026-01-01T00:00:05.000Z'),
+      },
+    });
+    const w = fold([{ type: 'node_started', data: { node_id: 'fetch', attempt: 2 } }], v);
+    expect(w.nodes.fetch?.status).toBe('running');
+    expect(w.nodes.fetch?.attempt).toBe(2);
+    expect(w.nodes.fetch?.retry).toBeUndefined();
+    expect(w.log.at(-1)?.summary).toBe('fetch started (attempt 2)');
+    // A run that ends while a node waits marks it failed.
+    const x = fold([{ type: 'error', data: { code: 'timeout', message: 'too long' } }], v);
+    expect(x.nodes.fetch?.status).toBe('failed');
+  });
 });

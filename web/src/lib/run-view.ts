@@ -1,15 +1,25 @@
-import type { RunEvent } from '../../../worker/contract/events';
+import type { LlmUsage, RunEvent } from '../../../worker/contract/events';
 
 // What the run screen shows, folded from the run's events. Pure, so a replay from event 0 and a
 // resume by Last-Event-ID give the same picture.
 
-export type NodeStatus = 'waiting' | 'running' | 'paused' | 'done' | 'failed';
+export type NodeStatus = 'waiting' | 'running' | 'retrying' | 'paused' | 'done' | 'failed';
 export type RunPhase = 'connecting' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
 
 export interface NodeView {
   status: NodeStatus;
+  /** The run's state when this node (last) started: what a rerun from here starts from. */
+  stateBefore?: Record<string, unknown>;
   /** The run's state right after this node, when it completed. */
   state?: Record<string, unknown>;
+  /** The attempt running or last run (1 unless the node has a retry policy and failed before). */
+  attempt?: number;
+  /** While waiting between attempts: the one that failed, why, and when the next is due (epoch ms). */
+  retry?: { attempt: number; maxAttempts: number; error: string; nextAt: number };
+  /** An llm node's tokens. */
+  usage?: LlmUsage;
+  /** An llm node's streamed text so far (this attempt's). */
+  streamed?: string;
   durationMs?: number;
   toolError?: string;
   /** What this node changed in the state: the keys it set, with their new values. */
@@ -29,8 +39,14 @@ export interface RunView {
   finalState: Record<string, unknown> | null;
   durationMs: number | null;
   error: { code: string; message: string } | null;
-  /** Every event applied, oldest first, for the log. */
+  /** Every logged event applied, oldest first, for the log (streamed text is not in it). */
   log: { type: RunEvent['type']; summary: string }[];
+  /** The edges the run took, as `from->to`, each once. */
+  taken: string[];
+  /** The node whose text is streaming, or streamed last. */
+  streamingNode: string | null;
+  /** A rerun: the run it came from and the node it started at. */
+  parent: { runId: string; fromNode: string | null } | null;
 }
 
 export const initialRunView = (): RunView => ({
@@ -43,11 +59,24 @@ export const initialRunView = (): RunView => ({
   durationMs: null,
   error: null,
   log: [],
+  taken: [],
+  streamingNode: null,
+  parent: null,
 });
 
 const node = (v: RunView, id: string): NodeView => v.nodes[id] ?? { status: 'waiting' };
 
 export function applyRunEvent(v: RunView, e: RunEvent): RunView {
+  if (e.type === 'node_delta') {
+    // Ephemeral: the text grows (or starts over with `replace`); nothing goes to the log.
+    const n = node(v, e.data.node_id);
+    const streamed = e.data.replace ? e.data.text : (n.streamed ?? '') + e.data.text;
+    return {
+      ...v,
+      streamingNode: e.data.node_id,
+      nodes: { ...v.nodes, [e.data.node_id]: { ...n, streamed } },
+    };
+  }
   const log = [...v.log, { type: e.type, summary: summarize(e) }];
   switch (e.type) {
     case 'run_started':
@@ -56,14 +85,47 @@ export function applyRunEvent(v: RunView, e: RunEvent): RunView {
         log,
         phase: 'running',
         state: isRecord(e.data.input) ? { ...e.data.input } : v.state,
+        parent: e.data.parent_run_id
+          ? { runId: e.data.parent_run_id, fromNode: e.data.from_node ?? null }
+          : null,
       };
-    case 'node_started':
+    case 'node_started': {
+      const { retry: _over, ...n } = node(v, e.data.node_id);
+      const attempt = e.data.attempt ?? 1;
       return {
         ...v,
         log,
         phase: 'running',
         current: e.data.node_id,
-        nodes: { ...v.nodes, [e.data.node_id]: { ...node(v, e.data.node_id), status: 'running' } },
+        nodes: {
+          ...v.nodes,
+          [e.data.node_id]: {
+            ...n,
+            status: 'running',
+            attempt,
+            // A later attempt starts from the same state; a loop back here starts from the new one.
+            stateBefore: attempt > 1 && n.stateBefore ? n.stateBefore : v.state,
+          },
+        },
+      };
+    }
+    case 'node_retrying':
+      return {
+        ...v,
+        log,
+        nodes: {
+          ...v.nodes,
+          [e.data.node_id]: {
+            ...node(v, e.data.node_id),
+            status: 'retrying',
+            retry: {
+              attempt: e.data.attempt,
+              maxAttempts: e.data.max_attempts,
+              error: e.data.error,
+              nextAt: Date.parse(e.data.next_attempt_at),
+            },
+          },
+        },
       };
     case 'node_completed': {
       const done: NodeView = {
@@ -73,6 +135,7 @@ export function applyRunEvent(v: RunView, e: RunEvent): RunView {
         changed: changedKeys(v.state, e.data.state),
         durationMs: e.data.duration_ms,
         ...(e.data.tool_error ? { toolError: e.data.tool_error } : {}),
+        ...(e.data.usage ? { usage: e.data.usage } : {}),
       };
       return {
         ...v,
@@ -88,7 +151,13 @@ export function applyRunEvent(v: RunView, e: RunEvent): RunView {
         next: e.data.to,
         ...(e.data.condition_result === undefined ? {} : { conditionResult: e.data.condition_result }),
       };
-      return { ...v, log, nodes: { ...v.nodes, [e.data.from]: from } };
+      const key = `${e.data.from}->${e.data.to}`;
+      return {
+        ...v,
+        log,
+        taken: v.taken.includes(key) ? v.taken : [...v.taken, key],
+        nodes: { ...v.nodes, [e.data.from]: from },
+      };
     }
     case 'graph_paused':
       return {
@@ -121,7 +190,7 @@ export function applyRunEvent(v: RunView, e: RunEvent): RunView {
     case 'error': {
       const nodes = { ...v.nodes };
       for (const [id, n] of Object.entries(nodes)) {
-        if (n.status === 'running' || n.status === 'paused') {
+        if (n.status === 'running' || n.status === 'paused' || n.status === 'retrying') {
           nodes[id] = { ...n, status: e.data.code === 'cancelled' ? 'waiting' : 'failed' };
         }
       }
@@ -148,9 +217,13 @@ function summarize(e: RunEvent): string {
     case 'run_started':
       return 'run started';
     case 'node_started':
-      return `${e.data.node_id} started`;
+      return `${e.data.node_id} started${e.data.attempt ? ` (attempt ${e.data.attempt})` : ''}`;
+    case 'node_retrying':
+      return `${e.data.node_id} attempt ${e.data.attempt} of ${e.data.max_attempts} failed: ${e.data.error}; next at ${e.data.next_attempt_at}`;
+    case 'node_delta':
+      return `${e.data.node_id} streamed ${e.data.text.length} characters`;
     case 'node_completed':
-      return `${e.data.node_id} completed in ${e.data.duration_ms} ms${e.data.tool_error ? ` (tool error: ${e.data.tool_error})` : ''}`;
+      return `${e.data.node_id} completed in ${e.data.duration_ms} ms${e.data.tool_error ? ` (tool error: ${e.data.tool_error})` : ''}${e.data.usage ? ` (${e.data.usage.prompt_tokens} + ${e.data.usage.completion_tokens} tokens${e.data.usage.estimated ? ', estimated' : ''})` : ''}`;
     case 'edge_traversed':
       return `${e.data.from} → ${e.data.to}${e.data.condition_result === undefined ? '' : ` (condition ${e.data.condition_result})`}`;
     case 'graph_paused':

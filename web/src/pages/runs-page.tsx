@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
+import { RUN_STATUSES, type RunStatus } from '../../../worker/contract/statuses';
 import { api, data, errorMessage, type Schema } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
+import { EXAMPLE_GRAPH } from '../lib/example-graph';
 import { formatAge } from '../lib/format';
 import { isJsonObject, type ParsedInput, parseResumeInput } from '../lib/resume-input';
 import { navigate, paths } from '../lib/router';
@@ -9,38 +11,26 @@ import { useNow } from '../lib/use-now';
 
 export type GraphNode = Schema<'GraphDefinition'>['nodes'][number];
 
-/** An example to start from: asks a person, then answers with the configured LLM. */
-export const EXAMPLE_GRAPH: Schema<'CreateGraph'> = {
-  name: 'Triage a product question',
-  schema: {
-    entry: 'ask',
-    nodes: [
-      {
-        id: 'ask',
-        type: 'human_input',
-        prompt: 'Which product is the customer asking about?',
-        output_key: 'product',
-      },
-      { id: 'triage', type: 'transform', set: { triaged: true, queue: 'support-{{product}}' } },
-      {
-        id: 'answer',
-        type: 'llm',
-        prompt: 'Suggest a first fix for a {{product}} problem.',
-        output_key: 'answer',
-      },
-    ],
-    edges: [
-      { from: 'ask', to: 'triage' },
-      { from: 'triage', to: 'answer' },
-      { from: 'answer', to: '__end__' },
-    ],
-  },
-};
+interface RunFilter {
+  status?: RunStatus | undefined;
+  graphId?: string | undefined;
+  parentRunId?: string | undefined;
+}
 
-/** Graphs to run, and the runs so far. */
+/** Graphs to run, and the runs so far: filtered by status and graph, with their reruns. */
 export function RunsPage({ user }: { user: Session }) {
   const [graphs, reloadGraphs] = useApi('/v1/graphs', { params: { query: { limit: 50 } } });
-  const [runs] = useApi('/v1/runs', { params: { query: { limit: 20 } } });
+  const [filter, setFilter] = useState<RunFilter>({});
+  const [runs] = useApi('/v1/runs', {
+    params: {
+      query: {
+        limit: 20,
+        ...(filter.status ? { status: filter.status } : {}),
+        ...(filter.graphId ? { graph_id: filter.graphId } : {}),
+        ...(filter.parentRunId ? { parent_run_id: filter.parentRunId } : {}),
+      },
+    },
+  });
   const [error, setError] = useState<string | null>(null);
   const now = useNow();
   const names = new Map(graphs.status === 'ready' ? graphs.data.items.map((g) => [g.id, g.name]) : []);
@@ -89,7 +79,57 @@ export function RunsPage({ user }: { user: Session }) {
           ))}
         </ul>
       )}
-      <h2>Recent runs</h2>
+      <h2 id="recent-runs">Recent runs</h2>
+      <form class="filters" aria-labelledby="recent-runs" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Status{' '}
+          <select
+            value={filter.status ?? ''}
+            onChange={(e) => {
+              const v = e.currentTarget.value;
+              setFilter({ ...filter, status: v === '' ? undefined : (v as RunStatus) });
+            }}
+          >
+            <option value="">any</option>
+            {RUN_STATUSES.map((st) => (
+              <option key={st} value={st}>
+                {st.replace('_', ' ')}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Graph{' '}
+          <select
+            value={filter.graphId ?? ''}
+            onChange={(e) => {
+              const v = e.currentTarget.value;
+              setFilter({ ...filter, graphId: v === '' ? undefined : v });
+            }}
+          >
+            <option value="">any</option>
+            {graphs.status === 'ready' &&
+              graphs.data.items.map((g) => (
+                <option key={g.id} value={g.id}>
+                  {g.name} v{g.version}
+                </option>
+              ))}
+          </select>
+        </label>
+        {filter.parentRunId && (
+          <span class="filter-chip" data-testid="parent-filter">
+            Reruns of <span class="mono">{filter.parentRunId.slice(0, 8)}</span>
+            <button
+              type="button"
+              class="link-button"
+              aria-label="Show all runs, not only these reruns"
+              onClick={() => setFilter({ ...filter, parentRunId: undefined })}
+            >
+              ✕ clear
+            </button>
+          </span>
+        )}
+      </form>
       {runs.status === 'error' && (
         <p class="error" role="alert">
           {runs.error}
@@ -97,11 +137,13 @@ export function RunsPage({ user }: { user: Session }) {
       )}
       {runs.status === 'ready' &&
         (runs.data.items.length === 0 ? (
-          <p class="empty">No runs yet.</p>
+          <p class="empty">
+            {filter.status || filter.graphId || filter.parentRunId ? 'No runs match.' : 'No runs yet.'}
+          </p>
         ) : (
-          <ul class="rows">
+          <ul class="rows runs-list">
             {runs.data.items.map((r) => (
-              <li key={r.id}>
+              <li key={r.id} data-run={r.id}>
                 <a href={paths.run(r.id)} class="row-link">
                   <span class="row-title">{names.get(r.graph_id) ?? r.graph_id.slice(0, 8)}</span>
                   <span class="run-status" data-status={r.status}>
@@ -109,6 +151,29 @@ export function RunsPage({ user }: { user: Session }) {
                   </span>
                   <span class="row-age">{formatAge(r.created_at, now)}</span>
                 </a>
+                {(r.parent_run_id || r.reruns > 0) && (
+                  <p class="run-relations">
+                    {r.parent_run_id && (
+                      <span data-testid="row-parent">
+                        ↳ rerun of{' '}
+                        <a href={paths.run(r.parent_run_id)} class="mono">
+                          {r.parent_run_id.slice(0, 8)}
+                        </a>
+                        {r.from_node ? ` from ${r.from_node}` : ''}
+                      </span>
+                    )}
+                    {r.reruns > 0 && (
+                      <button
+                        type="button"
+                        class="link-button"
+                        data-testid="row-reruns"
+                        onClick={() => setFilter({ parentRunId: r.id })}
+                      >
+                        {r.reruns} rerun{r.reruns === 1 ? '' : 's'}
+                      </button>
+                    )}
+                  </p>
+                )}
               </li>
             ))}
           </ul>

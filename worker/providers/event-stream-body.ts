@@ -1,0 +1,59 @@
+import { createParser } from 'eventsource-parser';
+
+/** What `readEventStream` learned: whether the stream's own end marker came before the body ended. */
+export interface EventStreamEnd {
+  finished: boolean;
+}
+
+/**
+ * Reads a `text/event-stream` body (an LLM provider's streamed answer) with `eventsource-parser`,
+ * handing each event's `data` to `onData` as it arrives. `onData` returns `'done'` at the
+ * stream's end marker (OpenAI's `data: [DONE]`); reading then stops and the body is released.
+ * A body that ends without the marker says so (`finished: false`), so the caller can tell a
+ * dropped stream from a finished one. A read that fails (the connection broke, the signal
+ * aborted the fetch) rejects with the reader's error. When `signal` aborts, the body is
+ * cancelled, which ends the upstream stream (a source that only a cancel stops).
+ */
+export async function readEventStream(
+  body: ReadableStream<Uint8Array>,
+  onData: (data: string) => 'done' | undefined,
+  signal?: AbortSignal,
+): Promise<EventStreamEnd> {
+  let finished = false;
+  let failure: unknown;
+  const parser = createParser({
+    onEvent: (event) => {
+      if (finished || failure !== undefined) return;
+      try {
+        if (onData(event.data) === 'done') finished = true;
+      } catch (err) {
+        failure = err;
+      }
+    },
+  });
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const abort = () => {
+    reader.cancel(signal?.reason).catch(() => undefined);
+  };
+  signal?.addEventListener('abort', abort, { once: true });
+  try {
+    if (signal?.aborted) throw signal.reason;
+    while (!finished && failure === undefined) {
+      const { done, value } = await reader.read();
+      if (done) {
+        parser.feed(decoder.decode());
+        // A last event without its blank line still counts.
+        parser.reset({ consume: true });
+        break;
+      }
+      parser.feed(decoder.decode(value, { stream: true }));
+      if (signal?.aborted) throw signal.reason;
+    }
+  } finally {
+    signal?.removeEventListener('abort', abort);
+    reader.cancel().catch(() => undefined);
+  }
+  if (failure !== undefined) throw failure;
+  return { finished };
+}
