@@ -151,6 +151,45 @@ describe('openai provider', () => {
     expect(f.calls[0]?.init?.signal?.aborted).toBe(true);
   });
 
+  // Regression: "runtime error text reaches run events and cards". A body that breaks while it is
+  // read used to put the runtime's own message into the LlmError, which runs and cards show.
+  it("keeps the runtime's words out of the error when the answer breaks while read, whole or streamed", async () => {
+    const runtimeText = 'Network connection lost. internal error; reference = 9f8e7d';
+    const broken = (contentType: string, first: string) =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new TextEncoder().encode(first));
+            c.error(new TypeError(runtimeText));
+          },
+        }),
+        { headers: { 'content-type': contentType } },
+      );
+    const whole = createOpenAiProvider({
+      baseUrl: 'https://x.test',
+      model: 'm',
+      fetch: fakeFetch(() => broken('application/json', '{"choices":')).fn,
+    });
+    const wholeErr = await errorOf(whole.complete({ prompt: 'p' }));
+    expect(wholeErr).toMatchObject({ code: 'provider_error', retryable: true });
+    expect(wholeErr?.message).toBe('LLM provider answer could not be read (the connection broke)');
+
+    const streamed = createOpenAiProvider({
+      baseUrl: 'https://x.test',
+      model: 'm',
+      fetch: fakeFetch(() =>
+        broken('text/event-stream', 'data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n'),
+      ).fn,
+    });
+    const streamErr = await errorOf(streamed.complete({ prompt: 'p', onDelta: () => {} }));
+    expect(streamErr).toMatchObject({ code: 'provider_error', retryable: true });
+    expect(streamErr?.message).toBe('LLM provider stream broke off (the connection broke)');
+    for (const err of [wholeErr, streamErr]) {
+      expect(err?.message).not.toContain('reference');
+      expect(err?.message).not.toContain('Network connection lost');
+    }
+  });
+
   it('does not call out with an already-aborted signal', async () => {
     const f = fakeFetch(() => completion('x'));
     const llm = createOpenAiProvider({ baseUrl: 'https://x.test', model: 'm', fetch: f.fn });

@@ -161,8 +161,9 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
         body = await response.text();
       } catch (err) {
         if (signal.aborted) throw abortError(err);
-        const reason = err instanceof Error ? err.message : String(err);
-        throw new LlmError('provider_error', `LLM provider answer could not be read: ${reason}`, {
+        // As above: the runtime's words are for the log; the run and the card get a fixed text.
+        log('warn', 'LLM provider answer could not be read', { endpoint, err });
+        throw new LlmError('provider_error', 'LLM provider answer could not be read (the connection broke)', {
           cause: err,
         });
       }
@@ -246,8 +247,10 @@ async function readStreamedAnswer(
   } catch (err) {
     if (err instanceof LlmError) throw err;
     if (signal.aborted) throw abortError(err);
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new LlmError('provider_error', `LLM provider stream broke off: ${reason}`, { cause: err });
+    log('warn', 'LLM provider stream broke off', { err });
+    throw new LlmError('provider_error', 'LLM provider stream broke off (the connection broke)', {
+      cause: err,
+    });
   }
   if (signal.aborted) throw abortError(signal.reason);
   if (!end.finished && !finishReason) {

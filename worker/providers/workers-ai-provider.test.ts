@@ -60,6 +60,30 @@ describe('workers-ai provider', () => {
     });
   });
 
+  // Regression: "runtime error text reaches run events and cards". The binding's own message used
+  // to be quoted in rate-limit and refusal errors; only its numeric code is kept now.
+  it("keeps the binding's words out of every error, its code excepted", async () => {
+    const cases = [
+      [
+        '3040: Capacity temporarily exceeded, internal error; reference = abc123',
+        'rate_limited',
+        'Workers AI is rate limited (Workers AI code 3040)',
+      ],
+      [
+        '5007: invalid input at worker/ai.js:12:3',
+        'bad_request',
+        'Workers AI refused the request (Workers AI code 5007)',
+      ],
+      ['TypeError: Cannot read properties of undefined', 'provider_error', 'Workers AI failed'],
+    ] as const;
+    for (const [thrown, code, message] of cases) {
+      const llm = createWorkersAiProvider({
+        binding: fakeAi(async () => Promise.reject(new Error(thrown))).binding,
+      });
+      await expect(llm.complete({ prompt: 'x' })).rejects.toMatchObject({ code, message });
+    }
+  });
+
   it('aborts promptly even if the binding ignores the signal', async () => {
     let passed: AbortSignal | undefined;
     const ai = fakeAi((_m, _i, signal) => {

@@ -51,20 +51,22 @@ function extractText(output: unknown): string | undefined {
 
 /**
  * The binding throws plain Errors whose messages carry Workers AI's numeric codes; capacity and
- * rate-limit codes (3040, 3036) are worth retrying, and so is anything we cannot classify.
+ * rate-limit codes (3040, 3036) are worth retrying, and so is anything we cannot classify. The
+ * message itself is the runtime's (it may carry internal detail): it goes to the log, and the
+ * error that reaches a run or a card says what happened in fixed words, with the code if any.
  */
 function mapBindingError(err: unknown): LlmError {
   const message = err instanceof Error ? err.message : String(err);
-  const short = message.slice(0, 300);
+  const code = /\b([35]\d{3})\b/.exec(message)?.[1];
+  const withCode = code === undefined ? '' : ` (Workers AI code ${code})`;
+  log('warn', 'Workers AI failed', { err });
   if (/\b(3040|3036)\b|capacity|rate limit/i.test(message)) {
-    return new LlmError('rate_limited', `Workers AI is rate limited: ${short}`, { cause: err });
+    return new LlmError('rate_limited', `Workers AI is rate limited${withCode}`, { cause: err });
   }
   if (/\b(5007|5006|5004)\b|invalid input|bad input/i.test(message)) {
-    return new LlmError('bad_request', `Workers AI refused the request: ${short}`, { cause: err });
+    return new LlmError('bad_request', `Workers AI refused the request${withCode}`, { cause: err });
   }
-  // An error it cannot classify may be the runtime's own (internal detail): the log gets it.
-  log('warn', 'Workers AI failed', { err });
-  return new LlmError('provider_error', 'Workers AI failed', { cause: err });
+  return new LlmError('provider_error', `Workers AI failed${withCode}`, { cause: err });
 }
 
 /**

@@ -57,16 +57,35 @@ describe('one delivery attempt', () => {
     expect(out.responseBody).toBe('a'.repeat(1023));
   });
 
-  it('a network error is a failure with its reason', async () => {
+  // Regression: "runtime error text reaches the delivery log". The runtime's message used to be
+  // stored as the attempt's error, which admins read; it goes to the log only now.
+  it("a network error is a failure in fixed words, never the runtime's", async () => {
     const out = await sendAttempt(
       request((async () => {
-        throw new TypeError('connection refused');
+        throw new TypeError('connect ECONNREFUSED 10.0.0.7:443; internal error; reference = abc');
       }) as typeof fetch),
     );
     expect(out).toMatchObject({
       kind: 'failed',
       responseStatus: null,
-      error: 'network error: connection refused',
+      error: 'network error: no connection to https://hooks.example.com',
+    });
+  });
+
+  it('an answer that breaks while read is a failure in fixed words', async () => {
+    const broken = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('partial'));
+        c.error(new TypeError('Network connection lost. internal error; reference = def'));
+      },
+    });
+    const out = await sendAttempt(
+      request((async () => new Response(broken, { status: 500 })) as typeof fetch),
+    );
+    expect(out).toMatchObject({
+      kind: 'failed',
+      responseStatus: 500,
+      error: 'the answer could not be read (the connection broke)',
     });
   });
 });

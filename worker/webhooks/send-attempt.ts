@@ -1,4 +1,4 @@
-import { safeErrorMessage } from '../lib/log';
+import { log } from '../lib/log';
 import { checkWebhookTarget, describeTarget } from './webhook-target';
 
 // One delivery attempt over HTTP: POST, no redirects followed, a timeout, the answer read up to
@@ -82,16 +82,21 @@ export async function sendAttempt(req: AttemptRequest): Promise<AttemptOutcome> 
         error: `timed out after ${req.timeoutMs} ms (no answer from ${describeTarget(req.url)})`,
       });
     }
-    return outcome('failed', { error: `network error: ${safeErrorMessage(err).slice(0, 300)}` });
+    // The runtime's words (which may carry internal detail) go to the log; the delivery log, which
+    // admins read, gets a fixed text.
+    log('warn', 'webhook delivery could not connect', { target: describeTarget(req.url), err });
+    return outcome('failed', { error: `network error: no connection to ${describeTarget(req.url)}` });
   }
   let bytes: Uint8Array = new Uint8Array();
   let readError: string | null = null;
   try {
     bytes = await readBounded(response, READ_BYTES);
   } catch (err) {
+    if (!signal.aborted)
+      log('warn', 'webhook answer could not be read', { target: describeTarget(req.url), err });
     readError = signal.aborted
       ? `timed out reading the answer after ${req.timeoutMs} ms`
-      : `answer could not be read: ${safeErrorMessage(err).slice(0, 200)}`;
+      : 'the answer could not be read (the connection broke)';
   }
   const status = response.status;
   const answered = { responseStatus: status, responseBody: keep(bytes) };
