@@ -243,3 +243,79 @@ describe('openai provider, streaming', () => {
     expect(failed.result).toMatchObject({ status: 'failed', message: expect.stringContaining('broke off') });
   });
 });
+
+// Regression: "LLM output size unbounded in hub memory". The whole answer was read with
+// `response.text()` and a stream kept every piece, with no bound until the node completed: a
+// server that never stops talking could fill the hub's memory. Reading now stops at the run's
+// state limit and the node fails naming RUN_STATE_MAX_BYTES.
+describe('an LLM answer over the state limit', () => {
+  const maxStateBytes = 16 * 1024;
+  const sentBy = async (tag: string) =>
+    waitFor(async () => {
+      const seen = (await (await fetch(`${server}/__hung/${tag}`)).json()) as {
+        closed: boolean;
+        sent: number | null;
+      };
+      return seen.closed && seen.sent !== null ? seen.sent : undefined;
+    }, 'the server to see the answer let go');
+
+  it.each([
+    ['endless', false],
+    ['stream-endless', true],
+    ['stream-endless-line', true],
+  ])(
+    '%s: reading stops at the limit, the node fails naming it, the server is let go',
+    async (model, stream) => {
+      const tag = `${model}-${crypto.randomUUID()}`;
+      const checked = validateGraph({
+        entry: 'a',
+        nodes: [{ id: 'a', type: 'llm', prompt: tag, output_key: 'out', stream }],
+        edges: [],
+      });
+      if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
+      const deltas: string[] = [];
+      const result = await execute({
+        graph: checked.graph,
+        checkpoint: { next: 'a', state: {} },
+        signal: new AbortController().signal,
+        maxStateBytes,
+        deps: {
+          llm: createOpenAiProvider({ baseUrl, model, timeoutMs: 60_000 }),
+          tools: createToolRegistry(),
+          now: () => Date.now(),
+        },
+        onStep: () => undefined,
+        onDelta: (_n, t) => void deltas.push(t),
+      });
+      expect(result).toMatchObject({
+        status: 'failed',
+        code: 'node_failed',
+        message: `node "a" (llm) answered more than the state limit RUN_STATE_MAX_BYTES (16384 bytes, 16 KiB); the answer was not read further`,
+      });
+      // What reached the run's streamed text (node_delta) stayed within the limit too.
+      expect(deltas.join('').length).toBeLessThanOrEqual(maxStateBytes);
+      // The server was cut off long before its 64 MiB.
+      expect(await sentBy(tag)).toBeLessThan(8 * 1024 * 1024);
+    },
+  );
+
+  it('the provider alone: too_large, not retryable, for a whole and a streamed answer', async () => {
+    for (const [model, onDelta] of [
+      ['endless', undefined],
+      ['stream-endless', () => undefined],
+    ] as const) {
+      const llm = createOpenAiProvider({ baseUrl, model });
+      const err = await failure(
+        llm.complete({
+          prompt: `${model}-${crypto.randomUUID()}`,
+          maxOutputBytes: 4096,
+          ...(onDelta ? { onDelta } : {}),
+        }),
+      );
+      expect(err).toMatchObject({ code: 'too_large', retryable: false });
+      expect(err.message).toBe(
+        'LLM answer is longer than 4096 bytes, the most this call can use; reading stopped there',
+      );
+    }
+  });
+});

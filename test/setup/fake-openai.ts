@@ -15,6 +15,11 @@
 //   stream-error       a chunk, then an `{"error": {...}}` event
 //   stream-hang        a chunk, then nothing; GET /__hung/<tag> as for hang
 //   stream-ignored     answers a whole (non-streamed) completion although asked to stream
+// Servers that never stop talking (each sends until the client lets go, at most 64 MiB;
+// GET /__hung/<tag> tells whether the client closed the request):
+//   endless            200 JSON whose content string never ends
+//   stream-endless     SSE content chunks of 1 KiB without end
+//   stream-endless-line  one `data:` line that never ends
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOnLoopback } from './listen';
 
@@ -38,6 +43,27 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 const CHUNK_CHARS = 8;
+/** What an endless answer sends at most, should a client never let go. */
+const ENDLESS_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Writes `piece` again and again (after `head`), honouring backpressure, until the client closes;
+ * answers how many bytes it wrote.
+ */
+async function sendEndless(res: ServerResponse, head: string, piece: string): Promise<number> {
+  let closed = false;
+  res.on('close', () => {
+    closed = true;
+  });
+  res.write(head);
+  let sent = head.length;
+  while (!closed && sent < ENDLESS_BYTES) {
+    sent += piece.length;
+    if (!res.write(piece)) await new Promise((r) => res.once('drain', r).once('close', r));
+  }
+  res.end();
+  return sent;
+}
 
 function chunk(model: string, delta: Record<string, unknown>, finish: string | null = null) {
   return `data: ${JSON.stringify({
@@ -51,6 +77,8 @@ function chunk(model: string, delta: Record<string, unknown>, finish: string | n
 export async function startFakeOpenAi(): Promise<FakeOpenAi> {
   // tag → whether the client closed the request before an answer
   const hung = new Map<string, boolean>();
+  // tag → bytes an endless answer wrote before the client let go
+  const endlessSent = new Map<string, number>();
   // user messages seen by stream-drop-once
   const dropped = new Set<string>();
   const server = createServer(async (req, res) => {
@@ -58,7 +86,11 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
       const url = new URL(req.url ?? '/', 'http://fake');
       if (req.method === 'GET' && url.pathname.startsWith('/__hung/')) {
         const tag = decodeURIComponent(url.pathname.slice('/__hung/'.length));
-        return send(res, 200, { seen: hung.has(tag), closed: hung.get(tag) ?? false });
+        return send(res, 200, {
+          seen: hung.has(tag),
+          closed: hung.get(tag) ?? false,
+          sent: endlessSent.get(tag) ?? null,
+        });
       }
       if (req.method !== 'POST' || !url.pathname.endsWith('/chat/completions')) {
         return send(res, 404, { error: { message: `no route ${req.method} ${url.pathname}` } });
@@ -93,6 +125,25 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
         hung.set(tag, false);
         req.socket.on('close', () => hung.set(tag, true));
         return; // never answer
+      }
+      if (model === 'endless' || model === 'stream-endless' || model === 'stream-endless-line') {
+        const tag = body.messages?.at(-1)?.content ?? '';
+        hung.set(tag, false);
+        res.on('close', () => hung.set(tag, true));
+        res.writeHead(200, {
+          'content-type': model === 'endless' ? 'application/json' : 'text/event-stream',
+        });
+        const sent = await (model === 'endless'
+          ? sendEndless(res, '{"choices":[{"message":{"role":"assistant","content":"', 'x'.repeat(16 * 1024))
+          : model === 'stream-endless-line'
+            ? sendEndless(res, 'data: ', 'x'.repeat(16 * 1024))
+            : sendEndless(
+                res,
+                chunk(model, { role: 'assistant', content: '' }),
+                chunk(model, { content: 'y'.repeat(1024) }),
+              ));
+        endlessSent.set(tag, sent);
+        return;
       }
       const echo = {
         method: req.method,

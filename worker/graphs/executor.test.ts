@@ -974,6 +974,68 @@ describe('execute', () => {
     });
   });
 
+  // Regression: "LLM output size unbounded in hub memory". The executor handed every streamed
+  // piece on (to node_delta) with no bound; a provider that neither stops nor counts is now cut
+  // off at the state limit, and the node fails naming it.
+  it('cuts off a stream past the state limit even when the provider does not count, and fails naming it', async () => {
+    const seen: { maxOutputBytes?: number; aborted: boolean }[] = [];
+    const chatty: LlmProvider = {
+      name: 'chatty',
+      async complete(req) {
+        const call = {
+          ...(req.maxOutputBytes === undefined ? {} : { maxOutputBytes: req.maxOutputBytes }),
+          aborted: false,
+        };
+        seen.push(call);
+        // Streams 1 KiB pieces for ever, ignoring any bound, until its signal aborts.
+        for (let i = 0; i < 100_000; i++) {
+          if (req.signal?.aborted) {
+            call.aborted = true;
+            throw new LlmError('aborted', 'LLM call aborted');
+          }
+          req.onDelta?.('z'.repeat(1024));
+          await Promise.resolve();
+        }
+        return { text: 'never', model: 'chatty' };
+      },
+    };
+    const h = harness({ llm: chatty });
+    const deltas: string[] = [];
+    const result = await execute({
+      graph: graphOf({
+        entry: 'a',
+        nodes: [
+          {
+            id: 'a',
+            type: 'llm',
+            prompt: 'go',
+            output_key: 'out',
+            stream: true,
+            retry: { max_attempts: 3, initial_interval_ms: 0, retry_on: ['error', 'timeout', 'http_5xx'] },
+          },
+        ],
+        edges: [],
+      }),
+      checkpoint: start(),
+      signal: live(),
+      deps: h.deps,
+      onStep: h.onStep,
+      onDelta: (_n, t) => void deltas.push(t),
+      maxStateBytes: 8 * 1024,
+    });
+    expect(result).toMatchObject({
+      status: 'failed',
+      code: 'node_failed',
+      message:
+        'node "a" (llm) answered more than the state limit RUN_STATE_MAX_BYTES (8192 bytes, 8 KiB); the answer was not read further',
+    });
+    expect(deltas.join('').length).toBeLessThanOrEqual(8 * 1024);
+    // The provider was told the bound, and its call was aborted once past it.
+    expect(seen).toEqual([{ maxOutputBytes: 8 * 1024, aborted: true }]);
+    // Over a limit is not worth retrying: no node_retrying, whatever the policy.
+    expect(h.types()).toEqual(['node_started:a']);
+  });
+
   describe('retries', () => {
     /** A tool that fails its first `fails` calls (per key) with `error`, then answers. */
     const flakyTool = (errorFor: (n: number) => Error | undefined): Tool => {

@@ -1,5 +1,5 @@
 import type { LlmUsage } from '../contract/events';
-import { cleanJson, cleanText, jsonBytes, jsonDepth } from '../lib/json-safety';
+import { cleanJson, cleanText, jsonBytes, jsonDepth, utf8Bytes } from '../lib/json-safety';
 import { log } from '../lib/log';
 import { LlmError, type LlmProvider } from '../providers/llm-provider';
 import type { ToolRegistry } from '../tools/registry';
@@ -205,23 +205,39 @@ async function runNode(
       const prompt = renderTemplate(node.prompt, state, { maxBytes });
       const system = node.system === undefined ? undefined : renderTemplate(node.system, state, { maxBytes });
       const streamTo = node.stream && onDelta ? onDelta : undefined;
+      // The answer lands in the state, so the state's bound is the most worth reading. Providers
+      // stop there themselves; the streamed text is also counted here, so a provider that does
+      // not cannot grow the hub's copy of it (node_delta) past the bound either.
+      const maxOutputBytes = limits.valueBytes;
+      const overLimit = () => ({
+        kind: 'failed' as const,
+        message: `node "${node.id}" (llm) answered more than the state limit RUN_STATE_MAX_BYTES (${sizeOf(maxOutputBytes)}); the answer was not read further`,
+      });
+      const budget = new AbortController();
+      const callSignal = AbortSignal.any([signal, budget.signal]);
+      let streamed = 0;
       try {
         const result = await untilAborted(
           deps.llm.complete({
             prompt,
             ...(system === undefined ? {} : { system }),
-            signal,
+            signal: callSignal,
+            maxOutputBytes,
             ...(streamTo
               ? {
                   onDelta: (text: string) => {
                     // A provider that ignores the abort must not stream into a cancelled run.
-                    if (!signal.aborted) streamTo(text);
+                    if (callSignal.aborted) return;
+                    streamed += utf8Bytes(text);
+                    if (streamed > maxOutputBytes) budget.abort();
+                    else streamTo(text);
                   },
                 }
               : {}),
           }),
-          signal,
+          callSignal,
         );
+        if (budget.signal.aborted) return overLimit();
         const usage: LlmUsage = result.usage ?? {
           prompt_tokens: estimateTokens(`${system ?? ''}${prompt}`),
           completion_tokens: estimateTokens(result.text),
@@ -230,7 +246,10 @@ async function runNode(
         // Model output is untrusted text: NUL and lone surrogates cannot be stored in Postgres.
         return { kind: 'ok', state: withKey(state, node.output_key, cleanText(result.text)), usage };
       } catch (err) {
-        if (err instanceof Cancelled || signal.aborted) return { kind: 'cancelled' };
+        if (signal.aborted) return { kind: 'cancelled' };
+        if (budget.signal.aborted || (err instanceof LlmError && err.code === 'too_large'))
+          return overLimit();
+        if (err instanceof Cancelled) return { kind: 'cancelled' };
         return {
           kind: 'failed',
           message: `node "${node.id}" (llm) failed: ${errorMessage(err, node.id)}`,

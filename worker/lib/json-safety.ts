@@ -7,6 +7,11 @@
 
 const encoder = new TextEncoder();
 
+/** A text's size in UTF-8 bytes, the unit every byte limit is set in. */
+export function utf8Bytes(text: string): number {
+  return encoder.encode(text).byteLength;
+}
+
 /** The size of a value as JSON, in UTF-8 bytes (what the log and the checkpoint store). */
 export function jsonBytes(value: unknown): number {
   return encoder.encode(JSON.stringify(value) ?? 'null').byteLength;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readEventStream } from './event-stream-body';
+import { EventTooLargeError, readEventStream } from './event-stream-body';
 
 const body = (...chunks: string[]) =>
   new ReadableStream<Uint8Array>({
@@ -40,5 +40,26 @@ describe('readEventStream', () => {
       },
     });
     await expect(readEventStream(broken, () => undefined)).rejects.toThrow('connection reset');
+  });
+
+  it('stops with EventTooLargeError when one event grows past the bound, and lets the body go', async () => {
+    let cancelled = false;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(c) {
+        c.enqueue(new TextEncoder().encode('x'.repeat(1024)));
+      },
+      start(c) {
+        c.enqueue(new TextEncoder().encode('data: ok\n\ndata: '));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const seen: string[] = [];
+    await expect(
+      readEventStream(endless, (d) => void seen.push(d), undefined, 8 * 1024),
+    ).rejects.toBeInstanceOf(EventTooLargeError);
+    expect(seen).toEqual(['ok']);
+    expect(cancelled).toBe(true);
   });
 });

@@ -1,8 +1,15 @@
-import { createParser } from 'eventsource-parser';
+import { createParser, type ParseError } from 'eventsource-parser';
 
 /** What `readEventStream` learned: whether the stream's own end marker came before the body ended. */
 export interface EventStreamEnd {
   finished: boolean;
+}
+
+/** One event (or a line of one) grew past the bound before it ended: the stream was let go. */
+export class EventTooLargeError extends Error {
+  constructor(readonly maxChars: number) {
+    super(`a stream event passed ${maxChars} characters`);
+  }
 }
 
 /**
@@ -13,11 +20,14 @@ export interface EventStreamEnd {
  * dropped stream from a finished one. A read that fails (the connection broke, the signal
  * aborted the fetch) rejects with the reader's error. When `signal` aborts, the body is
  * cancelled, which ends the upstream stream (a source that only a cancel stops).
+ * The parser holds an unfinished event in memory: past `maxEventChars` (a server that never ends
+ * a line) reading stops with `EventTooLargeError`. What `onData` keeps is the caller's to bound.
  */
 export async function readEventStream(
   body: ReadableStream<Uint8Array>,
   onData: (data: string) => 'done' | undefined,
   signal?: AbortSignal,
+  maxEventChars?: number,
 ): Promise<EventStreamEnd> {
   let finished = false;
   let failure: unknown;
@@ -30,6 +40,11 @@ export async function readEventStream(
         failure = err;
       }
     },
+    onError: (err: ParseError) => {
+      if (err.type === 'max-buffer-size-exceeded' && failure === undefined && maxEventChars !== undefined)
+        failure = new EventTooLargeError(maxEventChars);
+    },
+    ...(maxEventChars === undefined ? {} : { maxBufferSize: maxEventChars }),
   });
   const reader = body.getReader();
   const decoder = new TextDecoder();

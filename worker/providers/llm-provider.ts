@@ -1,3 +1,5 @@
+import { utf8Bytes } from '../lib/json-safety';
+
 /** The seam between graph runs (and handoff assessments) and whichever model answers them. */
 
 export interface LlmRequest {
@@ -11,6 +13,42 @@ export interface LlmRequest {
    * answer.
    */
   onDelta?: (text: string) => void;
+  /**
+   * The longest answer the caller can use, in UTF-8 bytes (a run passes its state limit). The
+   * provider stops reading there and fails with `too_large`, so a server that never stops talking
+   * cannot fill the hub's memory. DEFAULT_MAX_OUTPUT_BYTES when absent.
+   */
+  maxOutputBytes?: number;
+}
+
+/** The answer bound when the caller names none: RUN_STATE_MAX_BYTES's default. */
+export const DEFAULT_MAX_OUTPUT_BYTES = 256 * 1024;
+
+/**
+ * The most of a provider's HTTP body worth reading for an answer of `maxOutputBytes`: JSON may
+ * spell a character of the text in up to three times its UTF-8 bytes (`\uXXXX` for a 3-byte
+ * character, as servers that escape non-ASCII send it; a surrogate pair for a 4-byte one), and
+ * the envelope around it (ids, usage, a stream event's framing) gets 64 KiB.
+ */
+export const bodyLimitFor = (maxOutputBytes: number) => maxOutputBytes * 3 + 64 * 1024;
+
+/** Counts an answer's UTF-8 bytes as it arrives; `add` fails with `too_large` past the bound. */
+export class OutputBudget {
+  private used = 0;
+  constructor(readonly maxBytes: number) {}
+
+  add(text: string): void {
+    this.used += utf8Bytes(text);
+    if (this.used > this.maxBytes) throw outputTooLarge(this.maxBytes);
+  }
+}
+
+export function outputTooLarge(maxBytes: number, cause?: unknown): LlmError {
+  return new LlmError(
+    'too_large',
+    `LLM answer is longer than ${maxBytes} bytes, the most this call can use; reading stopped there`,
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /** Tokens the call used, as the provider counted them. */
@@ -38,6 +76,8 @@ export type LlmErrorCode =
   | 'bad_request'
   | 'provider_error'
   | 'bad_response'
+  /** The answer passed the request's `maxOutputBytes`; not read further. */
+  | 'too_large'
   | 'aborted';
 
 /** Codes worth retrying later with the same request. */

@@ -1,12 +1,17 @@
+import { readBodyUpTo } from '../lib/bounded-body';
 import { log } from '../lib/log';
 import { parseRetryAfter } from '../lib/retry-after';
-import { readEventStream } from './event-stream-body';
+import { EventTooLargeError, readEventStream } from './event-stream-body';
 import {
+  bodyLimitFor,
+  DEFAULT_MAX_OUTPUT_BYTES,
   LlmError,
   type LlmProvider,
   type LlmRequest,
   type LlmResponse,
   type LlmTokenUsage,
+  OutputBudget,
+  outputTooLarge,
   readUsage,
 } from './llm-provider';
 
@@ -22,6 +27,8 @@ export interface OpenAiProviderOptions {
 
 export const DEFAULT_OPENAI_TIMEOUT_MS = 60_000;
 const MAX_ERROR_DETAIL = 300;
+/** An error answer is read this far for its `error.message`; the rest is not worth holding. */
+const ERROR_BODY_BYTES = 16 * 1024;
 
 /** Providers put a readable reason in `error.message`; anything else is not worth echoing. */
 function errorDetail(body: string): string {
@@ -151,15 +158,23 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
         log('warn', 'LLM provider unreachable', { endpoint, err });
         throw new LlmError('provider_error', 'LLM provider unreachable', { cause: err });
       }
+      const maxOutputBytes = req.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
       const isEventStream = (response.headers.get('content-type') ?? '').includes('text/event-stream');
       if (response.ok && streaming && isEventStream && req.onDelta) {
-        return readStreamedAnswer(response, req.onDelta, signal, abortError, options.model);
+        return readStreamedAnswer(response, req.onDelta, signal, abortError, options.model, maxOutputBytes);
       }
 
       let body: string;
       try {
-        body = await response.text();
+        // Never `response.text()`: a server that sends without end would fill the hub's memory.
+        const read = await readBodyUpTo(
+          response,
+          response.ok ? bodyLimitFor(maxOutputBytes) : ERROR_BODY_BYTES,
+        );
+        if (read.truncated && response.ok) throw outputTooLarge(maxOutputBytes);
+        body = new TextDecoder().decode(read.bytes);
       } catch (err) {
+        if (err instanceof LlmError) throw err;
         if (signal.aborted) throw abortError(err);
         // As above: the runtime's words are for the log; the run and the card get a fixed text.
         log('warn', 'LLM provider answer could not be read', { endpoint, err });
@@ -191,6 +206,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
           status: response.status,
         });
       }
+      new OutputBudget(maxOutputBytes).add(text);
       // A server that ignored `stream: true` answered whole: hand the text over as one piece.
       if (streaming && text !== '') req.onDelta?.(text);
       const usage = readUsage(field(payload, 'usage'));
@@ -211,7 +227,9 @@ async function readStreamedAnswer(
   signal: AbortSignal,
   abortError: (cause: unknown) => LlmError,
   fallbackModel: string,
+  maxOutputBytes: number,
 ): Promise<LlmResponse> {
+  const budget = new OutputBudget(maxOutputBytes);
   let text = '';
   let model = fallbackModel;
   let usage: LlmTokenUsage | undefined;
@@ -219,33 +237,41 @@ async function readStreamedAnswer(
   if (!response.body) throw new LlmError('bad_response', 'LLM provider sent an empty stream');
   let end: { finished: boolean };
   try {
-    end = await readEventStream(response.body, (data) => {
-      if (data.trim() === '[DONE]') return 'done';
-      let chunk: unknown;
-      try {
-        chunk = JSON.parse(data);
-      } catch (err) {
-        throw new LlmError('bad_response', 'LLM provider sent a stream event that is not JSON', {
-          cause: err,
-        });
-      }
-      const failed = streamError(chunk);
-      if (failed !== undefined)
-        throw new LlmError('provider_error', `LLM provider failed mid-stream: ${failed}`);
-      model = extractModel(chunk, model);
-      usage = readUsage(field(chunk, 'usage')) ?? usage;
-      const choice = firstChoice(chunk);
-      const piece = textOf(field(field(choice, 'delta'), 'content'));
-      if (piece) {
-        text += piece;
-        onDelta(piece);
-      }
-      const finish = field(choice, 'finish_reason');
-      if (typeof finish === 'string' && finish !== '') finishReason = true;
-      return undefined;
-    });
+    end = await readEventStream(
+      response.body,
+      (data) => {
+        if (data.trim() === '[DONE]') return 'done';
+        let chunk: unknown;
+        try {
+          chunk = JSON.parse(data);
+        } catch (err) {
+          throw new LlmError('bad_response', 'LLM provider sent a stream event that is not JSON', {
+            cause: err,
+          });
+        }
+        const failed = streamError(chunk);
+        if (failed !== undefined)
+          throw new LlmError('provider_error', `LLM provider failed mid-stream: ${failed}`);
+        model = extractModel(chunk, model);
+        usage = readUsage(field(chunk, 'usage')) ?? usage;
+        const choice = firstChoice(chunk);
+        const piece = textOf(field(field(choice, 'delta'), 'content'));
+        if (piece) {
+          // Counted before it is kept or handed on: past the bound, reading stops here.
+          budget.add(piece);
+          text += piece;
+          onDelta(piece);
+        }
+        const finish = field(choice, 'finish_reason');
+        if (typeof finish === 'string' && finish !== '') finishReason = true;
+        return undefined;
+      },
+      undefined,
+      bodyLimitFor(maxOutputBytes),
+    );
   } catch (err) {
     if (err instanceof LlmError) throw err;
+    if (err instanceof EventTooLargeError) throw outputTooLarge(maxOutputBytes, err);
     if (signal.aborted) throw abortError(err);
     log('warn', 'LLM provider stream broke off', { err });
     throw new LlmError('provider_error', 'LLM provider stream broke off (the connection broke)', {

@@ -84,6 +84,37 @@ describe('workers-ai provider', () => {
     }
   });
 
+  // Regression: "LLM output size unbounded in hub memory": a streamed answer was kept whole
+  // whatever its size. Reading stops past the request's bound now.
+  it('stops reading an answer past maxOutputBytes, streamed or whole: too_large', async () => {
+    let cancelled = false;
+    const endless = fakeAi(
+      async () =>
+        new ReadableStream<Uint8Array>({
+          pull(c) {
+            c.enqueue(new TextEncoder().encode(`data: {"response":"${'w'.repeat(512)}"}\n\n`));
+          },
+          cancel() {
+            cancelled = true;
+          },
+        }),
+    );
+    const pieces: string[] = [];
+    await expect(
+      createWorkersAiProvider({ binding: endless.binding }).complete({
+        prompt: 'x',
+        maxOutputBytes: 2048,
+        onDelta: (t) => pieces.push(t),
+      }),
+    ).rejects.toMatchObject({ code: 'too_large', retryable: false });
+    expect(pieces.join('').length).toBeLessThanOrEqual(2048);
+    expect(cancelled).toBe(true);
+    const whole = fakeAi(async () => ({ response: 'v'.repeat(4096) }));
+    await expect(
+      createWorkersAiProvider({ binding: whole.binding }).complete({ prompt: 'x', maxOutputBytes: 2048 }),
+    ).rejects.toMatchObject({ code: 'too_large' });
+  });
+
   it('aborts promptly even if the binding ignores the signal', async () => {
     let passed: AbortSignal | undefined;
     const ai = fakeAi((_m, _i, signal) => {

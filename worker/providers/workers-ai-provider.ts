@@ -1,6 +1,16 @@
 import { log } from '../lib/log';
-import { readEventStream } from './event-stream-body';
-import { LlmError, type LlmProvider, type LlmTokenUsage, raceAbort, readUsage } from './llm-provider';
+import { EventTooLargeError, readEventStream } from './event-stream-body';
+import {
+  bodyLimitFor,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  LlmError,
+  type LlmProvider,
+  type LlmTokenUsage,
+  OutputBudget,
+  outputTooLarge,
+  raceAbort,
+  readUsage,
+} from './llm-provider';
 
 export interface WorkersAiMessage {
   role: 'system' | 'user';
@@ -77,7 +87,9 @@ async function readStream(
   body: ReadableStream<Uint8Array>,
   onDelta: (text: string) => void,
   signal: AbortSignal,
+  maxOutputBytes: number,
 ): Promise<{ text: string; usage?: LlmTokenUsage }> {
+  const budget = new OutputBudget(maxOutputBytes);
   let text = '';
   let usage: LlmTokenUsage | undefined;
   const end = await readEventStream(
@@ -93,6 +105,7 @@ async function readStream(
       if (typeof chunk !== 'object' || chunk === null) return undefined;
       const piece = 'response' in chunk && typeof chunk.response === 'string' ? chunk.response : '';
       if (piece !== '') {
+        budget.add(piece);
         text += piece;
         onDelta(piece);
       }
@@ -100,7 +113,10 @@ async function readStream(
       return undefined;
     },
     signal,
-  );
+    bodyLimitFor(maxOutputBytes),
+  ).catch((err: unknown) => {
+    throw err instanceof EventTooLargeError ? outputTooLarge(maxOutputBytes, err) : err;
+  });
   if (!end.finished)
     throw new LlmError('provider_error', 'Workers AI stream ended before the answer was finished');
   return { text, ...(usage ? { usage } : {}) };
@@ -126,6 +142,7 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): LlmP
           ? new LlmError('aborted', 'LLM call aborted')
           : new LlmError('timeout', `Workers AI did not answer within ${timeoutMs} ms`);
       const streaming = req.onDelta !== undefined;
+      const maxOutputBytes = req.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
       try {
         // The binding may ignore the signal; raceAbort makes cancel prompt either way.
         const output = await raceAbort(
@@ -136,12 +153,18 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): LlmP
         if (streaming && req.onDelta && output instanceof ReadableStream) {
           // Cancel (or the timeout) cancels the body, which ends the upstream stream too.
           const body = output as ReadableStream<Uint8Array>;
-          const streamed = await raceAbort(readStream(body, req.onDelta, signal), signal, onAbort);
+          const streamed = await raceAbort(
+            readStream(body, req.onDelta, signal, maxOutputBytes),
+            signal,
+            onAbort,
+          );
           return { text: streamed.text, model, ...(streamed.usage ? { usage: streamed.usage } : {}) };
         }
         const text = extractText(output);
         if (text === undefined)
           throw new LlmError('bad_response', 'Workers AI response has no text "response"');
+        // The binding has read the whole answer already; it is still refused past the bound.
+        new OutputBudget(maxOutputBytes).add(text);
         // A model that answered whole although asked to stream: one piece.
         if (streaming && text !== '') req.onDelta?.(text);
         const usage =

@@ -1,3 +1,4 @@
+import { readBodyUpTo } from '../lib/bounded-body';
 import { log } from '../lib/log';
 import { isLoopbackHost, isPrivateHost, normalizeHost } from '../lib/private-address';
 import { parseRetryAfter } from '../lib/retry-after';
@@ -131,27 +132,9 @@ async function readCapped(response: Response, maxBytes: number, url: URL): Promi
     await response.body?.cancel().catch(() => undefined);
     throw tooLarge();
   }
-  if (!response.body) return new Uint8Array();
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  const { bytes, truncated } = await readBodyUpTo(response, maxBytes);
+  if (truncated) throw tooLarge();
+  return bytes;
 }
 
 function isJsonContentType(contentType: string | null): boolean {

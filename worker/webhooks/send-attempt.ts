@@ -1,3 +1,4 @@
+import { readBodyUpTo } from '../lib/bounded-body';
 import { log } from '../lib/log';
 import { checkWebhookTarget, describeTarget } from './webhook-target';
 
@@ -24,26 +25,6 @@ export interface AttemptRequest {
   timeoutMs: number;
   allowHosts: readonly string[];
   fetch?: typeof fetch;
-}
-
-/** The first `max` bytes of the body, then the connection is let go. */
-async function readBounded(response: Response, max: number): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array();
-  const reader = response.body.getReader();
-  const out = new Uint8Array(max);
-  let used = 0;
-  try {
-    while (used < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const take = Math.min(value.byteLength, max - used);
-      out.set(value.subarray(0, take), used);
-      used += take;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return out.subarray(0, used);
 }
 
 /** Up to KEEP_BYTES of text, never cut inside a character. */
@@ -90,7 +71,7 @@ export async function sendAttempt(req: AttemptRequest): Promise<AttemptOutcome> 
   let bytes: Uint8Array = new Uint8Array();
   let readError: string | null = null;
   try {
-    bytes = await readBounded(response, READ_BYTES);
+    bytes = (await readBodyUpTo(response, READ_BYTES)).bytes;
   } catch (err) {
     if (!signal.aborted)
       log('warn', 'webhook answer could not be read', { target: describeTarget(req.url), err });
