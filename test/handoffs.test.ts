@@ -90,6 +90,51 @@ describe('handoffs', () => {
     );
   });
 
+  // Regression: "two idempotency implementations". A handoff's key was looked up without its
+  // age, so it answered past 24 h until the hourly prune happened to run. The shared helper
+  // judges the age at lookup now, as run starts always did.
+  it('does not replay a handoff key older than 24 h, even before any prune ran', async () => {
+    const alice = await makeUser();
+    const session = await createSession(alice);
+    const body = { intent: 'escalate', reason: 'a day later', severity: 'low' };
+    const headers = { 'idempotency-key': `old-${crypto.randomUUID()}` };
+    const path = `/v1/sessions/${session.id}/handoffs`;
+    const first = await json<EscalationCard>(await call(path, alice, { body, headers }));
+    // Still within 24 h: the same handoff.
+    const replay = await call(path, alice, { body, headers });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect((await json<EscalationCard>(replay)).id).toBe(first.id);
+    const { db: conn, close } = db();
+    try {
+      // Age the handoff (and so its key) past 24 hours; no prune runs.
+      await conn
+        .update(handoffs)
+        .set({ createdAt: sql`now() - interval '24 hours 1 minute'` })
+        .where(eq(handoffs.id, first.id));
+      const later = await call(path, alice, { body, headers });
+      expect(later.status).toBe(201);
+      expect(later.headers.get('idempotent-replayed')).toBeNull();
+      const second = await json<EscalationCard>(later);
+      expect(second.id).not.toBe(first.id);
+      // The old handoff stays; its key went to the new one, which replays from now on.
+      const keys = await conn
+        .select({ id: handoffs.id, key: handoffs.idempotencyKey })
+        .from(handoffs)
+        .where(eq(handoffs.sessionId, session.id));
+      expect(new Map(keys.map((k) => [k.id, k.key]))).toEqual(
+        new Map([
+          [first.id, null],
+          [second.id, headers['idempotency-key']],
+        ]),
+      );
+      const again = await call(path, alice, { body, headers });
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect((await json<EscalationCard>(again)).id).toBe(second.id);
+    } finally {
+      await close();
+    }
+  });
+
   it('lets exactly one of two concurrent pick-ups win; the other learns who has it', async () => {
     const alice = await makeUser();
     const bob = await colleague(alice, 'engineer', 'Bob');

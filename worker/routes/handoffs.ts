@@ -1,9 +1,7 @@
 import type { EscalationCard } from '../contract/events';
-import { sqlState } from '../db/client';
 import { handoffExists } from '../escalations/cards';
-import { createHandoff } from '../escalations/create-handoff';
 import { handoffContext } from '../escalations/handoff-context';
-import { replayHandoff } from '../escalations/handoff-replay';
+import { createHandoffOnce } from '../escalations/handoff-idempotency';
 import { type HandoffTransition, transitionHandoff } from '../escalations/handoff-transitions';
 import { publishCommitted } from '../escalations/outbox';
 import { loadTimeline } from '../escalations/timeline-store';
@@ -132,44 +130,31 @@ const router = createRouter().openapi(escalate, async (c) => {
   const key = c.req.valid('header')['idempotency-key'];
   const who = c.var.identity;
   const db = await c.var.db();
-  // The key was used before (or by a concurrent twin): answer with that handoff.
-  const replay = async () => {
-    if (!key) return undefined;
-    const found = await replayHandoff(db, who, key, sessionId, body);
-    if (found.kind === 'mismatch') {
-      throw idempotencyKeyReused();
-    }
-    return found.kind === 'replay' ? c.json(found.card, 201, { 'Idempotent-Replayed': 'true' }) : undefined;
-  };
   const limit = c.var.config.MAX_HANDOFFS_PER_MINUTE;
-  let created: Awaited<ReturnType<typeof createHandoff>>;
-  try {
-    created = await createHandoff(db, who, sessionId, body, key, limit);
-  } catch (err) {
-    const replayed = sqlState(err) === '23505' ? await replay() : undefined;
-    if (replayed) return replayed;
-    throw err;
+  const created = await createHandoffOnce(db, who, sessionId, body, key, limit);
+  switch (created.kind) {
+    case 'replayed':
+      return c.json(created.card, 201, { 'Idempotent-Replayed': 'true' });
+    case 'key_reused':
+      throw idempotencyKeyReused();
+    case 'no_session':
+      throw notFound('session');
+    case 'bad_target':
+      throw validationFailed('body', [
+        { field: 'to_user_id', message: 'must be an engineer or admin of this account' },
+      ]);
+    case 'rate_limited':
+      throw tooManyRequests(
+        'too_many_handoffs',
+        `you created ${limit} handoffs in the last minute, the limit (MAX_HANDOFFS_PER_MINUTE); nothing was written`,
+        created.retryAfterSeconds,
+        { limit },
+      );
+    case 'created':
+      // Committed: the outbox guarantees delivery, so the 201 does not wait for the hub.
+      c.var.afterResponse(publishCommitted(c.env, db, who.accountId, [created.event]));
+      return c.json(created.card, 201, { Location: `/v1/handoffs/${created.card.id}/context` });
   }
-  if (created.kind === 'no_session') throw notFound('session');
-  if (created.kind === 'bad_target') {
-    throw validationFailed('body', [
-      { field: 'to_user_id', message: 'must be an engineer or admin of this account' },
-    ]);
-  }
-  if (created.kind === 'rate_limited') {
-    // A retry of a request that did get through is answered, limit or not.
-    const replayed = await replay();
-    if (replayed) return replayed;
-    throw tooManyRequests(
-      'too_many_handoffs',
-      `you created ${limit} handoffs in the last minute, the limit (MAX_HANDOFFS_PER_MINUTE); nothing was written`,
-      created.retryAfterSeconds,
-      { limit },
-    );
-  }
-  // Committed: the outbox guarantees delivery, so the 201 does not wait for the hub.
-  c.var.afterResponse(publishCommitted(c.env, db, who.accountId, [created.event]));
-  return c.json(created.card, 201, { Location: `/v1/handoffs/${created.card.id}/context` });
 });
 
 /** Why a refused change was refused, as the API says it. */

@@ -1,13 +1,12 @@
-import { and, eq, lt, min, sql } from 'drizzle-orm';
+import { and, eq, lt, min } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/client';
 import { runIdempotencyKeys } from '../db/schema';
 import type { Identity } from '../lib/app-env';
+import { IDEMPOTENCY_KEY_TTL_MS, type KeyStore } from '../lib/idempotency';
 
-// `Idempotency-Key` on `POST /v1/graphs/:id/run` (DESIGN.md "Runs, second stage"): a key is the
-// caller's (account, user, key), remembered 24 hours with the request it came with.
-
-/** How long a key answers with its run. */
-export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60_000;
+// Where `Idempotency-Key`s of `POST /v1/graphs/:id/run` live (DESIGN.md "Runs, second stage"):
+// the `run_idempotency_keys` table, each with the request it came with. The flow, the 24 hours
+// and the comparison of requests are the shared ones (`lib/idempotency.ts`).
 
 /** What a run start is compared by: the graph and the initial state. */
 export interface StartRequest {
@@ -15,37 +14,24 @@ export interface StartRequest {
   input: Record<string, unknown>;
 }
 
-export type KeyLookup =
-  | { kind: 'none' }
-  | { kind: 'same'; runId: string }
-  /** The key was used within 24 hours for another request. */
-  | { kind: 'other' };
-
-/**
- * What the caller's key answers now. A key older than 24 hours is deleted here, so it never
- * answers even if the pruning job has not run yet. The request is compared as jsonb: key order
- * and the spelling of numbers do not make two requests different.
- */
-export async function lookupKey(
-  db: Db,
-  who: Identity,
-  key: string,
-  request: StartRequest,
-): Promise<KeyLookup> {
-  const [row] = await db
-    .select({
-      runId: runIdempotencyKeys.runId,
-      same: sql<boolean>`${runIdempotencyKeys.request} = ${JSON.stringify(request)}::jsonb`,
-      fresh: sql<boolean>`${runIdempotencyKeys.createdAt} > now() - make_interval(secs => ${IDEMPOTENCY_KEY_TTL_MS / 1000})`,
-    })
-    .from(runIdempotencyKeys)
-    .where(keyOf(who, key));
-  if (!row) return { kind: 'none' };
-  if (!row.fresh) {
-    await db.delete(runIdempotencyKeys).where(and(keyOf(who, key), eq(runIdempotencyKeys.runId, row.runId)));
-    return { kind: 'none' };
-  }
-  return row.same ? { kind: 'same', runId: row.runId } : { kind: 'other' };
+/** The caller's run keys, for `idempotent()`. */
+export function runKeyStore(db: Db, who: Identity): KeyStore {
+  return {
+    async find(key) {
+      const [row] = await db
+        .select({
+          runId: runIdempotencyKeys.runId,
+          request: runIdempotencyKeys.request,
+          createdAt: runIdempotencyKeys.createdAt,
+        })
+        .from(runIdempotencyKeys)
+        .where(keyOf(who, key));
+      return row && { resourceId: row.runId, request: row.request, createdAt: row.createdAt };
+    },
+    async expire(key, record) {
+      await forgetKey(db, who, key, record.resourceId);
+    },
+  };
 }
 
 /** Records the key for a run, in the transaction that inserts the run. A twin's key is a unique violation (23505). */
@@ -65,7 +51,7 @@ export async function recordKey(
   });
 }
 
-/** Lets the key go (the run could not be started): the client may retry with the same key. */
+/** Lets the key go (the run could not be started, or its 24 hours are over): it may be used afresh. */
 export async function forgetKey(db: Db, who: Identity, key: string, runId: string): Promise<void> {
   await db.delete(runIdempotencyKeys).where(and(keyOf(who, key), eq(runIdempotencyKeys.runId, runId)));
 }

@@ -1,12 +1,13 @@
 import type { RunStatus } from '../contract/statuses';
-import { type Db, sqlState, transaction } from '../db/client';
+import { type Db, transaction } from '../db/client';
 import type { GraphRow, RunRow } from '../db/schema';
 import type { Graph } from '../graphs/graph-schema';
 import { hubFor } from '../hub/hub-client';
 import type { Identity } from '../lib/app-env';
+import { idempotent, type Made } from '../lib/idempotency';
 import { log } from '../lib/log';
 import { currentRunView } from './current-run';
-import { forgetKey, lookupKey, recordKey, type StartRequest } from './run-idempotency';
+import { forgetKey, recordKey, runKeyStore, type StartRequest } from './run-idempotency';
 import { endRunInPostgres } from './run-records';
 import { deleteUnstartedRun, insertRun, rereadRun } from './run-store';
 import type { LimitRefusal, RunLimits, RunSnapshot, StartRunResult } from './run-types';
@@ -52,29 +53,30 @@ export async function startGraphRun(
 ): Promise<RunStartOutcome> {
   const key = opts.idempotencyKey;
   const request: StartRequest = { graph_id: graph.id, input };
-  if (key) {
-    const prior = await answerForKey(env, db, who, key, request);
-    if (prior) return prior;
-  }
   const { runTimeoutSeconds, pauseTimeoutSeconds } = settings;
   const timeouts = { runTimeoutSeconds, pauseTimeoutSeconds };
-  let row: RunRow;
-  try {
-    row = key
-      ? await transaction(db, async (tx) => {
-          const inserted = await insertRun(tx, who, graph, input, timeouts, opts.rerun);
-          await recordKey(tx, who, key, request, inserted.id);
-          return inserted;
-        })
-      : await insertRun(db, who, graph, input, timeouts, opts.rerun);
-  } catch (err) {
-    // A concurrent twin with the same key committed first: answer as it did.
-    if (key && sqlState(err) === '23505') {
-      const twin = await answerForKey(env, db, who, key, request);
-      if (twin) return twin;
-    }
-    throw err;
-  }
+  // The row first, with the key in its transaction: a repeat (or a concurrent twin) of a keyed
+  // start answers with the run its key made, and never reaches the hub.
+  const made = await idempotent({
+    key,
+    request,
+    store: runKeyStore(db, who),
+    create: async (): Promise<Made<RunRow, never>> => ({
+      ok: true,
+      value: key
+        ? await transaction(db, async (tx) => {
+            const inserted = await insertRun(tx, who, graph, input, timeouts, opts.rerun);
+            await recordKey(tx, who, key, request, inserted.id);
+            return inserted;
+          })
+        : await insertRun(db, who, graph, input, timeouts, opts.rerun),
+    }),
+    replay: (runId) => replayRun(env, db, runId),
+  });
+  if (made.kind === 'replayed') return made.value;
+  if (made.kind === 'key_reused') return { ok: false, reason: 'key_reused' };
+  if (made.kind !== 'created') return made.value;
+  const row = made.value;
   const hub = hubFor(env, who.accountId);
   let result: StartRunResult;
   try {
@@ -123,18 +125,9 @@ export async function startGraphRun(
   return { ok: true, run: row, status: result.status };
 }
 
-/** What a key already used answers: its run (the same request) or a refusal (another one). */
-async function answerForKey(
-  env: Env,
-  db: Db,
-  who: Identity,
-  key: string,
-  request: StartRequest,
-): Promise<RunStartOutcome | undefined> {
-  const prior = await lookupKey(db, who, key, request);
-  if (prior.kind === 'other') return { ok: false, reason: 'key_reused' };
-  if (prior.kind === 'none') return undefined;
-  const run = await rereadRun(db, prior.runId);
+/** What a repeated key answers: its run, with the status as it is now. */
+async function replayRun(env: Env, db: Db, runId: string): Promise<RunStartOutcome | undefined> {
+  const run = await rereadRun(db, runId);
   if (!run) return undefined;
   // The status as it is now: the hub's while the run lives (Postgres may lag it by one sync).
   const { view } = await currentRunView(env, db, run);

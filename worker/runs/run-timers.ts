@@ -1,8 +1,8 @@
 import { isTerminalStatus } from '../contract/statuses';
 import type { Job, JobQueue } from '../hub/job-queue';
+import { IDEMPOTENCY_KEY_TTL_MS } from '../lib/idempotency';
 import type { RunRecord, RunRegistry } from './registry';
 import { RUN_CHECKPOINT_RETENTION_MS } from './run-checkpoints';
-import { IDEMPOTENCY_KEY_TTL_MS } from './run-idempotency';
 import { type FinishRun, RUN_LOG_RETENTION_MS, RUN_WATCHDOG_MS } from './run-types';
 
 // Every timer of a run is a row of the hub's job table, keyed by the run id, so re-arming one is
