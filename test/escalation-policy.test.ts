@@ -155,17 +155,40 @@ describe('escalation policy', () => {
 });
 
 describe('users', () => {
-  it('lists the account’s users by name, and no one else', async () => {
+  type UserPage = { items: { id: string; name: string; role: string }[]; next_cursor: string | null };
+
+  it('lists the account’s users, and no one else', async () => {
     const admin = await makeUser({ role: 'admin', name: 'Zoe' });
     const bob = await colleague(admin, 'engineer', 'Bob');
     await makeUser({ name: 'Elsewhere' }).then((u) => call('/v1/users', u));
     await call('/v1/users', bob);
-    const list = await json<{ items: { id: string; name: string; role: string }[] }>(
-      await call('/v1/users', admin),
-    );
-    expect(list.items.map((u) => [u.name, u.role])).toEqual([
+    const list = await json<UserPage>(await call('/v1/users', admin));
+    expect(list.items.map((u) => [u.name, u.role]).sort()).toEqual([
       ['Bob', 'engineer'],
       ['Zoe', 'admin'],
     ]);
+    expect(list.next_cursor).toBeNull();
+  });
+
+  // Regression: "GET /v1/users returns up to 1,000 rows with no limit/cursor". It takes both now,
+  // like every list (DESIGN.md: `limit` at most 200, an opaque `cursor`).
+  it('pages with limit and cursor, newest first, and refuses a bad limit or cursor', async () => {
+    const admin = await makeUser({ role: 'admin', name: 'Ada' });
+    await call('/v1/users', admin);
+    for (const name of ['Bea', 'Cal', 'Dee', 'Eve'])
+      await call('/v1/users', await colleague(admin, 'engineer', name));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const query: string = `/v1/users?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const answer: UserPage = await json<UserPage>(await call(query, admin));
+      expect(answer.items.length).toBeLessThanOrEqual(2);
+      seen.push(...answer.items.map((u) => u.name));
+      cursor = answer.next_cursor;
+      if (cursor === null) break;
+    }
+    expect(seen).toEqual(['Eve', 'Dee', 'Cal', 'Bea', 'Ada']);
+    await expectError(await call('/v1/users?limit=201', admin), 400, 'validation_failed');
+    await expectError(await call('/v1/users?cursor=nope', admin), 400, 'validation_failed');
   });
 });

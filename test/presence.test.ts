@@ -67,14 +67,19 @@ describe('presence', () => {
     expect((await presence(watcher, (p) => (p.viewing[card.id]?.length ?? 0) > 0)).viewing[card.id]).toEqual([
       { user_id: bob.sub, name: 'Bob' },
     ]);
-    // Anyone of the account may say they are looking, viewers too; a renewal changes nothing.
-    expect((await view(vic, 'PUT')).status).toBe(204);
+    // Regression: "viewing has no role check". A viewer reads (DESIGN.md): saying "I am looking"
+    // to the team is for engineers and admins, so a viewer is 403 and is never listed.
+    await expectError(await view(vic, 'PUT'), 403, 'forbidden');
+    await expectError(await view(vic, 'DELETE'), 403, 'forbidden');
+    const carol = await colleague(alice, 'admin', 'Carol');
+    // A renewal changes nothing.
+    expect((await view(carol, 'PUT')).status).toBe(204);
     expect((await view(bob, 'PUT')).status).toBe(204);
     expect(
       (await presence(watcher, (p) => p.viewing[card.id]?.length === 2)).viewing[card.id]?.map((u) => u.name),
-    ).toEqual(['Bob', 'Vic']);
+    ).toEqual(['Bob', 'Carol']);
     expect((await view(bob, 'DELETE')).status).toBe(204);
-    expect((await view(vic, 'DELETE')).status).toBe(204);
+    expect((await view(carol, 'DELETE')).status).toBe(204);
     expect((await presence(watcher, (p) => p.viewing[card.id] === undefined)).viewing).toEqual({});
     // Another account's card, or none at all, is not found; a malformed id is a 400.
     await expectError(await view(await makeUser(), 'PUT'), 404, 'not_found');

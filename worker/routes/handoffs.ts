@@ -102,12 +102,14 @@ const viewingRoute = (method: 'put' | 'delete') =>
       ? {
           summary: 'I am looking at this card (for 30 s)',
           description:
-            'Presence: the escalation stream’s `presence` frame lists the caller under this card for 30 s; renew it every 15 s. Nothing is stored.',
+            'Presence: the escalation stream’s `presence` frame lists the caller under this card for 30 s; renew it every 15 s. Nothing is stored. Engineers and admins; a viewer is 403.',
         }
       : { summary: 'I stopped looking at this card', description: 'Ends what PUT started, at once.' }),
+    // A viewer reads; saying "I am on it" to the team is acting on the queue.
+    middleware: writers,
     request: { params: IdParam },
     answers: { 204: { description: 'Done' } },
-    errors: [400, 404],
+    errors: [400, 403, 404],
   });
 
 const context = route({

@@ -1,19 +1,27 @@
 import { createRouter, jsonResponse, routesOf } from '../lib/openapi';
-import { UserListSchema } from '../schemas/users';
-import { listUsers } from '../users/user-store';
+import { decodeCursor, page, pageQuery } from '../lib/pagination';
+import { UserPageSchema } from '../schemas/users';
+import { listUsers, userJson } from '../users/user-store';
 
 const route = routesOf('Users');
 
 const list = route({
   method: 'get',
   path: '/',
-  summary: 'The account’s users',
+  summary: 'The account’s users, newest first',
   description:
-    'Everyone who has used the account (users are created from their token on first use): whom a transfer or a policy level can name.',
-  answers: { 200: jsonResponse(UserListSchema, 'Up to 1,000 users, by name') },
-  errors: [],
+    'Everyone who has used the account (users are created from their token on first use): whom a transfer or a policy level can name. Newest first by first use, `limit` (at most 200) per page and `cursor`, like every list.',
+  request: { query: pageQuery },
+  answers: { 200: jsonResponse(UserPageSchema, 'One page of users') },
+  errors: [400],
 });
 
-export const userRoutes = createRouter().openapi(list, async (c) =>
-  c.json({ items: await listUsers(await c.var.db(), c.var.identity.accountId) }, 200),
-);
+export const userRoutes = createRouter().openapi(list, async (c) => {
+  const { limit, cursor } = c.req.valid('query');
+  const rows = await listUsers(await c.var.db(), c.var.identity.accountId, {
+    after: decodeCursor(cursor),
+    limit: limit + 1,
+  });
+  const { items, nextCursor } = page(rows, limit);
+  return c.json({ items: items.map(userJson), next_cursor: nextCursor }, 200);
+});

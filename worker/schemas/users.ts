@@ -1,11 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import { ROLES } from '../contract/statuses';
-import { Timestamp, Uuid } from './common';
+import { pageOf, Timestamp, Uuid } from './common';
 
 export const AccountUserSchema = z
   .object({ id: Uuid, name: z.string(), role: z.enum(ROLES), last_seen_at: Timestamp })
   .openapi('AccountUser');
 
-export const UserListSchema = z
-  .object({ items: z.array(AccountUserSchema).openapi({ description: 'By name' }) })
-  .openapi('UserList');
+export const UserPageSchema = pageOf(AccountUserSchema).openapi('UserPage');

@@ -1,7 +1,8 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Role } from '../contract/statuses';
 import type { DbOrTx } from '../db/client';
 import { users } from '../db/schema';
+import { afterCursor, type CursorKey, newestFirst } from '../lib/pagination';
 
 // The account's users as the identity provider last described them (provisioned from tokens on
 // first use, see lib/provision.ts): whom a transfer or an escalation level can name.
@@ -13,17 +14,25 @@ export interface AccountUser {
   last_seen_at: string;
 }
 
-export async function listUsers(db: DbOrTx, accountId: string): Promise<AccountUser[]> {
-  const rows = await db
+export type UserRow = typeof users.$inferSelect;
+
+/** One page of the account's users, newest first (by first use), like every list. */
+export function listUsers(
+  db: DbOrTx,
+  accountId: string,
+  opts: { after: CursorKey | undefined; limit: number },
+): Promise<UserRow[]> {
+  return db
     .select()
     .from(users)
-    .where(eq(users.accountId, accountId))
-    .orderBy(asc(users.name), asc(users.id))
-    .limit(1_000);
-  return rows.map((u) => ({
-    id: u.id,
-    name: u.name,
-    role: u.role,
-    last_seen_at: u.lastSeenAt.toISOString(),
-  }));
+    .where(and(eq(users.accountId, accountId), afterCursor(users, opts.after)))
+    .orderBy(...newestFirst(users))
+    .limit(opts.limit);
 }
+
+export const userJson = (u: UserRow): AccountUser => ({
+  id: u.id,
+  name: u.name,
+  role: u.role,
+  last_seen_at: u.lastSeenAt.toISOString(),
+});

@@ -1035,7 +1035,7 @@ export interface paths {
         get?: never;
         /**
          * I am looking at this card (for 30 s)
-         * @description Presence: the escalation stream’s `presence` frame lists the caller under this card for 30 s; renew it every 15 s. Nothing is stored.
+         * @description Presence: the escalation stream’s `presence` frame lists the caller under this card for 30 s; renew it every 15 s. Nothing is stored. Engineers and admins; a viewer is 403.
          */
         put: {
             parameters: {
@@ -1066,6 +1066,15 @@ export interface paths {
                 };
                 /** @description No valid bearer token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role may not do this */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1129,6 +1138,15 @@ export interface paths {
                 };
                 /** @description No valid bearer token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role may not do this */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1638,25 +1656,37 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The account’s users
-         * @description Everyone who has used the account (users are created from their token on first use): whom a transfer or a policy level can name.
+         * The account’s users, newest first
+         * @description Everyone who has used the account (users are created from their token on first use): whom a transfer or a policy level can name. Newest first by first use, `limit` (at most 200) per page and `cursor`, like every list.
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description Up to 1,000 users, by name */
+                /** @description One page of users */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["UserList"];
+                        "application/json": components["schemas"]["UserPage"];
+                    };
+                };
+                /** @description Malformed JSON (`malformed_json`) or failed validation (`validation_failed`, details list the fields) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description No valid bearer token */
@@ -3681,9 +3711,10 @@ export interface components {
         };
         /** @description `everyone`, `admins`, or the ids of engineers or admins of the account */
         Notify: ("everyone" | "admins") | string[];
-        UserList: {
-            /** @description By name */
+        UserPage: {
             items: components["schemas"]["AccountUser"][];
+            /** @description Pass as `cursor` for the next page */
+            next_cursor: string | null;
         };
         AccountUser: {
             /** Format: uuid */

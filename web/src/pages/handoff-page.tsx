@@ -14,14 +14,19 @@ import { Store, useStore } from '../lib/store';
 import { timelineText } from '../lib/timeline-text';
 import { useApi } from '../lib/use-api';
 import { useNow } from '../lib/use-now';
+import { useUsers } from '../lib/use-users';
 import { pickupFailureText } from './queue-page';
 
 /** How often the page renews "I am looking at this card" (it counts for 30 s). */
 const VIEWING_RENEW_MS = 15_000;
 
-/** Tells the account, through presence, that this user has the card open, while they do. */
-function useViewing(id: string) {
+/**
+ * Tells the account, through presence, that this user has the card open, while they do. Only
+ * engineers and admins may (a viewer reads; the API answers them 403).
+ */
+function useViewing(id: string, enabled: boolean) {
   useEffect(() => {
+    if (!enabled) return;
     const say = (method: 'PUT' | 'DELETE') => {
       const call = method === 'PUT' ? api.PUT : api.DELETE;
       void call('/v1/handoffs/{id}/viewing', { params: { path: { id } } }).catch(() => undefined);
@@ -32,7 +37,7 @@ function useViewing(id: string) {
       clearInterval(timer);
       say('DELETE');
     };
-  }, [id]);
+  }, [id, enabled]);
 }
 
 const ACTIONS = {
@@ -54,14 +59,14 @@ const EMPTY = new Store<FeedState>({
 export function HandoffPage({ id, user }: { id: string; user: Session }) {
   const [ctx, reload] = useApi('/v1/handoffs/{id}/context', { params: { path: { id } } });
   const [timeline, reloadTimeline] = useApi('/v1/handoffs/{id}/timeline', { params: { path: { id } } });
-  const [users] = useApi('/v1/users');
+  const users = useUsers();
   const f = useStore(feed);
   const feedState = useStore(f?.state ?? EMPTY);
   const now = useNow(1_000);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [releaseReason, setReleaseReason] = useState('');
-  useViewing(id);
+  useViewing(id, canAct(user));
   const live = feedState.cards.find((c) => c.id === id);
   const liveVersion = live?.version ?? 0;
   // Every change of the card is a timeline row: read it again when the card changes.

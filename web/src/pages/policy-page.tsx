@@ -19,13 +19,14 @@ import {
 } from '../lib/policy-form';
 import { describePolicy } from '../lib/policy-preview';
 import { useApi } from '../lib/use-api';
+import { useUsers } from '../lib/use-users';
 
 type Errors = Map<string, string>;
 
 /** The escalation policy: admins edit it; everyone can read what it does, in plain words. */
 export function PolicyPage({ user }: { user: Session }) {
   const [loaded, reload] = useApi('/v1/escalation-policy');
-  const [users] = useApi('/v1/users');
+  const users = useUsers();
   const [form, setForm] = useState<PolicyForm | null>(null);
   const [errors, setErrors] = useState<Errors>(new Map());
   const [general, setGeneral] = useState<string | null>(null);

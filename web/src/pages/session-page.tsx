@@ -13,6 +13,7 @@ import { formatTime } from '../lib/format';
 import { feed } from '../lib/live-feed';
 import { paths } from '../lib/router';
 import { useApi } from '../lib/use-api';
+import { useUsers } from '../lib/use-users';
 import { StepList } from './handoff-page';
 
 /** One troubleshooting session: the problem, every step tried; record a step or escalate. */
@@ -116,7 +117,7 @@ function EscalateForm({ sessionId, me }: { sessionId: string; me: string }) {
   const [intent, setIntent] = useState<HandoffIntent>('escalate');
   const [toUser, setToUser] = useState('');
   // A transfer is offered to one engineer or admin of the account: they are asked first.
-  const [users] = useApi(intent === 'transfer' ? '/v1/users' : null);
+  const users = useUsers(intent === 'transfer');
   const targets =
     users.status === 'ready' ? users.data.items.filter((u) => u.role !== 'viewer' && u.id !== me) : [];
   const [result, setResult] = useState<{ ok: boolean; text: string; id?: string } | null>(null);
