@@ -28,6 +28,10 @@ export const AiAssessmentSchema = z
     model: z.string().nullable(),
     summary: z.string(),
     likely_cause: z.string().nullable(),
+    ruled_out: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: 'What the steps tried so far rule out (absent from older assessments)' }),
     suggested_next_steps: z.array(z.string()),
     generated_at: Timestamp,
   })
