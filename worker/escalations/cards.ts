@@ -1,7 +1,13 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { EscalationCard } from '../contract/events';
-import { HANDOFF_STATUSES, type HandoffStatus, isOneOf, type Severity, zeroCounts } from '../contract/statuses';
+import {
+  HANDOFF_STATUSES,
+  type HandoffStatus,
+  isOneOf,
+  type Severity,
+  zeroCounts,
+} from '../contract/statuses';
 import type { DbOrTx } from '../db/client';
 import { handoffs } from '../db/schema';
 import { afterCursor, type CursorKey } from '../lib/pagination';

@@ -64,7 +64,10 @@ export const oneOrMoreOf = <const T extends readonly [string, ...string[]]>(valu
         .map((s) => s.trim())
         .filter(Boolean);
       if (parts.length === 0 || parts.some((p) => !(values as readonly string[]).includes(p))) {
-        ctx.addIssue({ code: 'custom', message: `must be one or more of ${values.join(', ')}, comma-separated` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be one or more of ${values.join(', ')}, comma-separated`,
+        });
         return z.NEVER;
       }
       return values.filter((value) => parts.includes(value)) as T[number][];
