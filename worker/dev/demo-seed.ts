@@ -86,9 +86,7 @@ export async function seedDemoAccount(
   const who = identities(opts.accountId);
   // Users come from tokens on first use; the story's people are "seen" once here.
   for (const person of Object.values(who)) await provision(db, person);
-  if (opts.ifEmpty && !(await accountIsEmpty(db, opts.accountId)))
-    return { seeded: false, reason: 'not_empty' };
-  if (!(await claimSeed(db, opts.accountId))) {
+  const already = async (): Promise<SeedResult> => {
     const mark = await seedMark(db, opts.accountId);
     return {
       seeded: false,
@@ -96,7 +94,12 @@ export async function seedDemoAccount(
       started_at: (mark?.startedAt ?? new Date(0)).toISOString(),
       finished_at: mark?.finishedAt?.toISOString() ?? null,
     };
-  }
+  };
+  if (await seedMark(db, opts.accountId)) return already();
+  if (opts.ifEmpty && !(await accountIsEmpty(db, opts.accountId)))
+    return { seeded: false, reason: 'not_empty' };
+  // Two seeds at once: one inserts the marker and goes on, the other stops here.
+  if (!(await claimSeed(db, opts.accountId))) return already();
   const { policy } = await currentPolicy(db, opts.accountId);
   const story = demoStory(now, opts.tz, policy);
   const history = await playHistory(db, config, opts.accountId, who, story.ops, now);

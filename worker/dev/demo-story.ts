@@ -112,20 +112,20 @@ const CLOSED: readonly Spec[] = [
  */
 const ANCHORED: readonly Spec[] = [
   { severity: 'urgent', kind: 'working', age: 3.3 * HOUR, pickedAt: 0.3 },
-  { severity: 'high', kind: 'working', age: 2 * HOUR, pickedAt: 0.4 },
-  { severity: 'high', kind: 'working', age: 6.6 * HOUR, pickedAt: 0.5 },
+  { severity: 'high', kind: 'working', age: 5 * HOUR, pickedAt: 0.4 },
+  { severity: 'high', kind: 'working', age: 20 * HOUR, pickedAt: 0.5 },
   { severity: 'normal', kind: 'working', age: 3 * HOUR, pickedAt: 0.2 },
   { severity: 'normal', kind: 'working', age: 10 * HOUR, pickedAt: 1.6 },
-  { severity: 'normal', kind: 'working', age: 19 * HOUR, pickedAt: 0.5 },
-  { severity: 'low', kind: 'working', age: 26 * HOUR, pickedAt: 0.3 },
-  { severity: 'low', kind: 'working', age: 58 * HOUR, pickedAt: 0.6 },
+  { severity: 'normal', kind: 'working', age: 21 * HOUR, pickedAt: 0.5 },
+  { severity: 'low', kind: 'working', age: 30 * HOUR, pickedAt: 0.3 },
+  { severity: 'low', kind: 'working', age: 64 * HOUR, pickedAt: 0.6 },
   { severity: 'urgent', kind: 'waiting', age: 41 * MIN },
   { severity: 'urgent', kind: 'waiting', age: 12 * MIN },
   { severity: 'high', kind: 'waiting', age: 13.5 * MIN },
   { severity: 'high', kind: 'waiting', age: 5 * MIN },
   { severity: 'normal', kind: 'waiting', age: 50 * MIN },
   { severity: 'normal', kind: 'waiting', age: 9 * MIN },
-  { severity: 'low', kind: 'waiting', age: 2 * HOUR },
+  { severity: 'low', kind: 'waiting', age: 26 * HOUR },
   { severity: 'low', kind: 'waiting', age: 5 * HOUR },
   { severity: 'normal', kind: 'waiting_transfer', age: 22 * MIN },
   { severity: 'high', kind: 'released_waiting', age: 52 * MIN },
@@ -320,10 +320,11 @@ export function demoStory(nowMs: number, tz: string, policy: EscalationPolicy): 
     'ada',
   ];
 
-  // Past days in the reader's zone, weekdays busier than weekends, in working hours.
+  // Past days in the reader's zone, weekdays busier than weekends, in working hours. Today's
+  // hand-offs are mostly the ones still going on, so few of the closed ones start today.
   const today = localDate(nowMs, tz);
   const days = [6, 5, 4, 3, 2, 1, 0].map((ago) => addDays(today, -ago));
-  const weights = days.map((d) => (isWeekend(d) ? 0.3 : 1));
+  const weights = days.map((d) => (d === today ? 0.15 : isWeekend(d) ? 0.3 : 1));
   const totalWeight = weights.reduce((a, b) => a + b, 0);
   /** A working hour of the week, at least two hours before now. */
   const workingHoursStart = (): number => {
