@@ -1,6 +1,7 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { EscalationCard } from '../contract/events';
+import { searchWords } from '../contract/queue-search';
 import {
   HANDOFF_STATUSES,
   type HandoffStatus,
@@ -100,13 +101,6 @@ export interface CardFilter {
   /** Words that must each appear in the session's title, problem summary or customer, in any case. */
   text?: string;
 }
-
-/** At most this many words of a text search count; more would only slow the query down. */
-const MAX_SEARCH_WORDS = 8;
-
-/** The words of a text search, lower-cased (the site applies the same rule to live cards). */
-export const searchWords = (text: string): string[] =>
-  text.toLowerCase().split(/\s+/).filter(Boolean).slice(0, MAX_SEARCH_WORDS);
 
 /** A LIKE pattern that matches `word` literally anywhere (`%`, `_` and `\` escaped). */
 const containing = (word: string) => `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
