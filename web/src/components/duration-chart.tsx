@@ -10,8 +10,6 @@ export interface DayPoint {
   detail?: string;
 }
 
-const W = 720;
-const H = 260;
 const PAD = { left: 56, right: 16, top: 16, bottom: 36 };
 
 /**
@@ -26,6 +24,7 @@ export function DurationChart({
   to,
   days,
   empty,
+  size = { width: 720, height: 260 },
 }: {
   /** Unique on the page: the chart's title and description are named by it. */
   id: string;
@@ -35,7 +34,11 @@ export function DurationChart({
   days: DayPoint[];
   /** What to say when no day has a measure. */
   empty: string;
+  /** The drawing's size in its own units: a narrower one for a half-width panel keeps text legible. */
+  size?: { width: number; height: number };
 }) {
+  const W = size.width;
+  const H = size.height;
   const dates = daysBetween(from, to);
   const byDate = new Map(days.map((d) => [d.date, d]));
   const max = Math.max(0, ...days.map((d) => d.p90_seconds ?? d.median_seconds ?? 0));
