@@ -4,7 +4,6 @@ import {
   ACTIVE_HANDOFF_STATUSES,
   HANDOFF_STATUSES,
   type HandoffStatus,
-  isOneOf,
   type Role,
   SEVERITIES,
   type Severity,
@@ -112,5 +111,3 @@ export function describeFilter(f: QueueFilter): string {
   if (f.q.trim()) parts.push(`matching “${f.q.trim()}”`);
   return parts.join(', ');
 }
-
-export const isStatus = (v: string): v is HandoffStatus => isOneOf(HANDOFF_STATUSES, v);

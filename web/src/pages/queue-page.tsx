@@ -14,6 +14,7 @@ import {
   filterFromQuery,
   filterToQuery,
   type QueueFilter,
+  STATUS_WORDS,
   toggle,
 } from '../lib/queue-filter';
 import { moveSelection, queueKey } from '../lib/queue-keys';
@@ -28,12 +29,8 @@ const PAGE_SIZE = 25;
 /** A search is sent once typing pauses this long. */
 const SEARCH_PAUSE_MS = 250;
 
-const STATUS_LABEL: Record<HandoffStatus, string> = {
-  open: 'Waiting',
-  picked_up: 'Picked up',
-  resolved: 'Resolved',
-  cancelled: 'Cancelled',
-};
+/** A status as the queue names it, as a label: "Waiting", "Picked up". */
+const statusLabel = (s: HandoffStatus) => STATUS_WORDS[s].charAt(0).toUpperCase() + STATUS_WORDS[s].slice(1);
 
 export function QueuePage({ user, query }: { user: Session; query: string }) {
   const f = useStore(feed);
@@ -254,7 +251,7 @@ function Queue({ feed: f, user, query }: { feed: EscalationFeed; user: Session; 
                 aria-pressed={filter.statuses.includes(s)}
                 onClick={() => apply({ ...filter, statuses: toggle(filter.statuses, s, HANDOFF_STATUSES) })}
               >
-                {STATUS_LABEL[s]}
+                {statusLabel(s)}
                 <span class="chip-count" data-testid={`count-${s}`}>
                   {state.counts ? state.counts[s] : '–'}
                 </span>
