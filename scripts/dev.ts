@@ -1,6 +1,7 @@
 // npm run dev: the whole local product in one command. Embedded Postgres (unless DATABASE_URL is
-// set), the WebSocket-to-TCP bridge the Neon driver needs, migrations, the demo seed, the site
-// build, and `wrangler dev` (Worker, AccountHub hubs, static assets). Ctrl-C stops all of it.
+// set), the WebSocket-to-TCP bridge the Neon driver needs, migrations, the demo users, the site
+// build, `wrangler dev` (Worker, AccountHub hubs, static assets), and, once the Worker answers,
+// the demo week when the demo account is empty (docs/demo.md). Ctrl-C stops all of it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { SETTING_NAMES } from '../worker/config';
@@ -10,7 +11,7 @@ import { ensureDevVars } from './lib/dev-vars';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './lib/embedded-postgres';
 import { migrateDatabase } from './lib/migrate';
 import { type PgBridge, startPgBridge } from './lib/pg-bridge';
-import { seedDemo } from './lib/seed';
+import { describeSeed, requestDemoSeed, seedDemo } from './lib/seed';
 import { waitForHealth, wranglerDevArgs } from './lib/wrangler-dev';
 
 const root = resolve(import.meta.dirname, '..');
@@ -67,7 +68,7 @@ say(`Neon driver bridge on ${proxy}`);
 try {
   await migrateDatabase(databaseUrl);
   await seedDemo(databaseUrl);
-  say('migrations applied, demo account seeded');
+  say('migrations applied, demo users in place');
   await run('vite', ['build', '--logLevel', 'warn'], { wait: true });
   say('site built into web/dist');
 } catch (err) {
@@ -91,12 +92,24 @@ const devDefaults = Object.fromEntries(
     ([name]) => vars[name] === undefined,
   ),
 );
+// The demo's status-page graph calls this server's /dev/demo-status with http_get: allowed, next
+// to whatever else the environment or .dev.vars allow.
+const allowed = (fromEnv.HTTP_GET_ALLOW_HOSTS ?? vars.HTTP_GET_ALLOW_HOSTS ?? '')
+  .split(',')
+  .map((h) => h.trim());
+const httpGetAllowHosts = [...new Set([...allowed, `127.0.0.1:${port}`])].filter(Boolean).join(',');
 const wrangler = run(
   'wrangler',
   wranglerDevArgs({
     port,
     persistTo: '.data/wrangler',
-    vars: { ...devDefaults, ...fromEnv, DATABASE_URL: databaseUrl, NEON_WS_PROXY: proxy },
+    vars: {
+      ...devDefaults,
+      ...fromEnv,
+      HTTP_GET_ALLOW_HOSTS: httpGetAllowHosts,
+      DATABASE_URL: databaseUrl,
+      NEON_WS_PROXY: proxy,
+    },
   }),
   { wait: false },
 ) as ChildProcess;
@@ -114,6 +127,18 @@ try {
 } catch (err) {
   console.error(`[dev] ${(err as Error).message}`);
   await shutdown(1);
+}
+// The demo week, when the demo account is empty: made inside the Worker, by the real code paths.
+const devMode = fromEnv.DEV_MODE ?? vars.DEV_MODE;
+if (devMode === 'true' || devMode === '1') {
+  try {
+    say('seeding the demo account if it is empty…');
+    say(describeSeed(await requestDemoSeed(url, { ifEmpty: true })));
+  } catch (err) {
+    say(
+      `the demo seed failed: ${(err as Error).message} (the server keeps running; \`npm run seed\` tries again)`,
+    );
+  }
 }
 const secret = vars.JWT_SECRET ?? '';
 const tokens = await Promise.all(

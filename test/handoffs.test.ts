@@ -228,7 +228,14 @@ describe('handoffs', () => {
       return c.ai_status === 'pending' ? undefined : c;
     }, 'assessment');
     expect(done.ai_status).toBe('done');
-    expect(done.ai_assessment).toMatchObject({ source: 'llm', provider: 'fake' });
+    // No model is configured (the fake provider stands in for runs only): the heuristic, from the steps.
+    expect(done.ai_assessment).toMatchObject({ source: 'heuristic', provider: 'heuristic', model: null });
+    expect(done.ai_assessment?.summary).toContain('2 steps tried: 1 failed, 1 partly worked.');
+    expect(done.ai_assessment?.ruled_out).toEqual(['“raised the timeout” was tried and did not help.']);
+    expect(done.ai_assessment?.likely_cause).toContain('“split the export” partly helped');
+    expect(done.ai_assessment?.suggested_next_steps[0]).toBe(
+      'Build on what partly worked: “split the export”.',
+    );
     expect(done.handoff.version).toBeGreaterThan(card.version);
   });
 
@@ -243,17 +250,6 @@ describe('handoffs', () => {
     expect(assessed.card).toMatchObject({ id: card.id, ai_status: 'done', version: card.version + 1 });
   });
 
-  it('ends a failing assessment as failed with a reason, never stuck in pending', async () => {
-    const alice = await makeUser();
-    const card = await escalate(alice, { reason: 'model must fail here [[fake:fail]]' });
-    const ctx = await waitFor(async () => {
-      const c = await contextOf(alice, card.id);
-      return c.ai_status === 'pending' ? undefined : c;
-    }, 'assessment to fail');
-    expect(ctx.ai_status).toBe('failed');
-    expect(ctx.handoff.ai_error).toMatch(/assessment failed: .*fake provider was asked to fail/);
-  });
-
   it('uses a labelled heuristic summary when no provider is configured', async () => {
     const alice = await makeUser();
     const card = await escalate(alice, { severity: 'urgent' });
@@ -263,7 +259,7 @@ describe('handoffs', () => {
     );
     const { db: conn, close } = db();
     try {
-      // Put it back to pending (the hub's job assessed it with the fake model).
+      // Put it back to pending (the hub's job assessed it already, the same way).
       await conn
         .update(handoffs)
         .set({ aiStatus: 'pending', aiAssessment: null })
@@ -276,7 +272,7 @@ describe('handoffs', () => {
         provider: 'heuristic',
         model: null,
       });
-      expect(outcome.card.ai_assessment?.suggested_next_steps.join(' ')).toMatch(/high priority/);
+      expect(outcome.card.ai_assessment?.suggested_next_steps.join(' ')).toMatch(/the escalation is urgent/);
       expect((await assessHandoff(conn, null, alice.acct, card.id)).kind).toBe('already_done');
     } finally {
       await close();

@@ -123,10 +123,7 @@ describe('when nobody picks up', () => {
     await levelled.waitFor();
     await levelled.locator('.asking-badge').waitFor({ timeout: 25_000 });
     await expect(levelled.locator('.card-level').textContent()).resolves.toContain('Re-escalated to level 1');
-    await bob.page
-      .locator('fieldset.segmented')
-      .getByText(/^Asking you/)
-      .click();
+    await bob.page.getByRole('button', { name: /^Asking you/ }).click();
     await bob.page.locator('ul.cards > li.card[data-asking="me"]').first().waitFor();
     const shown = await bob.page
       .locator('ul.cards > li.card')
@@ -135,13 +132,16 @@ describe('when nobody picks up', () => {
     expect(shown.every((a) => a === 'me')).toBe(true);
     await expect(bob.page.getByTestId('asking-count').textContent()).resolves.toMatch(/^\d+$/);
     await screenshot(bob.page, '22-asking-you');
-    // Alice is not asked by either.
+    // Alice is not asked by either (the demo week transferred another one to her).
     await alice.page.getByRole('link', { name: 'Queue' }).click();
-    await alice.page
-      .locator('fieldset.segmented')
-      .getByText(/^Asking you/)
-      .click();
-    await alice.page.getByText('Nothing is asking you right now.').waitFor();
+    await alice.page.getByRole('button', { name: /^Asking you/ }).click();
+    await alice.page.waitForURL(/asking=me/);
+    await alice.page.getByTestId('total-count').waitFor();
+    const asked = await alice.page
+      .locator('ul.cards > li.card')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+    expect(asked).not.toContain(card.id);
+    expect(await alice.page.locator('li.card', { hasText: 'SSO loop for one tenant' }).count()).toBe(0);
     await bob.context.close();
     await alice.context.close();
     await restoreDefault();

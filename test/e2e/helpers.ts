@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type Browser,
@@ -9,7 +9,9 @@ import {
 } from 'playwright-core';
 import { expect, inject } from 'vitest';
 import type { EscalationCard } from '../../worker/contract/events';
-import { resultsDir } from './stack';
+import { DEMO_TEAM } from '../../worker/dev/demo-story';
+import { signToken } from '../../worker/dev/sign-token';
+import { E2E_JWT_SECRET, resultsDir, root } from './stack';
 
 export const siteUrl = () => inject('siteUrl');
 export const apiUrl = () => inject('apiUrl');
@@ -83,7 +85,66 @@ export async function screenshot(page: Page, name: string, opts: { fullPage?: bo
   });
 }
 
+/**
+ * A screen for README's tour: saved like every screenshot, and also into docs/screenshots/ when
+ * UPDATE_TOUR_SCREENSHOTS=1 (`npm run screenshots`), so that ordinary runs leave the tree clean.
+ * The viewport only, so the committed files stay small.
+ */
+export async function tourShot(page: Page, name: string) {
+  await screenshot(page, `tour-${name}`, { fullPage: false });
+  if (process.env.UPDATE_TOUR_SCREENSHOTS === '1') {
+    const docs = join(root, 'docs/screenshots');
+    mkdirSync(docs, { recursive: true });
+    copyFileSync(join(shots, `tour-${name}.png`), join(docs, `${name}.png`));
+  }
+}
+
 export type DemoName = 'Alice Engineer' | 'Bob Engineer' | 'Ada Admin';
+
+export type SeededPerson = 'alice' | 'bob' | 'ada';
+
+/**
+ * A fresh account with the demo week in it (POST /dev/seed), and tokens of its people: what a
+ * new user sees, whatever the other browser tests did to the shared demo account.
+ */
+export async function seededAccount(): Promise<{ accountId: string; tokens: Record<SeededPerson, string> }> {
+  const accountId = crypto.randomUUID();
+  const res = await fetch(`${apiUrl()}/dev/seed`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ account_id: accountId, tz: Intl.DateTimeFormat().resolvedOptions().timeZone }),
+  });
+  expect(res.status).toBe(201);
+  const people: SeededPerson[] = ['alice', 'bob', 'ada'];
+  const tokens = Object.fromEntries(
+    await Promise.all(
+      people.map(async (p) => {
+        const u = DEMO_TEAM[p];
+        return [
+          p,
+          await signToken({ sub: u.id, acct: accountId, role: u.role, name: u.name }, E2E_JWT_SECRET),
+        ];
+      }),
+    ),
+  ) as Record<SeededPerson, string>;
+  return { accountId, tokens };
+}
+
+/** A fresh browser context signed in with a pasted token (as anyone outside dev mode would). */
+export async function signedInWith(
+  browser: Browser,
+  token: string,
+  options: BrowserContextOptions = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, ...options });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
+  await page.goto(siteUrl());
+  await page.getByLabel('Bearer token (JWT)').fill(token);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Escalation queue' }).waitFor();
+  return { context, page };
+}
 
 /** Tokens of the demo users, from the dev-only endpoint the sign-in screen uses. */
 export async function demoTokens(): Promise<Record<DemoName, string>> {

@@ -1,6 +1,7 @@
 // The real local stack for the browser tests, started the way `npm run dev` starts it: embedded
-// Postgres (in memory), the WebSocket-to-TCP bridge, migrations, the demo seed, the site build
-// and `wrangler dev` on a free port. In front of the Worker sits a TCP proxy the tests control,
+// Postgres (in memory), the WebSocket-to-TCP bridge, migrations, the demo users, the site build,
+// `wrangler dev` on a free port, then the demo week (POST /dev/seed), so the tests run in the
+// account a new user sees. In front of the Worker sits a TCP proxy the tests control,
 // so they can cut the browser's connections mid-stream, as a flaky network would.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,11 +11,13 @@ import { join, resolve } from 'node:path';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres';
 import { migrateDatabase } from '../../scripts/lib/migrate';
 import { type PgBridge, startPgBridge } from '../../scripts/lib/pg-bridge';
-import { seedDemo } from '../../scripts/lib/seed';
+import { describeSeed, requestDemoSeed, seedDemo } from '../../scripts/lib/seed';
 import { freePort, waitForHealth, wranglerDevArgs } from '../../scripts/lib/wrangler-dev';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const resultsDir = resolve(root, 'test-results');
+/** The HS256 secret of the browser tests' Worker: the tests sign tokens of seeded accounts with it. */
+export const E2E_JWT_SECRET = 'e2e-secret-0123456789abcdef';
 
 export interface Stack {
   /** What the browser opens: the Worker behind the cuttable proxy. */
@@ -130,6 +133,7 @@ export async function startStack(opts: { build?: boolean } = {}): Promise<Stack>
       });
     }
     const port = await freePort();
+    const apiUrl = `http://127.0.0.1:${port}`;
     const log = createWriteStream(join(resultsDir, 'e2e-wrangler.log'));
     wrangler = spawn(
       bin('wrangler'),
@@ -139,12 +143,14 @@ export async function startStack(opts: { build?: boolean } = {}): Promise<Stack>
         vars: {
           DATABASE_URL: databaseUrl,
           NEON_WS_PROXY: bridge.proxy,
-          JWT_SECRET: 'e2e-secret-0123456789abcdef',
+          JWT_SECRET: E2E_JWT_SECRET,
           DEV_MODE: 'true',
           LLM_PROVIDER: 'fake',
           LOG_LEVEL: 'warn',
           // The admin page's tests register a receiver on loopback.
           WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
+          // The demo's status-page graph reads this Worker's /dev/demo-status.
+          HTTP_GET_ALLOW_HOSTS: `127.0.0.1:${port}`,
           PUBLIC_URL: 'http://127.0.0.1',
         },
       }),
@@ -152,8 +158,8 @@ export async function startStack(opts: { build?: boolean } = {}): Promise<Stack>
     );
     wrangler.stdout?.pipe(log);
     wrangler.stderr?.pipe(log);
-    const apiUrl = `http://127.0.0.1:${port}`;
     await waitForHealth(apiUrl, wrangler, 90_000, 'test-results/e2e-wrangler.log');
+    console.log(`[e2e] ${describeSeed(await requestDemoSeed(apiUrl, { ifEmpty: true }))}`);
     proxy = new CutProxy(port);
     await proxy.start();
     return { url: `http://127.0.0.1:${proxy.port}`, apiUrl, proxy, stop };

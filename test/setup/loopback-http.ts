@@ -10,7 +10,9 @@
 //                                 the first N requests for <key> answer HTTP S (default 503, with
 //                                 `Retry-After: R` when given), later ones {key, n}; counted like
 //                                 /count (read with /__count/<key>)
+//   GET /demo-status/<product>    the dev status page of the demo seed (worker/dev/demo-graphs.ts)
 import { createServer, type ServerResponse } from 'node:http';
+import { demoStatus } from '../../worker/dev/demo-graphs';
 import { listenOnLoopback } from './listen';
 
 export interface LoopbackHttp {
@@ -39,6 +41,11 @@ export async function startLoopbackHttp(): Promise<LoopbackHttp> {
         return;
       }
       return send(res, 200, body);
+    }
+    const demo = /^\/demo-status\/([^/]+)$/.exec(url.pathname);
+    if (demo) {
+      const { status, body } = demoStatus(decodeURIComponent(demo[1] ?? ''));
+      return send(res, status, JSON.stringify(body));
     }
     const flaky = /^\/flaky\/(.+)$/.exec(url.pathname);
     if (flaky) {

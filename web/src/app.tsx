@@ -136,7 +136,7 @@ function OnlineRoster({ feed: f, me }: { feed: NonNullable<ReturnType<typeof fee
 function Screen({ route, user }: { route: Route; user: Session }) {
   switch (route.name) {
     case 'queue':
-      return <QueuePage user={user} />;
+      return <QueuePage user={user} query={route.query} />;
     case 'handoff':
       return <HandoffPage id={route.id} user={user} />;
     case 'sessions':
@@ -149,7 +149,7 @@ function Screen({ route, user }: { route: Route; user: Session }) {
       // Keyed by id: another run is another page (its stream, selection and loaded data start afresh).
       return <RunPage key={route.id} id={route.id} user={user} />;
     case 'metrics':
-      return <MetricsPage user={user} />;
+      return <MetricsPage user={user} query={route.query} />;
     case 'webhooks':
       return <WebhooksPage user={user} />;
     case 'webhook':

@@ -25,6 +25,11 @@ export interface AiAssessmentJson {
   model: string | null;
   summary: string;
   likely_cause: string | null;
+  /**
+   * What the steps tried so far rule out. Absent from assessments stored before it existed, and
+   * from a model's answer that did not give it.
+   */
+  ruled_out?: string[];
   suggested_next_steps: string[];
   generated_at: string;
 }

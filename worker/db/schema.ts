@@ -397,3 +397,17 @@ export const webhookDeliveries = pgTable(
 
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+
+// ── the demo seed ───────────────────────────────────────────────────────────────────────────
+
+// One row per account the dev-only demo seed (worker/dev/demo-seed.ts) has written a week of
+// history into: inserted before it starts, so a second seed (or two at once) writes nothing.
+export const demoSeeds = pgTable('demo_seeds', {
+  accountId: uuid('account_id')
+    .primaryKey()
+    .references(() => accounts.id),
+  startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  /** What was made (counts and ids), as the seed answered. */
+  summary: jsonb('summary'),
+});

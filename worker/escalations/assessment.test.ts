@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assessmentPrompt, heuristicAssessment, parseAssessment } from './assessment';
+import type { Config } from '../config';
+import { assessmentPrompt, assessmentProvider, parseAssessment } from './assessment';
 
 const input = {
   handoff: { reason: 'customer blocked', severity: 'urgent' as const, intent: 'escalate' as const },
@@ -11,25 +12,23 @@ const input = {
 };
 
 describe('assessment', () => {
-  it('builds a deterministic, labelled heuristic from the session and its steps', () => {
-    const now = new Date('2026-01-01T00:00:00Z');
-    const a = heuristicAssessment(input, now);
-    expect(a).toEqual(heuristicAssessment(input, now));
-    expect(a).toMatchObject({ source: 'heuristic', provider: 'heuristic', model: null });
-    expect(a.summary).toContain('Acme: Drops every 5 minutes');
-    expect(a.summary).toContain('2 steps tried: 1 failed, 1 partial');
-    expect(a.suggested_next_steps[0]).toBe('Continue from the partial result: switched to TCP');
-    expect(a.suggested_next_steps.join(' ')).toMatch(/Do not repeat what failed: restarted client/);
+  it('assesses with a real model only: `none` and `fake` get the heuristic (DESIGN.md)', () => {
+    const config = (provider: Config['LLM_PROVIDER']) => ({ LLM_PROVIDER: provider }) as Config;
+    expect(assessmentProvider(config('none'), {})).toBeNull();
+    expect(assessmentProvider(config('fake'), {})).toBeNull();
+    const openai = { ...config('openai'), OPENAI_BASE_URL: 'http://127.0.0.1:1/v1', OPENAI_MODEL: 'm' };
+    expect(assessmentProvider(openai as Config, {})?.name).toBe('openai');
   });
 
   it('reads the JSON a model was asked for, and falls back to its text', () => {
     const json = parseAssessment(
-      'Sure: {"summary":"MTU issue","likely_cause":"fragmentation","suggested_next_steps":["lower MTU",3]}',
+      'Sure: {"summary":"MTU issue","likely_cause":"fragmentation","ruled_out":["DNS",false],"suggested_next_steps":["lower MTU",3]}',
       'openai',
       'm',
     );
     expect(json).toMatchObject({ source: 'llm', summary: 'MTU issue', likely_cause: 'fragmentation' });
     expect(json.suggested_next_steps).toEqual(['lower MTU']);
+    expect(json.ruled_out).toEqual(['DNS']);
     expect(parseAssessment('just prose', 'fake', 'f').summary).toBe('just prose');
   });
 

@@ -1,12 +1,16 @@
 import { and, eq, sql } from 'drizzle-orm';
+import type { Config } from '../config';
 import type { AiAssessmentJson, EscalationCard } from '../contract/events';
 import { type Db, transaction } from '../db/client';
+import { type At, nowValue } from '../db/clock';
 import { type HandoffRow, handoffs, type SessionRow, type SessionStepRow, sessions } from '../db/schema';
 import type { HubEvent } from '../hub/hub-module';
 import { cleanJson, cleanText } from '../lib/json-safety';
+import { providerFromConfig } from '../providers/from-config';
 import type { LlmProvider } from '../providers/llm-provider';
 import { sessionStepsOf } from '../sessions/session-store';
 import { loadCard } from './cards';
+import { heuristicAssessment } from './heuristic-assessment';
 import { recordChange } from './outbox';
 import { recordTimeline } from './timeline-store';
 
@@ -19,35 +23,12 @@ export interface AssessmentInput {
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /**
- * The deterministic summary used when no provider is configured: what the problem is, what was
- * tried and how it went, and where to start. Labelled `heuristic` on the card.
+ * Who assesses (DESIGN.md "Graphs and runs"): a real model when one is configured (`openai`,
+ * `workers-ai`); otherwise (`none`, or `fake`, the dev and test default) the heuristic, which
+ * reads the record itself and says so, rather than a stand-in model's text.
  */
-export function heuristicAssessment(input: AssessmentInput, now = new Date()): AiAssessmentJson {
-  const { handoff, session, steps } = input;
-  const count = (o: string) => steps.filter((s) => s.outcome === o).length;
-  const tried =
-    steps.length === 0
-      ? 'Nothing has been recorded as tried yet.'
-      : `${steps.length} step${steps.length === 1 ? '' : 's'} tried: ${count('failed')} failed, ${count('partial')} partial, ${count('worked')} worked, ${count('unknown')} unknown.`;
-  const partial = steps.filter((s) => s.outcome === 'partial').at(-1);
-  const failed = steps.filter((s) => s.outcome === 'failed').map((s) => s.action);
-  const next: string[] = [];
-  if (partial) next.push(`Continue from the partial result: ${clip(partial.action, 120)}`);
-  if (failed.length > 0) next.push(`Do not repeat what failed: ${clip(failed.join('; '), 200)}`);
-  if (steps.length === 0) next.push('Reproduce the problem and record the first step.');
-  if (handoff.severity === 'urgent' || handoff.severity === 'high') {
-    next.push('Contact the customer now: the escalation is marked high priority.');
-  }
-  next.push(`Address the escalation reason: ${clip(handoff.reason, 160)}`);
-  return {
-    source: 'heuristic',
-    provider: 'heuristic',
-    model: null,
-    summary: `${session.customer ? `${session.customer}: ` : ''}${clip(session.problemSummary, 280)} ${tried}`,
-    likely_cause: null,
-    suggested_next_steps: next,
-    generated_at: now.toISOString(),
-  };
+export function assessmentProvider(config: Config, env: object): LlmProvider | null {
+  return config.LLM_PROVIDER === 'fake' ? null : providerFromConfig(config, env);
 }
 
 // The newest steps are the ones that matter for what to do next; the prompt stays bounded.
@@ -63,7 +44,7 @@ export function assessmentPrompt(input: AssessmentInput): { system: string; prom
     .join('\n');
   return {
     system:
-      'You assess support escalations. Answer with JSON only: {"summary": string, "likely_cause": string|null, "suggested_next_steps": string[]}.',
+      'You assess support escalations. Answer with JSON only: {"summary": string, "likely_cause": string|null, "ruled_out": string[] (what the steps tried so far rule out), "suggested_next_steps": string[]}.',
     prompt: [
       `Title: ${input.session.title}`,
       `Customer: ${input.session.customer ?? 'unknown'}`,
@@ -83,6 +64,7 @@ export function parseAssessment(
 ): AiAssessmentJson {
   let summary = text.trim();
   let likelyCause: string | null = null;
+  let ruledOut: string[] = [];
   let next: string[] = [];
   const json = /\{[\s\S]*\}/.exec(text)?.[0];
   if (json) {
@@ -90,6 +72,9 @@ export function parseAssessment(
       const parsed = JSON.parse(json) as Record<string, unknown>;
       if (typeof parsed.summary === 'string') summary = parsed.summary;
       if (typeof parsed.likely_cause === 'string') likelyCause = parsed.likely_cause;
+      if (Array.isArray(parsed.ruled_out)) {
+        ruledOut = parsed.ruled_out.filter((s): s is string => typeof s === 'string').slice(0, 10);
+      }
       if (Array.isArray(parsed.suggested_next_steps)) {
         next = parsed.suggested_next_steps.filter((s): s is string => typeof s === 'string').slice(0, 10);
       }
@@ -103,6 +88,7 @@ export function parseAssessment(
     model,
     summary: clip(summary || '(empty answer)', 2_000),
     likely_cause: likelyCause ? clip(likelyCause, 500) : null,
+    ruled_out: ruledOut.map((s) => clip(s, 300)),
     suggested_next_steps: next.map((s) => clip(s, 300)),
     generated_at: now.toISOString(),
   };
@@ -127,25 +113,36 @@ export type AssessOutcome =
 /**
  * Assesses one handoff and stores the result, bumping the card's version. Idempotent: a handoff
  * that is no longer pending is left alone. Provider errors propagate (the hub's job retries them).
+ * `at` is the demo seed's clock (db/clock.ts); the hub's job passes none.
  */
 export async function assessHandoff(
   db: Db,
   provider: LlmProvider | null,
   accountId: string,
   handoffId: string,
-  signal?: AbortSignal,
+  opts: { signal?: AbortSignal; at?: At } = {},
 ): Promise<AssessOutcome> {
   const input = await loadInput(db, accountId, handoffId);
   if (!input) return { kind: 'missing' };
   let assessment: AiAssessmentJson;
   if (provider === null) {
-    assessment = heuristicAssessment(input);
+    assessment = heuristicAssessment(input, opts.at);
   } else {
     const { system, prompt } = assessmentPrompt(input);
-    const answer = await provider.complete({ system, prompt, ...(signal ? { signal } : {}) });
-    assessment = parseAssessment(answer.text, provider.name, answer.model);
+    const answer = await provider.complete({
+      system,
+      prompt,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    assessment = parseAssessment(answer.text, provider.name, answer.model, opts.at);
   }
-  return store(db, accountId, handoffId, { aiStatus: 'done', aiAssessment: assessment, aiError: null });
+  return store(
+    db,
+    accountId,
+    handoffId,
+    { aiStatus: 'done', aiAssessment: assessment, aiError: null },
+    opts.at,
+  );
 }
 
 /** Ends a pending assessment as failed with a reason, so no card stays `pending` for ever. */
@@ -167,6 +164,7 @@ async function store(
   accountId: string,
   handoffId: string,
   values: Pick<HandoffRow, 'aiStatus' | 'aiAssessment' | 'aiError'>,
+  at?: At,
 ): Promise<AssessOutcome> {
   // Model output may hold text Postgres refuses (U+0000): cleaned, or the job would retry for ever.
   const clean = {
@@ -179,7 +177,7 @@ async function store(
   return transaction(db, async (tx): Promise<AssessOutcome> => {
     const [updated] = await tx
       .update(handoffs)
-      .set({ ...clean, version: sql`${handoffs.version} + 1`, updatedAt: sql`now()` })
+      .set({ ...clean, version: sql`${handoffs.version} + 1`, updatedAt: nowValue(at) })
       .where(
         and(eq(handoffs.id, handoffId), eq(handoffs.accountId, accountId), eq(handoffs.aiStatus, 'pending')),
       )
@@ -194,6 +192,7 @@ async function store(
         version: card.version,
         type: 'assessed',
         actor: null,
+        at,
         details: {
           ai_status: card.ai_status,
           ...(card.ai_assessment
@@ -203,6 +202,10 @@ async function store(
         },
       },
     ]);
-    return { kind: 'assessed', card, event: await recordChange(tx, accountId, 'escalation.assessed', card) };
+    return {
+      kind: 'assessed',
+      card,
+      event: await recordChange(tx, accountId, 'escalation.assessed', card, at),
+    };
   });
 }

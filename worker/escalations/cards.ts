@@ -1,6 +1,14 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { EscalationCard } from '../contract/events';
+import { searchWords } from '../contract/queue-search';
+import {
+  HANDOFF_STATUSES,
+  type HandoffStatus,
+  isOneOf,
+  type Severity,
+  zeroCounts,
+} from '../contract/statuses';
 import type { DbOrTx } from '../db/client';
 import { handoffs } from '../db/schema';
 import { afterCursor, type CursorKey } from '../lib/pagination';
@@ -85,15 +93,36 @@ export const askingSql = (asked: Asked) =>
       : sql`${h.notify} @> jsonb_build_array(${asked.userId}::text)`,
   );
 
+/** What the queue is filtered by (`GET /v1/escalations`); every part is optional. */
+export interface CardFilter {
+  statuses?: readonly HandoffStatus[];
+  severities?: readonly Severity[];
+  asking?: Asked;
+  /** Words that must each appear in the session's title, problem summary or customer, in any case. */
+  text?: string;
+}
+
+/** A LIKE pattern that matches `word` literally anywhere (`%`, `_` and `\` escaped). */
+const containing = (word: string) => `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** The filter as SQL over `h` and its session `s`, its statuses left out when `withStatus` is false. */
+function filterSql(filter: CardFilter, withStatus = true): SQL | undefined {
+  const haystack = sql.raw(`concat_ws(' ', s.title, s.problem_summary, s.customer)`);
+  return and(
+    withStatus && filter.statuses ? inArray(h.status, [...filter.statuses]) : undefined,
+    filter.severities ? inArray(h.severity, [...filter.severities]) : undefined,
+    filter.asking ? askingSql(filter.asking) : undefined,
+    ...searchWords(filter.text ?? '').map((w) => sql`${haystack} ilike ${containing(w)}`),
+  );
+}
+
 /** Cards of one account, newest first. */
 export async function loadCards(
   db: DbOrTx,
   accountId: string,
-  opts: {
+  opts: CardFilter & {
     id?: string;
     ids?: readonly string[];
-    status?: EscalationCard['status'];
-    asking?: Asked;
     after?: CursorKey;
     limit?: number;
   } = {},
@@ -102,8 +131,7 @@ export async function loadCards(
     eq(h.accountId, accountId),
     opts.id ? eq(h.id, opts.id) : undefined,
     opts.ids ? inArray(h.id, [...opts.ids]) : undefined,
-    opts.status ? eq(h.status, opts.status) : undefined,
-    opts.asking ? askingSql(opts.asking) : undefined,
+    filterSql(opts),
     afterCursor(h, opts.after),
   );
   const result = await db.execute<{ card: EscalationCard; created_at: string }>(
@@ -133,4 +161,22 @@ export async function handoffExists(db: DbOrTx, accountId: string, id: string): 
     .where(and(eq(h.accountId, accountId), eq(h.id, id)))
     .limit(1);
   return rows.length > 0;
+}
+
+/**
+ * How many of the account's cards of each status match the filter, its statuses aside: what each
+ * status would list (the queue's tabs). Every status is named, zero included.
+ */
+export async function countCardsByStatus(
+  db: DbOrTx,
+  accountId: string,
+  filter: CardFilter,
+): Promise<Record<HandoffStatus, number>> {
+  const result = await db.execute<{ status: string; n: number }>(sql`
+    select h.status, count(*)::int as n from handoffs h join sessions s on s.id = h.session_id
+    where ${and(eq(h.accountId, accountId), filterSql(filter, false))}
+    group by h.status`);
+  const counts = zeroCounts(HANDOFF_STATUSES);
+  for (const r of result.rows) if (isOneOf(HANDOFF_STATUSES, r.status)) counts[r.status] = Number(r.n);
+  return counts;
 }

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { EscalationCard, EscalationEvent, EscalationEventType, Notify } from '../contract/events';
 import type { HandoffStatus, SlaClock, SlaState, TimelineType } from '../contract/statuses';
 import { type Db, transaction } from '../db/client';
+import { type At, nowSql } from '../db/clock';
 import type { HubEvent } from '../hub/hub-module';
 import { cardsFrom } from './cards';
 import type { TimerPayload } from './clock-timers';
@@ -122,12 +123,15 @@ function recordsOf(change: Change): {
  * Applies due timers, at most one per card, in one transaction, and returns the committed
  * events still to be published (none for timers whose card no longer wants them). The rows are
  * locked first, so a pick-up or resolve racing a timer is either before it (no event) or after.
+ * `at` is the demo seed's clock (db/clock.ts); the hub's alarm passes none.
  */
 export async function fireTimers(
   db: Db,
   accountId: string,
   timers: readonly TimerPayload[],
+  at?: At,
 ): Promise<HubEvent[]> {
+  const now = nowSql(at);
   const ids = timers.map((t) => t.handoffId);
   if (new Set(ids).size !== ids.length) throw new Error('fireTimers: one timer per card and batch');
   if (ids.length === 0) return [];
@@ -169,18 +173,18 @@ export async function fireTimers(
         update handoffs h set
           pickup_sla = v.pickup::sla_state, resolve_sla = v.resolve::sla_state, level = v.level::int,
           notify = v.notify::jsonb, reescalations = v.reescalations::int,
-          next_level_at = v.next_level_at::timestamptz, version = h.version + 1, updated_at = now()
+          next_level_at = v.next_level_at::timestamptz, version = h.version + 1, updated_at = ${now}
         from v where h.id = v.id::uuid and h.account_id = ${accountId}::uuid
         returning h.*
       ), card as (${cardsFrom(sql.raw('upd'))}),
       timeline as (
-        insert into handoff_timeline (handoff_id, version, account_id, type, details)
-        select v.id::uuid, (card.card->>'version')::int, ${accountId}::uuid, v.timeline_type::timeline_type, v.details::jsonb
+        insert into handoff_timeline (handoff_id, version, account_id, type, at, details)
+        select v.id::uuid, (card.card->>'version')::int, ${accountId}::uuid, v.timeline_type::timeline_type, ${now}, v.details::jsonb
         from card join v on v.id = card.card->>'id'
       ), o as (
-        insert into outbox (id, account_id, topic, event_type, payload)
+        insert into outbox (id, account_id, topic, event_type, payload, created_at)
         select v.outbox_id::uuid, ${accountId}::uuid, ${ESCALATIONS_TOPIC}, v.event_type,
-               jsonb_build_object('card', card.card, 'version', (card.card->>'version')::int) || v.extras::jsonb
+               jsonb_build_object('card', card.card, 'version', (card.card->>'version')::int) || v.extras::jsonb, ${now}
         from card join v on v.id = card.card->>'id'
       )
       select card.card as card from card`);

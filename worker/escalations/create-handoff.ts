@@ -1,6 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { EscalationCard } from '../contract/events';
 import type { Db } from '../db/client';
+import { type At, nowSql } from '../db/clock';
 import type { HubEvent } from '../hub/hub-module';
 import type { Identity } from '../lib/app-env';
 import { cardsFrom } from './cards';
@@ -23,8 +24,8 @@ export type CreateHandoffResult =
   /** The caller created `MAX_HANDOFFS_PER_MINUTE` handoffs in the last minute; nothing was written. */
   | { kind: 'rate_limited'; retryAfterSeconds: number };
 
-/** Seconds of the severity's policy section `s` from now, as a timestamp. */
-const after = (expr: string) => `now() + make_interval(secs => (${expr})::float8)`;
+/** `expr` seconds (read from the severity's policy section `sp.s`) after `now`, as a timestamp. */
+const after = (now: SQL, expr: string) => sql`${now} + make_interval(secs => (${sql.raw(expr)})::float8)`;
 
 /**
  * Creates a handoff in ONE statement (one round trip, atomic without an explicit transaction):
@@ -36,7 +37,8 @@ const after = (expr: string) => `now() + make_interval(secs => (${expr})::float8
  *   time from it, and is built by the one card builder from the inserted row;
  * - the timeline's `created` row and the outbox row are written by the same statement.
  * A reused Idempotency-Key surfaces as the unique violation (23505) of the insert, which undoes
- * the whole statement, the rate row included.
+ * the whole statement, the rate row included. `at` is the demo seed's clock (db/clock.ts): every
+ * time the statement records, the rate window included, is taken from it instead of `now()`.
  */
 export async function createHandoff(
   db: Db,
@@ -45,9 +47,11 @@ export async function createHandoff(
   body: NewHandoff,
   idempotencyKey: string | undefined,
   maxPerMinute: number,
+  opts: { at?: At } = {},
 ): Promise<CreateHandoffResult> {
   const to = body.to_user_id ?? null;
-  const window = sql.raw(`now() - interval '1 minute'`);
+  const now = nowSql(opts.at);
+  const window = sql`${now} - interval '1 minute'`;
   const result = await db.execute<{
     session_found: boolean;
     target_found: boolean;
@@ -63,10 +67,10 @@ export async function createHandoff(
       where account_id = ${who.accountId}::uuid and id = ${to}::uuid and role in ('engineer', 'admin')
     ), gate as (
       insert into handoff_rate as r (account_id, user_id, recent)
-      select ${who.accountId}::uuid, ${who.userId}::uuid, array[now()] from s0
+      select ${who.accountId}::uuid, ${who.userId}::uuid, array[${now}] from s0
       where ${to}::uuid is null or exists (select 1 from target)
       on conflict (account_id, user_id) do update
-        set recent = array(select t from unnest(r.recent) t where t > ${window}) || now()
+        set recent = array(select t from unnest(r.recent) t where t > ${window}) || ${now}
         where (select count(*) from unnest(r.recent) t where t > ${window}) < ${maxPerMinute}::int
       returning 1
     ), p as ${currentPolicySql(who.accountId)}, sp as (
@@ -76,33 +80,33 @@ export async function createHandoff(
     ), inserted as (
       insert into handoffs (account_id, session_id, created_by, intent, reason, severity, to_user_id,
                             idempotency_key, policy_version, pickup_warn_at, pickup_due_at,
-                            resolve_warn_at, resolve_due_at, notify, next_level_at)
+                            resolve_warn_at, resolve_due_at, notify, next_level_at, created_at, updated_at)
       select ${who.accountId}::uuid, s0.id, ${who.userId}::uuid, ${body.intent}::handoff_intent, ${body.reason},
              ${body.severity}::handoff_severity, ${to}::uuid, ${idempotencyKey ?? null}, sp.version,
-             ${sql.raw(after("(sp.s->>'pickup_seconds')::float8 * sp.warn_at"))},
-             ${sql.raw(after("sp.s->>'pickup_seconds'"))},
-             ${sql.raw(after("(sp.s->>'resolve_seconds')::float8 * sp.warn_at"))},
-             ${sql.raw(after("sp.s->>'resolve_seconds'"))},
+             ${after(now, "(sp.s->>'pickup_seconds')::float8 * sp.warn_at")},
+             ${after(now, "sp.s->>'pickup_seconds'")},
+             ${after(now, "(sp.s->>'resolve_seconds')::float8 * sp.warn_at")},
+             ${after(now, "sp.s->>'resolve_seconds'")},
              case when ${body.intent} = 'transfer' then jsonb_build_array(${to}::text) else '"everyone"'::jsonb end,
-             ${sql.raw(after("sp.s->'levels'->0->>'after_seconds'"))}
+             ${after(now, "sp.s->'levels'->0->>'after_seconds'")}, ${now}, ${now}
       from s0, sp, gate
       returning *
     ), card as (${cardsFrom(sql.raw('inserted'))}), timeline as (
-      insert into handoff_timeline (handoff_id, version, account_id, type, actor_id, actor_name, details)
-      select id, 1, account_id, 'created', created_by, ${who.name},
+      insert into handoff_timeline (handoff_id, version, account_id, type, at, actor_id, actor_name, details)
+      select id, 1, account_id, 'created', created_at, created_by, ${who.name},
              jsonb_build_object('intent', intent, 'severity', severity, 'reason', reason,
                                 'to_user_id', to_user_id, 'policy_version', policy_version)
       from inserted
     ), o as (
-      insert into outbox (account_id, topic, event_type, payload)
-      select ${who.accountId}::uuid, ${ESCALATIONS_TOPIC}, 'escalation.created', jsonb_build_object('card', card.card, 'version', 1)
+      insert into outbox (account_id, topic, event_type, payload, created_at)
+      select ${who.accountId}::uuid, ${ESCALATIONS_TOPIC}, 'escalation.created', jsonb_build_object('card', card.card, 'version', 1), ${now}
       from card
       returning id
     )
     select exists (select 1 from s0) as session_found,
            ${to}::uuid is null or exists (select 1 from target) as target_found,
            (select count(*) from gate)::int as admitted,
-           (select extract(epoch from min(t) + interval '1 minute' - now())::float8
+           (select extract(epoch from min(t) + interval '1 minute' - ${now})::float8
               from handoff_rate r2, unnest(r2.recent) t
              where r2.account_id = ${who.accountId}::uuid and r2.user_id = ${who.userId}::uuid and t > ${window}
            ) as retry_after_s,

@@ -1,12 +1,11 @@
-import { getConfig } from '../config';
+import { type Config, getConfig } from '../config';
 import type { CardData, EscalationCard } from '../contract/events';
 import { isDatabaseError, openDb } from '../db/client';
 import type { Hub, HubModule, LoggedEvent } from '../hub/hub-module';
 import type { Job } from '../hub/job-queue';
 import { log } from '../lib/log';
-import { providerFromConfig } from '../providers/from-config';
-import { LlmError } from '../providers/llm-provider';
-import { assessHandoff, failAssessment } from './assessment';
+import { LlmError, type LlmProvider } from '../providers/llm-provider';
+import { assessHandoff, assessmentProvider, failAssessment } from './assessment';
 import { fireTimers } from './clock-store';
 import { TIMER_JOB_KIND, type TimerPayload, timersOf } from './clock-timers';
 import { pruneEscalationRows } from './escalation-retention';
@@ -37,8 +36,14 @@ interface AssessPayload {
  * armed from the card each event carries; the escalation log is trimmed to its retention. The
  * cards themselves live in Postgres; their events arrive through the outbox
  * (worker/escalations/outbox.ts).
+ * `provider` chooses who assesses (default: `assessmentProvider`, from the configuration); a test
+ * of the module alone may hand it a provider at the edge (an HTTP server on loopback).
  */
-export function escalationsModule(hub: Hub): HubModule {
+export function escalationsModule(
+  hub: Hub,
+  opts: { provider?: (config: Config, env: object) => LlmProvider | null } = {},
+): HubModule {
+  const providerOf = opts.provider ?? assessmentProvider;
   /**
    * Arms and drops the card's timers from its newest state. Events can reach the log out of
    * order (the outbox relay delivers a failed publish later), so an older version than one
@@ -109,24 +114,21 @@ export function escalationsModule(hub: Hub): HubModule {
     const config = getConfig(hub.env);
     const { db, close } = openDb(config);
     try {
-      const outcome = await assessHandoff(
-        db,
-        providerFromConfig(config, hub.env),
-        accountId,
-        handoffId,
-      ).catch(async (err: unknown) => {
-        if (isDatabaseError(err)) throw err;
-        const retryable = err instanceof LlmError ? err.retryable : true;
-        if (retryable && job.attempts + 1 < ASSESS_ATTEMPTS) throw err;
-        // A provider's error is written for users; anything else stays in the log, under a reference.
-        const reference = crypto.randomUUID();
-        const reason =
-          err instanceof LlmError
-            ? err.message
-            : `an internal error (the log has it under reference ${reference})`;
-        log('warn', 'assessment failed', { handoffId, attempts: job.attempts + 1, reference, err });
-        return failAssessment(db, accountId, handoffId, `assessment failed: ${reason}`);
-      });
+      const outcome = await assessHandoff(db, providerOf(config, hub.env), accountId, handoffId).catch(
+        async (err: unknown) => {
+          if (isDatabaseError(err)) throw err;
+          const retryable = err instanceof LlmError ? err.retryable : true;
+          if (retryable && job.attempts + 1 < ASSESS_ATTEMPTS) throw err;
+          // A provider's error is written for users; anything else stays in the log, under a reference.
+          const reference = crypto.randomUUID();
+          const reason =
+            err instanceof LlmError
+              ? err.message
+              : `an internal error (the log has it under reference ${reference})`;
+          log('warn', 'assessment failed', { handoffId, attempts: job.attempts + 1, reference, err });
+          return failAssessment(db, accountId, handoffId, `assessment failed: ${reason}`);
+        },
+      );
       // `already_done`: stored by an earlier attempt whose publish did not happen; its outbox row
       // is still unacknowledged, so the relay delivers it.
       if (outcome.kind === 'assessed') {

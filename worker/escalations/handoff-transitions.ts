@@ -3,6 +3,7 @@ import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { EscalationCard, EscalationEvent } from '../contract/events';
 import { ACTIVE_HANDOFF_STATUSES, type HandoffStatus, type TimelineType } from '../contract/statuses';
 import { type Db, transaction } from '../db/client';
+import { type At, nowSql } from '../db/clock';
 import { handoffs } from '../db/schema';
 import type { HubEvent } from '../hub/hub-module';
 import type { Identity } from '../lib/app-env';
@@ -20,13 +21,15 @@ export type HandoffTransition = 'pickup' | 'release' | 'resolve' | 'cancel';
 const stopClock = (column: typeof handoffs.pickupSla | typeof handoffs.resolveSla) =>
   sql`(case when ${column} in ('ok', 'warning') then 'met' else ${column} end)::sla_state`;
 
-/** When the first level is due if the sequence starts now: null when the policy has no level. */
-const firstLevelFromNow = sql`now() + make_interval(secs => (${policyOfHandoffSql('handoffs')}->'severities'->(handoffs.severity::text)->'levels'->0->>'after_seconds')::float8)`;
+/** When the first level is due if the sequence starts `now`: null when the policy has no level. */
+const firstLevelFrom = (now: SQL) =>
+  sql`${now} + make_interval(secs => (${policyOfHandoffSql('handoffs')}->'severities'->(handoffs.severity::text)->'levels'->0->>'after_seconds')::float8)`;
 
 interface Transition {
   from: readonly HandoffStatus[];
   timeline: TimelineType;
-  set: (who: Identity) => PgUpdateSetSource<typeof handoffs>;
+  /** The columns it sets; `now` is when it happens (the database's `now()` in real use). */
+  set: (who: Identity, now: SQL) => PgUpdateSetSource<typeof handoffs>;
   /** Who may make it, besides the role the route requires. */
   allowed?: (who: Identity) => SQL | undefined;
 }
@@ -36,11 +39,11 @@ const transitions: Record<HandoffTransition, Transition> = {
     from: ['open'],
     timeline: 'picked_up',
     // The pick-up clock runs until the first pick-up; re-escalation stops.
-    set: (who) => ({
+    set: (who, now) => ({
       status: 'picked_up',
       pickedUpBy: who.userId,
-      pickedUpAt: sql`now()`,
-      firstPickedUpAt: sql`coalesce(${handoffs.firstPickedUpAt}, now())`,
+      pickedUpAt: now,
+      firstPickedUpAt: sql`coalesce(${handoffs.firstPickedUpAt}, ${now})`,
       pickupSla: stopClock(handoffs.pickupSla),
       nextLevelAt: null,
     }),
@@ -50,24 +53,24 @@ const transitions: Record<HandoffTransition, Transition> = {
     timeline: 'released',
     // Back in the queue, asking everyone again; re-escalation restarts at level 1. The pick-up
     // clock is not restarted: it stopped at the first pick-up.
-    set: () => ({
+    set: (_who, now) => ({
       status: 'open',
       pickedUpBy: null,
       pickedUpAt: null,
       level: 0,
       notify: sql`'"everyone"'::jsonb`,
       reescalations: 0,
-      nextLevelAt: firstLevelFromNow,
+      nextLevelAt: firstLevelFrom(now),
     }),
     allowed: (who) => (who.role === 'admin' ? undefined : eq(handoffs.pickedUpBy, who.userId)),
   },
   resolve: {
     from: ACTIVE_HANDOFF_STATUSES,
     timeline: 'resolved',
-    set: (who) => ({
+    set: (who, now) => ({
       status: 'resolved',
       closedBy: who.userId,
-      closedAt: sql`now()`,
+      closedAt: now,
       pickupSla: stopClock(handoffs.pickupSla),
       resolveSla: stopClock(handoffs.resolveSla),
       nextLevelAt: null,
@@ -76,10 +79,10 @@ const transitions: Record<HandoffTransition, Transition> = {
   cancel: {
     from: ACTIVE_HANDOFF_STATUSES,
     timeline: 'cancelled',
-    set: (who) => ({
+    set: (who, now) => ({
       status: 'cancelled',
       closedBy: who.userId,
-      closedAt: sql`now()`,
+      closedAt: now,
       pickupSla: stopClock(handoffs.pickupSla),
       resolveSla: stopClock(handoffs.resolveSla),
       nextLevelAt: null,
@@ -122,21 +125,22 @@ function eventOf(
 /**
  * A state change in one conditional UPDATE, with its timeline and outbox rows in the same
  * transaction: of two concurrent pick-ups exactly one matches `status = 'open'`; the other
- * learns who has it.
+ * learns who has it. `at` is the demo seed's clock (db/clock.ts), absent in real use.
  */
 export async function transitionHandoff(
   db: Db,
   who: Identity,
   name: HandoffTransition,
   id: string,
-  opts: { reason?: string | undefined } = {},
+  opts: { reason?: string | undefined; at?: At } = {},
 ): Promise<TransitionResult> {
   const t = transitions[name];
   const reason = opts.reason ?? null;
+  const now = nowSql(opts.at);
   return transaction(db, async (tx): Promise<TransitionResult> => {
     const [updated] = await tx
       .update(handoffs)
-      .set({ ...t.set(who), version: sql`${handoffs.version} + 1`, updatedAt: sql`now()` })
+      .set({ ...t.set(who, now), version: sql`${handoffs.version} + 1`, updatedAt: now })
       .where(
         and(
           eq(handoffs.id, id),
@@ -159,10 +163,11 @@ export async function transitionHandoff(
         version: card.version,
         type: t.timeline,
         actor: who,
+        at: opts.at,
         ...(name === 'release' ? { details: { reason } } : {}),
       },
     ]);
-    const [event] = await recordEvents(tx, who.accountId, [eventOf(name, card, who, reason)]);
+    const [event] = await recordEvents(tx, who.accountId, [eventOf(name, card, who, reason)], opts.at);
     if (!event) throw new Error('outbox insert returned no event');
     return { ok: true, card, event };
   });

@@ -6,6 +6,7 @@ import type {
   EscalationEventType,
 } from '../contract/events';
 import type { Db, Tx } from '../db/client';
+import type { At } from '../db/clock';
 import { outbox } from '../db/schema';
 import { hubFor } from '../hub/hub-client';
 import type { HubEvent } from '../hub/hub-module';
@@ -25,19 +26,27 @@ export async function recordChange(
   accountId: string,
   type: PlainEventType,
   card: EscalationCard,
+  at?: At,
 ): Promise<HubEvent> {
-  const [event] = await recordEvents(tx, accountId, [
-    { type, data: { card, version: card.version } } as EscalationEvent,
-  ]);
+  const [event] = await recordEvents(
+    tx,
+    accountId,
+    [{ type, data: { card, version: card.version } } as EscalationEvent],
+    at,
+  );
   if (!event) throw new Error('outbox insert returned no row');
   return event;
 }
 
-/** Records several events (each `{card, version, …extras}`) in one insert, in this order. */
+/**
+ * Records several events (each `{card, version, …extras}`) in one insert, in this order. `at` is
+ * the demo seed's clock (db/clock.ts); absent, the rows take the database's `now()`.
+ */
 export async function recordEvents(
   tx: Tx,
   accountId: string,
   events: readonly EscalationEvent[],
+  at?: At,
 ): Promise<HubEvent[]> {
   if (events.length === 0) return [];
   // Ids made here rather than by the database, so that they pair with the events without
@@ -48,6 +57,7 @@ export async function recordEvents(
     topic: ESCALATIONS_TOPIC,
     eventType: e.type,
     payload: e.data,
+    ...(at ? { createdAt: at } : {}),
   }));
   await tx.insert(outbox).values(rows);
   return rows.map((r) => ({ key: r.id, topic: ESCALATIONS_TOPIC, type: r.eventType, data: r.payload }));

@@ -1,6 +1,7 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { TimelineType } from '../contract/statuses';
 import type { DbOrTx, Tx } from '../db/client';
+import type { At } from '../db/clock';
 import { handoffTimeline } from '../db/schema';
 import type { Identity } from '../lib/app-env';
 
@@ -16,6 +17,8 @@ export interface TimelineEntry {
   /** Who did it; null for what the system did (assessment, clocks, re-escalation). */
   actor: Pick<Identity, 'userId' | 'name'> | null;
   details?: Record<string, unknown>;
+  /** When it happened: the database's `now()` unless the demo seed's clock says (db/clock.ts). */
+  at?: At;
 }
 
 export interface TimelineItem {
@@ -35,6 +38,7 @@ export async function recordTimeline(tx: Tx, entries: readonly TimelineEntry[]):
       accountId: e.accountId,
       version: e.version,
       type: e.type,
+      ...(e.at ? { at: e.at } : {}),
       actorId: e.actor?.userId ?? null,
       actorName: e.actor?.name ?? null,
       details: e.details ?? {},

@@ -1,5 +1,6 @@
 import { and, asc, eq, max } from 'drizzle-orm';
 import { type Db, sqlState } from '../db/client';
+import { type At, nowValue } from '../db/clock';
 import { type GraphRow, graphs } from '../db/schema';
 import type { Identity } from '../lib/app-env';
 import { afterCursor, type CursorKey, newestFirst } from '../lib/pagination';
@@ -14,13 +15,15 @@ export type StoreGraphResult = { ok: true; row: GraphRow } | { ok: false; reason
 
 /**
  * Stores `graph` (already validated) as the next version of `name`. A name belongs to whoever
- * stored its first version; only an admin may add versions to someone else's graph.
+ * stored its first version; only an admin may add versions to someone else's graph. `at` is the
+ * demo seed's clock (db/clock.ts), absent in real use.
  */
 export async function storeGraphVersion(
   db: Db,
   who: Identity,
   name: string,
   graph: Graph,
+  opts: { at?: At } = {},
 ): Promise<StoreGraphResult> {
   const sameName = and(eq(graphs.accountId, who.accountId), eq(graphs.name, name));
   for (let attempt = 1; ; attempt++) {
@@ -45,6 +48,7 @@ export async function storeGraphVersion(
           version: (latest?.version ?? 0) + 1,
           createdBy: who.userId,
           schema: graph,
+          createdAt: nowValue(opts.at),
         })
         .returning();
       if (!row) throw new Error('graph insert returned no row');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTimeZone, startOfDay } from './time-zone';
+import { addDays, isTimeZone, isWeekend, localDate, startOfDay } from './time-zone';
 
 describe('time zones', () => {
   it('knows IANA zones and refuses anything else', () => {
@@ -18,5 +18,20 @@ describe('time zones', () => {
     expect(startOfDay('2026-03-30', 'Europe/Paris').toISOString()).toBe('2026-03-29T22:00:00.000Z');
     expect(startOfDay('2026-06-01', 'America/New_York').toISOString()).toBe('2026-06-01T04:00:00.000Z');
     expect(startOfDay('2026-06-01', 'Asia/Kolkata').toISOString()).toBe('2026-05-31T18:30:00.000Z');
+  });
+
+  it('names the local day of an instant, and counts days on the calendar', () => {
+    const t = Date.parse('2026-03-01T23:30:00Z');
+    expect(localDate(t, 'UTC')).toBe('2026-03-01');
+    expect(localDate(t, 'Europe/Paris')).toBe('2026-03-02');
+    expect(localDate(t, 'America/Los_Angeles')).toBe('2026-03-01');
+    expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
+    expect(addDays('2024-02-28', 1)).toBe('2024-02-29');
+    expect(addDays('2026-12-31', 1)).toBe('2027-01-01');
+    expect([isWeekend('2026-11-28'), isWeekend('2026-11-29'), isWeekend('2026-11-30')]).toEqual([
+      true,
+      true,
+      false,
+    ]);
   });
 });

@@ -38,3 +38,21 @@ export function startOfDay(date: string, tz: string): Date {
   const first = wall - offsetMs(wall, tz);
   return new Date(wall - offsetMs(first, tz));
 }
+
+/** The calendar day (`YYYY-MM-DD`) that instant `t` falls on in `tz`. */
+export function localDate(t: number, tz: string): string {
+  return new Date(t).toLocaleDateString('en-CA', { timeZone: tz });
+}
+
+/** The calendar day `n` days after `date` (calendar arithmetic: no clock, no zone involved). */
+export function addDays(date: string, n: number): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+}
+
+/** Whether a calendar day is a Saturday or a Sunday. */
+export function isWeekend(date: string): boolean {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+  return day === 0 || day === 6;
+}

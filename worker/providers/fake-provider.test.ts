@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFakeProvider, fakeCompletion, fnv1a32 } from './fake-provider';
+import { createFakeProvider, fakeCompletion } from './fake-provider';
 import { LlmError } from './llm-provider';
 
 describe('fake provider', () => {
@@ -10,22 +10,22 @@ describe('fake provider', () => {
     const c = await llm.complete({ prompt: 'Help with dns' });
     const d = await llm.complete({ prompt: 'Help with vpn', system: 'be brief' });
     expect(a).toEqual(b);
-    expect(a.text).toMatch(/^\[fake\] [0-9a-f]{8} Help with vpn$/);
+    expect(a.text).toBe(
+      '[fake] No language model is configured (LLM_PROVIDER=fake), so this stands in for its answer. Asked: “Help with vpn”.',
+    );
     expect(a.model).toBe('fake-1');
     expect(c.text).not.toBe(a.text);
     expect(d.text).not.toBe(a.text);
     expect(llm.name).toBe('fake');
   });
 
-  it('summarises long prompts', () => {
-    const text = fakeCompletion({ prompt: `${'word '.repeat(100)}` });
-    expect(text.length).toBeLessThan(110);
-    expect(text.endsWith('…')).toBe(true);
-  });
-
-  it('hashes with FNV-1a', () => {
-    expect(fnv1a32('')).toBe('811c9dc5');
-    expect(fnv1a32('a')).toBe('e40c292c');
+  it('reads as a labelled stand-in: quotes what it was asked and told, cut short, without directives', () => {
+    const text = fakeCompletion({ prompt: `${'word '.repeat(100)} [[fake:delay=5]]`, system: 'Be  brief' });
+    expect(text).toMatch(/^\[fake\] No language model is configured/);
+    expect(text).toContain('Instructions: “Be brief”.');
+    expect(text).toMatch(/Asked: “(word ){20,}.*…”\.$/);
+    expect(text).not.toContain('[[fake:');
+    expect(text).not.toMatch(/[0-9a-f]{8}/);
   });
 
   it('can answer with a custom responder', async () => {

@@ -10,27 +10,25 @@ export interface FakeProviderOptions {
   wordDelayMs?: number;
 }
 
-/** FNV-1a over UTF-8: stable across runtimes and synchronous, unlike crypto.subtle digests. */
-export function fnv1a32(text: string): string {
-  let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(text)) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(16).padStart(8, '0');
-}
+const QUOTE_CHARS = 120;
 
-const SUMMARY_CHARS = 80;
+/** Text without the fake's own directives (below), collapsed and cut to `n` characters. */
+const quoted = (text: string, n: number) => {
+  const flat = text
+    .replace(/\[\[fake:[^\]]*\]\]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return flat.length > n ? `${flat.slice(0, n - 1)}…` : flat;
+};
 
 /**
  * Deterministic stand-in for a model: the same system + prompt always gives the same text, so runs
- * and tests are reproducible without network or keys.
+ * and tests are reproducible without network or keys. It reads as what it is: labelled `[fake]`,
+ * saying that no model answered, and quoting what it was asked.
  */
 export function fakeCompletion(req: Pick<LlmRequest, 'prompt' | 'system'>): string {
-  const digest = fnv1a32(`${req.system ?? ''}\u0000${req.prompt}`);
-  const flat = req.prompt.replace(/\s+/g, ' ').trim();
-  const summary = flat.length > SUMMARY_CHARS ? `${flat.slice(0, SUMMARY_CHARS - 1)}…` : flat;
-  return `[fake] ${digest} ${summary}`;
+  const told = req.system ? ` Instructions: “${quoted(req.system, QUOTE_CHARS)}”.` : '';
+  return `[fake] No language model is configured (LLM_PROVIDER=fake), so this stands in for its answer.${told} Asked: “${quoted(req.prompt, QUOTE_CHARS)}”.`;
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

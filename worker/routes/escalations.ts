@@ -1,4 +1,4 @@
-import { cardJson, loadCards } from '../escalations/cards';
+import { type CardFilter, cardJson, countCardsByStatus, loadCards } from '../escalations/cards';
 import { escalationMetrics } from '../escalations/escalation-metrics';
 import { ESCALATIONS_TOPIC } from '../escalations/topic';
 import { hubFor } from '../hub/hub-client';
@@ -18,8 +18,9 @@ const route = routesOf('Escalations');
 const snapshot = route({
   method: 'get',
   path: '/',
-  summary: 'The escalation queue: cards, newest first',
-  description: 'Stream from the answer’s `last_event_id` to miss nothing; cards merge by `version`.',
+  summary: 'The escalation queue: cards, newest first, filtered and paged',
+  description:
+    'Filters combine (all must hold): `status` and `severity` (one or more values each), `asking=me`, and `q` (words searched in the session’s title, problem summary and customer). `counts` gives, per status, how many cards match the other filters. Stream from the answer’s `last_event_id` to miss nothing; cards merge by `version`.',
   request: { query: SnapshotQuery },
   answers: { 200: jsonResponse(EscalationSnapshotSchema, 'One page of cards and the stream position') },
   errors: [400],
@@ -52,19 +53,28 @@ const metrics = route({
 
 export const escalationRoutes = createRouter()
   .openapi(snapshot, async (c) => {
-    const { limit, cursor, status, asking } = c.req.valid('query');
+    const { limit, cursor, status, severity, asking, q } = c.req.valid('query');
     const who = c.var.identity;
+    const filter: CardFilter = {
+      ...(status ? { statuses: status } : {}),
+      ...(severity ? { severities: severity } : {}),
+      ...(asking === 'me' ? { asking: { userId: who.userId, admin: who.role === 'admin' } } : {}),
+      ...(q ? { text: q } : {}),
+    };
+    const after = decodeCursor(cursor);
     // Read the log position before the snapshot: a client that streams from it misses nothing
     // (an event already in the snapshot merges by version).
     const lastEventId = await hubFor(c.env, who.accountId).lastEventId(ESCALATIONS_TOPIC);
-    const rows = await loadCards(await c.var.db(), who.accountId, {
-      ...(status ? { status } : {}),
-      ...(asking === 'me' ? { asking: { userId: who.userId, admin: who.role === 'admin' } } : {}),
-      ...(cursor ? { after: decodeCursor(cursor) } : {}),
-      limit: limit + 1,
-    });
+    const db = await c.var.db();
+    const [rows, counts] = await Promise.all([
+      loadCards(db, who.accountId, { ...filter, ...(after ? { after } : {}), limit: limit + 1 }),
+      countCardsByStatus(db, who.accountId, filter),
+    ]);
     const { items, nextCursor } = page(rows, limit);
-    return c.json({ items: items.map(cardJson), next_cursor: nextCursor, last_event_id: lastEventId }, 200);
+    return c.json(
+      { items: items.map(cardJson), next_cursor: nextCursor, last_event_id: lastEventId, counts },
+      200,
+    );
   })
   .openapi(stream, (c) => hubStream(c, ESCALATIONS_TOPIC, lastEventIdOf(c)))
   .openapi(metrics, async (c) => {

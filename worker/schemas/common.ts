@@ -49,3 +49,30 @@ export const idempotencyHeaders = (what: string) =>
       .optional()
       .openapi({ description: what }),
   });
+
+/**
+ * A query parameter that takes one or more values of a closed list: comma-separated
+ * (`status=open,picked_up`) or the parameter repeated (`status=open&status=picked_up`), as a
+ * browser's URL or a generated client sends it. Answers the distinct values, in the list's order.
+ */
+export const oneOrMoreOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .transform((v, ctx) => {
+      const parts = (Array.isArray(v) ? v : [v])
+        .flatMap((s) => s.split(','))
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (parts.length === 0 || parts.some((p) => !(values as readonly string[]).includes(p))) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be one or more of ${values.join(', ')}, comma-separated`,
+        });
+        return z.NEVER;
+      }
+      return values.filter((value) => parts.includes(value)) as T[number][];
+    })
+    .openapi({
+      description: `One or more of ${values.join(', ')}: comma-separated, or the parameter repeated`,
+      example: values.slice(0, 2).join(','),
+    });

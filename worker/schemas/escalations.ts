@@ -12,7 +12,7 @@ import {
 } from '../contract/statuses';
 import { pageQuery } from '../lib/pagination';
 import { isTimeZone, startOfDay } from '../lib/time-zone';
-import { idempotencyHeaders, orNull, Timestamp, Uuid, uuidParam } from './common';
+import { idempotencyHeaders, oneOrMoreOf, orNull, Timestamp, Uuid, uuidParam } from './common';
 import { StepSchema } from './sessions';
 
 // Escalations (handoffs and their cards) as the API takes and gives them. The card's TypeScript
@@ -28,6 +28,10 @@ export const AiAssessmentSchema = z
     model: z.string().nullable(),
     summary: z.string(),
     likely_cause: z.string().nullable(),
+    ruled_out: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: 'What the steps tried so far rule out (absent from older assessments)' }),
     suggested_next_steps: z.array(z.string()),
     generated_at: Timestamp,
   })
@@ -93,11 +97,21 @@ export const EscalationCardSchema = z
   })
   .openapi('EscalationCard');
 
+/** A count for every value of a list, zero included. */
+const countsOf = <const T extends readonly string[]>(values: T) =>
+  z.object(Object.fromEntries(values.map((v) => [v, z.int()])) as Record<T[number], z.ZodInt>);
+
 export const SnapshotQuery = pageQuery.extend({
-  status: z.enum(HANDOFF_STATUSES).optional(),
+  status: oneOrMoreOf(HANDOFF_STATUSES).optional(),
+  severity: oneOrMoreOf(SEVERITIES).optional(),
   asking: z.enum(['me']).optional().openapi({
     description:
       '`me`: only the open cards asking the caller (their `notify` lists the caller, or is `admins` and the caller is one)',
+  }),
+  q: z.string().trim().min(1).max(200).optional().openapi({
+    description:
+      'Text search: cards whose session title, problem summary or customer contains these words (each of them, in any case)',
+    example: 'vpn acme',
   }),
 });
 
@@ -106,6 +120,10 @@ export const EscalationSnapshotSchema = z
     items: z.array(EscalationCardSchema).openapi({ description: 'Newest first' }),
     next_cursor: z.string().nullable(),
     last_event_id: z.int().openapi({ description: 'Where the escalation stream resumes (`Last-Event-ID`)' }),
+    counts: countsOf(HANDOFF_STATUSES).openapi({
+      description:
+        'The cards of each status that match every filter but `status` (and the cursor): what each status would list',
+    }),
   })
   .openapi('EscalationSnapshot');
 
@@ -195,10 +213,6 @@ export const MetricsQuery = z
     message: 'the range may span at most 366 days',
     path: ['to'],
   });
-
-/** A count for every value of a list, zero included. */
-const countsOf = <const T extends readonly string[]>(values: T) =>
-  z.object(Object.fromEntries(values.map((v) => [v, z.int()])) as Record<T[number], z.ZodInt>);
 
 const seconds = z
   .number()

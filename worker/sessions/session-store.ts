@@ -1,7 +1,8 @@
-import { and, asc, count, eq, sql } from 'drizzle-orm';
+import { and, asc, count, eq } from 'drizzle-orm';
 import { TransactionRollbackError } from 'drizzle-orm/errors';
 import type { StepOutcome } from '../contract/statuses';
 import { type Db, type DbOrTx, transaction } from '../db/client';
+import { type At, nowValue } from '../db/clock';
 import { type SessionRow, type SessionStepRow, sessionSteps, sessions } from '../db/schema';
 import type { Identity } from '../lib/app-env';
 import { afterCursor, type CursorKey, newestFirst } from '../lib/pagination';
@@ -23,7 +24,13 @@ export interface NewStep {
   notes?: string | undefined;
 }
 
-export async function createSession(db: Db, who: Identity, body: NewSession): Promise<SessionRow> {
+/** Opens a session; `at` is the demo seed's clock (db/clock.ts), absent in real use. */
+export async function createSession(
+  db: Db,
+  who: Identity,
+  body: NewSession,
+  opts: { at?: At } = {},
+): Promise<SessionRow> {
   const [row] = await db
     .insert(sessions)
     .values({
@@ -32,6 +39,8 @@ export async function createSession(db: Db, who: Identity, body: NewSession): Pr
       title: body.title,
       problemSummary: body.problem_summary,
       customer: body.customer ?? null,
+      createdAt: nowValue(opts.at),
+      updatedAt: nowValue(opts.at),
     })
     .returning();
   if (!row) throw new Error('session insert returned no row');
@@ -78,19 +87,21 @@ export type AddStepResult = { ok: true; step: SessionStepRow } | { ok: false; re
 /**
  * Records a step and touches the session's `updated_at`, in one transaction. A session outside
  * the account, or already holding MAX_STEPS_PER_SESSION steps, is refused and nothing is written.
+ * `at` is the demo seed's clock (db/clock.ts), absent in real use.
  */
 export async function addStep(
   db: Db,
   who: Identity,
   sessionId: string,
   body: NewStep,
+  opts: { at?: At } = {},
 ): Promise<AddStepResult> {
   let refused: 'no_session' | 'full' | undefined;
   try {
     const step = await transaction(db, async (tx) => {
       const [session] = await tx
         .update(sessions)
-        .set({ updatedAt: sql`now()` })
+        .set({ updatedAt: nowValue(opts.at) })
         .where(and(eq(sessions.id, sessionId), eq(sessions.accountId, who.accountId)))
         .returning({ id: sessions.id });
       if (!session) {
@@ -116,6 +127,7 @@ export async function addStep(
           action: body.action,
           outcome: body.outcome,
           notes: body.notes ?? null,
+          createdAt: nowValue(opts.at),
         })
         .returning();
       if (!row) throw new Error('step insert returned no row');

@@ -20,6 +20,8 @@ export interface CardProps {
   askingMe: boolean;
   /** Who has the card open now (presence), the reader left out. */
   viewers: readonly PresenceUser[];
+  /** The card the queue's keyboard is on (j/k): it takes the focus. */
+  selected?: boolean;
 }
 
 /** "Asking you", with an icon and the words: the card's current level names the reader. */
@@ -57,9 +59,9 @@ function statusLine(card: EscalationCard): string {
 }
 
 const aiLabel = {
-  pending: 'AI assessment pending',
-  done: 'AI assessment ready',
-  failed: 'AI assessment failed',
+  pending: 'Assessment pending',
+  done: 'Assessment ready',
+  failed: 'Assessment failed',
 } as const;
 
 export function EscalationCardView({
@@ -72,19 +74,25 @@ export function EscalationCardView({
   onPickUp,
   askingMe,
   viewers,
+  selected = false,
 }: CardProps) {
   const titleId = `card-title-${card.id}`;
+  const topId = `card-top-${card.id}`;
   const level = levelLine(card, now);
   return (
     <li
-      class={`card${entering ? ' entering' : ''}`}
+      class={`card${entering ? ' entering' : ''}${selected ? ' selected' : ''}`}
       data-id={card.id}
       data-status={card.status}
       data-severity={card.severity}
       data-asking={askingMe ? 'me' : undefined}
       aria-labelledby={titleId}
+      aria-describedby={topId}
+      aria-current={selected ? 'true' : undefined}
+      // Reached with j and k (the queue moves the focus), not with Tab: its buttons are.
+      tabIndex={-1}
     >
-      <div class="card-top">
+      <div class="card-top" id={topId}>
         <SeverityPill severity={card.severity} />
         {askingMe && <AskingBadge />}
         <span class="card-status" data-status={card.status}>

@@ -1265,17 +1265,22 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The escalation queue: cards, newest first
-         * @description Stream from the answer’s `last_event_id` to miss nothing; cards merge by `version`.
+         * The escalation queue: cards, newest first, filtered and paged
+         * @description Filters combine (all must hold): `status` and `severity` (one or more values each), `asking=me`, and `q` (words searched in the session’s title, problem summary and customer). `counts` gives, per status, how many cards match the other filters. Stream from the answer’s `last_event_id` to miss nothing; cards merge by `version`.
          */
         get: {
             parameters: {
                 query?: {
                     limit?: number;
                     cursor?: string;
-                    status?: "open" | "picked_up" | "resolved" | "cancelled";
+                    /** @description One or more of open, picked_up, resolved, cancelled: comma-separated, or the parameter repeated */
+                    status?: string | string[];
+                    /** @description One or more of low, normal, high, urgent: comma-separated, or the parameter repeated */
+                    severity?: string | string[];
                     /** @description `me`: only the open cards asking the caller (their `notify` lists the caller, or is `admins` and the caller is one) */
                     asking?: "me";
+                    /** @description Text search: cards whose session title, problem summary or customer contains these words (each of them, in any case) */
+                    q?: string;
                 };
                 header?: never;
                 path?: never;
@@ -3498,6 +3503,8 @@ export interface components {
             model: string | null;
             summary: string;
             likely_cause: string | null;
+            /** @description What the steps tried so far rule out (absent from older assessments) */
+            ruled_out?: string[];
             suggested_next_steps: string[];
             /** Format: date-time */
             generated_at: string;
@@ -3591,6 +3598,13 @@ export interface components {
             next_cursor: string | null;
             /** @description Where the escalation stream resumes (`Last-Event-ID`) */
             last_event_id: number;
+            /** @description The cards of each status that match every filter but `status` (and the cursor): what each status would list */
+            counts: {
+                open: number;
+                picked_up: number;
+                resolved: number;
+                cancelled: number;
+            };
         };
         EscalationMetrics: {
             /** Format: date-time */

@@ -23,8 +23,15 @@ import { Store } from './store';
 // nothing is doubled. One feed serves every screen (queue, hand-off) for as long as the user
 // is signed in.
 
-/** The queue's snapshot, as `GET /v1/escalations` answers it. */
-export type Snapshot = Schema<'EscalationSnapshot'>;
+/** The queue's snapshot, as `GET /v1/escalations` answers it (what the feed uses of it). */
+export type Snapshot = Pick<Schema<'EscalationSnapshot'>, 'items' | 'next_cursor' | 'last_event_id'>;
+
+/** Who else hears of each card change the stream brings, and of a `reset` (see `listen`). */
+export interface FeedListener {
+  card?(card: EscalationCard, type: EscalationEvent['type']): void;
+  /** The stream could not resume: the feed reloaded its snapshot; a listener should reload too. */
+  reset?(): void;
+}
 
 export interface FeedState {
   cards: CardList;
@@ -73,6 +80,7 @@ export class EscalationFeed {
   });
   private stream: EventStream | undefined;
   private stopped = false;
+  private readonly listeners = new Set<FeedListener>();
   private reloading: Promise<void> | undefined;
 
   constructor(private readonly opts: FeedOptions) {}
@@ -119,6 +127,15 @@ export class EscalationFeed {
     this.stream?.reconnectNow();
   }
 
+  /**
+   * Hears every card change the stream brings (the queue's filtered, paged view keeps its own
+   * list from them) and every reset; returns the way to stop.
+   */
+  listen(listener: FeedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   card(id: string): EscalationCard | undefined {
     return this.state.get().cards.find((c) => c.id === id);
   }
@@ -150,7 +167,9 @@ export class EscalationFeed {
     const event = { type: msg.type, data: msg.data } as EscalationEvent | PresenceEvent | ResetEvent;
     switch (event.type) {
       case 'reset':
-        void this.reload();
+        void this.reload().then(() => {
+          for (const l of this.listeners) l.reset?.();
+        });
         return undefined;
       case 'presence':
         this.state.update((s) => ({ ...s, presence: event.data }));
@@ -178,6 +197,7 @@ export class EscalationFeed {
           };
         });
         if (added) this.opts.onNewCard?.(card);
+        for (const l of this.listeners) l.card?.(card, event.type);
         return undefined;
       }
       default:

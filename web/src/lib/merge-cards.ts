@@ -36,14 +36,23 @@ export function boundCards(cards: CardList): CardList {
   return kept.length === cards.length ? cards : kept;
 }
 
-export function mergeCard(cards: CardList, card: EscalationCard): MergeResult {
+/**
+ * `bound: false` keeps every closed card: for a list whose length the reader chose (the queue's
+ * pages), not one that grows by itself.
+ */
+export function mergeCard(
+  cards: CardList,
+  card: EscalationCard,
+  opts: { bound?: boolean } = {},
+): MergeResult {
+  const bound = opts.bound === false ? (list: CardList) => list : boundCards;
   const i = cards.findIndex((c) => c.id === card.id);
-  if (i === -1) return { cards: boundCards([...cards, card].sort(newerFirst)), change: 'added' };
+  if (i === -1) return { cards: bound([...cards, card].sort(newerFirst)), change: 'added' };
   const held = cards[i] as EscalationCard;
   if (held.version >= card.version) return { cards, change: 'unchanged' };
   const next = cards.slice();
   next[i] = card;
-  return { cards: boundCards(next), change: 'updated' };
+  return { cards: bound(next), change: 'updated' };
 }
 
 /** Merges a whole snapshot; cards the snapshot does not mention are kept (they may be newer). */

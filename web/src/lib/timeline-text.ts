@@ -22,7 +22,8 @@ export function timelineText(item: TimelineItem, nameOf: (id: string) => string)
         ? `${who} transferred it to ${nameOf(d.to_user_id)} (${String(d.severity)})`
         : `${who} escalated it (${String(d.severity)})`;
     case 'assessed':
-      return d.ai_status === 'failed' ? 'The AI assessment failed' : 'The AI assessment arrived';
+      if (d.ai_status === 'failed') return 'The AI assessment failed';
+      return d.source === 'heuristic' ? 'The heuristic assessment arrived' : 'The AI assessment arrived';
     case 'picked_up':
       return `${who} picked it up`;
     case 'released':

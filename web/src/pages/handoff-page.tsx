@@ -180,7 +180,14 @@ export function HandoffPage({ id, user }: { id: string; user: Session }) {
           aria-live="polite"
           aria-busy={aiStatus === 'pending'}
         >
-          <h2 id="ai-heading">AI assessment</h2>
+          <h2 id="ai-heading">
+            {assessment?.source === 'heuristic' ? 'Assessment' : 'AI assessment'}
+            {assessment && (
+              <span class="source-label" data-source={assessment.source}>
+                {assessment.source === 'heuristic' ? 'heuristic, no model' : assessment.provider}
+              </span>
+            )}
+          </h2>
           {aiStatus === 'pending' && (
             <p class="pending" data-testid="ai-pending">
               <span class="spinner" aria-hidden="true" /> Assessing… it appears here as soon as it is ready.
@@ -193,9 +200,19 @@ export function HandoffPage({ id, user }: { id: string; user: Session }) {
             <div data-testid="ai-assessment">
               <p>{assessment.summary}</p>
               {assessment.likely_cause && (
-                <p>
+                <p data-testid="likely-cause">
                   <strong>Likely cause:</strong> {assessment.likely_cause}
                 </p>
+              )}
+              {(assessment.ruled_out?.length ?? 0) > 0 && (
+                <>
+                  <h3>What the steps rule out</h3>
+                  <ul class="ruled-out" data-testid="ruled-out">
+                    {assessment.ruled_out?.map((s) => (
+                      <li key={s}>{s}</li>
+                    ))}
+                  </ul>
+                </>
               )}
               {assessment.suggested_next_steps.length > 0 && (
                 <>
@@ -209,7 +226,7 @@ export function HandoffPage({ id, user }: { id: string; user: Session }) {
               )}
               <p class="hint">
                 {assessment.source === 'heuristic'
-                  ? 'Heuristic summary (no language model configured).'
+                  ? 'Drawn by rules from the summary and the steps recorded, not by a language model (none is configured).'
                   : `From ${assessment.provider}${assessment.model ? ` (${assessment.model})` : ''}.`}
               </p>
             </div>

@@ -1,33 +1,41 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { SEVERITIES } from '../../../worker/contract/statuses';
-import { PickupChart } from '../components/pickup-chart';
+import { DayCountsChart } from '../components/day-counts-chart';
+import { DurationChart } from '../components/duration-chart';
 import { SeverityPill } from '../components/severity-pill';
 import type { Schema } from '../lib/api';
 import type { Session } from '../lib/auth';
 import { formatSeconds } from '../lib/format';
+import {
+  apiRange,
+  customRange,
+  type MetricsRange,
+  PRESETS,
+  rangeDays,
+  rangeFromQuery,
+  rangeLabel,
+  rangeToQuery,
+} from '../lib/metrics-range';
+import { paths, replaceHash } from '../lib/router';
 import { useApi } from '../lib/use-api';
-
-const RANGES = [7, 30, 90] as const;
 
 /** The reader's time zone: days are theirs, not UTC's. */
 const TZ = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+/** A chart in half the page's width: a narrower drawing, so its text stays legible. */
+const HALF = { width: 440, height: 260 };
 /** Today in the reader's zone, as YYYY-MM-DD. */
 const localToday = () => new Date().toLocaleDateString('en-CA', { timeZone: TZ });
-/** A calendar date `n` days after `date` (calendar arithmetic, no clock involved). */
-const addDays = (date: string, n: number) => {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
-};
 
-/** Admins: time to pick-up over time, SLA attainment, and counts by status and severity. */
-export function MetricsPage({ user }: { user: Session }) {
-  const [days, setDays] = useState<(typeof RANGES)[number]>(30);
-  // Whole days in the reader's zone, so the chart's first and last day are complete.
+/**
+ * Admins: time to pick-up and to resolve (median and p90) per day, hand-offs per day, SLA
+ * attainment, and counts by status and severity, over a range of the reader's days.
+ */
+export function MetricsPage({ user, query }: { user: Session; query: string }) {
+  const range = rangeFromQuery(query);
   const today = localToday();
-  const to = addDays(today, 1);
-  const from = addDays(today, -(days - 1));
+  const { first, last } = rangeDays(range, today);
   const [m] = useApi(user.role === 'admin' ? '/v1/escalations/metrics' : null, {
-    params: { query: { from, to, tz: TZ } },
+    params: { query: apiRange(range, today, TZ) },
   });
   if (user.role !== 'admin') {
     return (
@@ -37,20 +45,16 @@ export function MetricsPage({ user }: { user: Session }) {
       </section>
     );
   }
+  const show = (next: MetricsRange) => replaceHash(paths.metrics(rangeToQuery(next)));
   return (
     <section aria-labelledby="metrics-heading">
       <div class="page-head">
         <h1 id="metrics-heading">Metrics</h1>
-        <fieldset class="segmented">
-          <legend class="visually-hidden">Range</legend>
-          {RANGES.map((r) => (
-            <label key={r}>
-              <input type="radio" name="range" checked={days === r} onChange={() => setDays(r)} />
-              <span>{r} days</span>
-            </label>
-          ))}
-        </fieldset>
+        <p class="hint" data-testid="range-label">
+          {rangeLabel(range)} · days in {TZ}
+        </p>
       </div>
+      <RangePicker range={range} today={today} onChange={show} />
       {m.status === 'loading' && <p aria-busy="true">Loading…</p>}
       {m.status === 'error' && (
         <p class="error" role="alert">
@@ -65,30 +69,79 @@ export function MetricsPage({ user }: { user: Session }) {
               <dd data-testid="total">{m.data.totals.total}</dd>
             </div>
             <div>
-              <dt>Picked up</dt>
-              <dd>{m.data.time_to_pickup_seconds.count}</dd>
+              <dt>Pick-up, median</dt>
+              <dd data-testid="pickup-median">{formatSeconds(m.data.time_to_pickup_seconds.median)}</dd>
             </div>
             <div>
-              <dt>Median time to pick-up</dt>
-              <dd>{formatSeconds(m.data.time_to_pickup_seconds.median)}</dd>
+              <dt>Pick-up, p90</dt>
+              <dd data-testid="pickup-p90">{formatSeconds(m.data.time_to_pickup_seconds.p90)}</dd>
             </div>
             <div>
-              <dt>90th percentile</dt>
-              <dd>{formatSeconds(m.data.time_to_pickup_seconds.p90)}</dd>
+              <dt>Resolve, median</dt>
+              <dd data-testid="resolve-median">{formatSeconds(m.data.time_to_resolve_seconds.median)}</dd>
             </div>
             <div>
-              <dt>Median time to resolve</dt>
-              <dd>{formatSeconds(m.data.time_to_resolve_seconds.median)}</dd>
+              <dt>Resolve, p90</dt>
+              <dd data-testid="resolve-p90">{formatSeconds(m.data.time_to_resolve_seconds.p90)}</dd>
             </div>
             <div>
               <dt>Picked up in time</dt>
               <dd data-testid="pickup-attainment">{percent(m.data.sla.overall.pickup_attainment)}</dd>
             </div>
+            <div>
+              <dt>Resolved in time</dt>
+              <dd data-testid="resolve-attainment">{percent(m.data.sla.overall.resolve_attainment)}</dd>
+            </div>
           </dl>
           <section class="panel" aria-labelledby="chart-heading">
             <h2 id="chart-heading">Time to pick-up</h2>
-            <PickupChart from={from} to={today} days={m.data.per_day} />
+            <DurationChart
+              id="pickup-chart"
+              title="Time to pick-up per day"
+              from={first}
+              to={last}
+              empty="No escalation was picked up in this range."
+              days={m.data.per_day.map((d) => ({
+                date: d.date,
+                median_seconds: d.median_seconds,
+                p90_seconds: d.p90_seconds,
+                detail: `${d.picked_up} of ${d.created} picked up`,
+              }))}
+            />
           </section>
+          <div class="two">
+            <section class="panel" aria-labelledby="resolve-heading">
+              <h2 id="resolve-heading">Time to resolve</h2>
+              <DurationChart
+                id="resolve-chart"
+                title="Time to resolve per day"
+                from={first}
+                to={last}
+                empty="No escalation created in this range was resolved."
+                size={HALF}
+                days={m.data.sla.per_day.map((d) => ({
+                  date: d.date,
+                  median_seconds: d.time_to_resolve_seconds.median,
+                  p90_seconds: d.time_to_resolve_seconds.p90,
+                  detail: `${d.time_to_resolve_seconds.count} of ${d.handoffs} resolved`,
+                }))}
+              />
+            </section>
+            <section class="panel" aria-labelledby="per-day-heading">
+              <h2 id="per-day-heading">Hand-offs per day</h2>
+              <DayCountsChart
+                size={HALF}
+                from={first}
+                to={last}
+                days={m.data.sla.per_day.map((d) => ({
+                  date: d.date,
+                  bySeverity: Object.fromEntries(
+                    SEVERITIES.map((s) => [s, d.by_severity[s].handoffs]),
+                  ) as Record<(typeof SEVERITIES)[number], number>,
+                }))}
+              />
+            </section>
+          </div>
           <SlaTable sla={m.data.sla} tz={m.data.tz} />
           <div class="two">
             <Counts
@@ -107,6 +160,86 @@ export function MetricsPage({ user }: { user: Session }) {
         </>
       )}
     </section>
+  );
+}
+
+/** The last day, week, month or quarter, or two dates of the reader's choosing. */
+function RangePicker({
+  range,
+  today,
+  onChange,
+}: {
+  range: MetricsRange;
+  today: string;
+  onChange: (r: MetricsRange) => void;
+}) {
+  const { first, last } = rangeDays(range, today);
+  const [from, setFrom] = useState(first);
+  const [to, setTo] = useState(last);
+  const [error, setError] = useState<string | null>(null);
+  // The fields follow the range shown (a preset chosen, a URL opened).
+  useEffect(() => {
+    setFrom(first);
+    setTo(last);
+    setError(null);
+  }, [first, last]);
+  return (
+    <div class="range-picker">
+      <fieldset class="segmented">
+        <legend class="visually-hidden">Range</legend>
+        {PRESETS.map((days) => (
+          <label key={days}>
+            <input
+              type="radio"
+              name="range"
+              checked={range.kind === 'preset' && range.days === days}
+              onChange={() => onChange({ kind: 'preset', days })}
+            />
+            <span>{days === 1 ? 'Today' : `${days} days`}</span>
+          </label>
+        ))}
+      </fieldset>
+      <form
+        class="custom-range"
+        aria-label="Custom range"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const checked = customRange(from, to);
+          if (!checked.ok) {
+            setError(checked.error);
+            return;
+          }
+          setError(null);
+          onChange(checked.range);
+        }}
+      >
+        <label for="range-from">From</label>
+        <input
+          id="range-from"
+          type="date"
+          value={from}
+          max={today}
+          aria-invalid={error !== null}
+          aria-describedby={error ? 'range-error' : undefined}
+          onInput={(e) => setFrom(e.currentTarget.value)}
+        />
+        <label for="range-to">to</label>
+        <input
+          id="range-to"
+          type="date"
+          value={to}
+          aria-invalid={error !== null}
+          aria-describedby={error ? 'range-error' : undefined}
+          onInput={(e) => setTo(e.currentTarget.value)}
+        />
+        <button type="submit">Show</button>
+        {error && (
+          <span id="range-error" class="error" role="alert">
+            {error}
+          </span>
+        )}
+      </form>
+    </div>
   );
 }
 

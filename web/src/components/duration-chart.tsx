@@ -1,19 +1,44 @@
-import type { Schema } from '../lib/api';
 import { daysBetween, niceTicks } from '../lib/chart-scale';
 import { formatSeconds } from '../lib/format';
 
-export type DayPoint = Schema<'EscalationMetrics'>['per_day'][number];
+/** One day of a duration: its median and p90 in seconds (null: nothing measured that day). */
+export interface DayPoint {
+  date: string;
+  median_seconds: number | null;
+  p90_seconds: number | null;
+  /** What the day's numbers are of, for the point's tooltip: "3 of 5 picked up". */
+  detail?: string;
+}
 
-const W = 720;
-const H = 260;
 const PAD = { left: 56, right: 16, top: 16, bottom: 36 };
 
 /**
- * Time to pick-up per day: the median as a line with points, the p90 as a dashed line. Days
- * without a pick-up are gaps, not zeros. Scales with its container (viewBox), so it stays
- * readable on a narrow screen.
+ * A duration per day (time to pick-up, time to resolve): the median as a line with points, the
+ * p90 as a dashed line. Days without a measure are gaps, not zeros. Scales with its container
+ * (viewBox), so it stays readable on a narrow screen.
  */
-export function PickupChart({ from, to, days }: { from: string; to: string; days: DayPoint[] }) {
+export function DurationChart({
+  id,
+  title,
+  from,
+  to,
+  days,
+  empty,
+  size = { width: 720, height: 260 },
+}: {
+  /** Unique on the page: the chart's title and description are named by it. */
+  id: string;
+  title: string;
+  from: string;
+  to: string;
+  days: DayPoint[];
+  /** What to say when no day has a measure. */
+  empty: string;
+  /** The drawing's size in its own units: a narrower one for a half-width panel keeps text legible. */
+  size?: { width: number; height: number };
+}) {
+  const W = size.width;
+  const H = size.height;
   const dates = daysBetween(from, to);
   const byDate = new Map(days.map((d) => [d.date, d]));
   const max = Math.max(0, ...days.map((d) => d.p90_seconds ?? d.median_seconds ?? 0));
@@ -42,17 +67,17 @@ export function PickupChart({ from, to, days }: { from: string; to: string; days
   const labelEvery = Math.max(1, Math.ceil(dates.length / 8));
   const withData = days.filter((d) => d.median_seconds !== null);
   return (
-    <figure class="chart">
+    <figure class="chart" data-chart={id}>
       <svg
         viewBox={`0 0 ${W} ${H}`}
         role="img"
-        aria-labelledby="chart-title chart-desc"
+        aria-labelledby={`${id}-title ${id}-desc`}
         preserveAspectRatio="xMidYMid meet"
       >
-        <title id="chart-title">Time to pick-up per day</title>
-        <desc id="chart-desc">
+        <title id={`${id}-title`}>{title}</title>
+        <desc id={`${id}-desc`}>
           {withData.length === 0
-            ? 'No escalation was picked up in this range.'
+            ? empty
             : withData
                 .map(
                   (d) =>
@@ -87,8 +112,8 @@ export function PickupChart({ from, to, days }: { from: string; to: string; days
               {p90 !== null && <rect class="point p90" x={x(i) - 3} y={y(p90) - 3} width={6} height={6} />}
               <circle class="point" cx={x(i)} cy={y(d.median_seconds)} r={3.5}>
                 <title>
-                  {date}: median {formatSeconds(d.median_seconds)}, p90 {formatSeconds(d.p90_seconds)},{' '}
-                  {d.picked_up} of {d.created} picked up
+                  {date}: median {formatSeconds(d.median_seconds)}, p90 {formatSeconds(d.p90_seconds)}
+                  {d.detail ? `, ${d.detail}` : ''}
                 </title>
               </circle>
             </g>
