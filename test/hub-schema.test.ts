@@ -59,7 +59,7 @@ describe('the hub schema', () => {
     const versions = await runInDurableObject(hubFor(env, alice.acct), (_hub, state) =>
       hubSchemaVersions(state.storage.sql),
     );
-    expect(versions).toEqual({ host: 1, runs: 1 });
+    expect(versions).toEqual({ host: 2, runs: 1 });
   });
 
   it('upgrades a hub written by the old layout in place, keeping its log, runs and jobs', async () => {
@@ -88,7 +88,7 @@ describe('the hub schema', () => {
         .toArray()
         .map((c) => c.name),
     }));
-    expect(after.versions).toEqual({ host: 1, runs: 1 });
+    expect(after.versions).toEqual({ host: 2, runs: 1 });
     expect(after.jobs).toBe(counts.jobs);
     expect(after.columns).toContain('log_bytes');
     // The log is intact: the same ids, and a client resuming from the start replays them.

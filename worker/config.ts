@@ -46,6 +46,8 @@ export const configSchema = z
     ESCALATION_RETENTION_DAYS: int(7, 7),
     ESCALATION_RETENTION_EVENTS: int(10_000, 10_000),
     OUTBOX_REDELIVER_AFTER_SECONDS: int(30, 0),
+    // Past this many subscribers an account hub sends new ones to relay hubs of this size (DESIGN "Scale").
+    RELAY_FANOUT_THRESHOLD: int(500, 1),
   })
   .refine((c) => c.JWT_SECRET !== undefined || c.JWKS_URL !== undefined, {
     message: 'set JWT_SECRET or JWKS_URL',

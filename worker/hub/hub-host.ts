@@ -1,4 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
+import { getConfig } from '../config';
+import { getOrCreate } from '../lib/get-or-create';
 import { log, safeErrorMessage } from '../lib/log';
 import { type AppendResult, createEventLogTables, EventLog } from './event-log';
 import type {
@@ -13,13 +15,34 @@ import type {
 } from './hub-module';
 import { migrateHubSchema } from './hub-schema';
 import { backoffMs, createJobTable, type Job, JobQueue } from './job-queue';
+import { createRelayTable, RelayFanout } from './relay-fanout';
+import {
+  RELAY_HEADER,
+  type RelayJoin,
+  type RelayJoinResult,
+  type RelayPageResult,
+  type RelayStart,
+} from './relay-protocol';
 import { REPLAY_MORE, REPLAY_MORE_REQUEST } from './replay-protocol';
+import {
+  frameId,
+  type Member,
+  type OutFrame,
+  SocketIndex,
+  type Subscriber,
+  sendOrClose,
+  sendToLive,
+} from './socket-index';
+import { USAGE_FLUSH_JOB, type UsageByDay, UsageMeter, type UsageSink } from './usage-meter';
 
 const JOB_CONCURRENCY = 8;
 const DEFAULT_PAGE_BYTES = 256 * 1024;
 const MAX_PAGE_BYTES = 512 * 1024;
 
-/** The host's own schema: the event log and the job table. */
+/** How long a relay slot handed to a subscriber counts as taken before the relay registers it. */
+const RESERVATION_MS = 10_000;
+
+/** The host's own schema: the event log, the job table, the relayed subscribers. */
 const HOST_SCHEMA = {
   name: 'host',
   migrations: [
@@ -27,20 +50,21 @@ const HOST_SCHEMA = {
       createEventLogTables(sql);
       createJobTable(sql);
     },
+    createRelayTable,
   ],
 };
 
-/**
- * What the hub remembers about each subscriber socket (as its attachment, so it survives
- * hibernation): where its replay has reached, whether it is live yet, and who it is.
- */
-interface Subscriber {
-  topic: string;
-  cursor: number;
-  live: boolean;
-  pageBytes: number;
-  userId?: string | null;
-  name?: string | null;
+/** What the concrete hub passes besides its modules. */
+export interface HubHostOptions {
+  /** Where usage counts are flushed (the Postgres roll-up); without one they are only counted. */
+  usageSink?: UsageSink;
+}
+
+/** What `GET /v1/usage` asks the hub: the live figures and what is counted but not yet flushed. */
+export interface HubUsageNow {
+  subscribers_now: number;
+  hub_storage_bytes: number;
+  pending: UsageByDay;
 }
 
 const infoOf = (sub: Subscriber): SubscriberInfo => ({
@@ -52,9 +76,12 @@ const infoOf = (sub: Subscriber): SubscriberInfo => ({
 /**
  * A Durable Object that hosts domain modules and knows nothing of any domain. It owns:
  * - the event log (per-topic, sequential ids, de-duplicated by key) and its subscribers, held on
- *   hibernatable WebSockets tagged by topic, with paged replay before going live;
+ *   hibernatable WebSockets tagged by topic, indexed in memory (rebuilt from their attachments on
+ *   wake), with paged replay before going live;
+ * - past RELAY_FANOUT_THRESHOLD subscribers, relay hubs that hold the rest (worker/hub/relay-hub.ts);
  * - the job table and the one alarm that drains it: every timer of every module is a row;
- * - one versioned SQLite schema, migrated before anything else runs.
+ * - one versioned SQLite schema, migrated before anything else runs;
+ * - the usage counters, flushed to Postgres at most once a minute.
  * The concrete hub (worker/account-hub.ts) lists its modules and exposes their RPC calls.
  */
 export class HubHost<Modules extends Record<string, HubModule>> extends DurableObject<Env> {
@@ -64,20 +91,47 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   private readonly jobs: JobQueue;
   private readonly handlers = new Map<string, JobHandler>();
   private readonly moduleList: HubModule[];
-  /** Usage since the counters were last taken (see `takeUsage`). */
-  private usage = new Map<UsageCounter, number>();
+  private readonly subs: SocketIndex;
+  private readonly relays: RelayFanout;
+  private readonly usage: UsageMeter;
+  /** Frames broadcast in this turn, sent together once it ends (see `flush`). */
+  private pending: { topic: string; frame: OutFrame }[] = [];
+  private flushScheduled = false;
+  /** The alarm as last set or read; undefined when unknown (read before the next decision). */
+  private alarmAt: number | null | undefined;
+  /** Relay slots handed out but not yet registered: relay → expiry times. */
+  private readonly reserved = new Map<number, number[]>();
 
-  constructor(ctx: DurableObjectState, env: Env, createModules: (hub: Hub) => Modules) {
+  constructor(
+    ctx: DurableObjectState,
+    env: Env,
+    createModules: (hub: Hub) => Modules,
+    options: HubHostOptions = {},
+  ) {
     super(ctx, env);
+    const name = ctx.id.name ?? ctx.id.toString();
     this.events = new EventLog(ctx.storage.sql);
     this.jobs = new JobQueue(ctx.storage.sql);
+    this.subs = new SocketIndex(ctx);
+    this.usage = new UsageMeter(this.jobs, {
+      accountId: name,
+      sink: options.usageSink,
+      armAlarm: () => void this.armAlarm(),
+      waitUntil: (work) => ctx.waitUntil(work),
+    });
+    this.relays = new RelayFanout(ctx.storage.sql, env, name, {
+      unsubscribed: (info) => this.tellUnsubscribed(info),
+      count: (counter, n) => this.count(counter, n),
+      waitUntil: (work) => ctx.waitUntil(work),
+      lastId: (topic) => this.events.lastId(topic),
+    });
     this.host = {
       env,
       storage: ctx.storage,
       sql: ctx.storage.sql,
       events: this.events,
       jobs: this.jobs,
-      name: ctx.id.name ?? ctx.id.toString(),
+      name,
       publish: (events) => this.publishEvents(events),
       log: (event, now) => this.logEvent(event, now),
       broadcast: (topic, frame) => this.broadcast(topic, frame),
@@ -90,14 +144,16 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     this.count('hub_wakeups', 1);
     this.modules = createModules(this.host);
     this.moduleList = Object.values(this.modules);
+    this.handlers.set(USAGE_FLUSH_JOB, { run: () => this.usage.flush() });
     for (const module of this.moduleList) {
       for (const [kind, handler] of Object.entries(module.jobs ?? {})) {
-        if (this.handlers.has(kind)) throw new Error(`job kind "${kind}" is claimed by two hub modules`);
+        if (this.handlers.has(kind)) throw new Error(`job kind "${kind}" is claimed twice in the hub`);
         this.handlers.set(kind, handler);
       }
     }
     ctx.blockConcurrencyWhile(async () => {
       migrateHubSchema(ctx.storage, [HOST_SCHEMA, ...this.moduleList]);
+      this.alarmAt = await ctx.storage.getAlarm();
       for (const module of this.moduleList) await module.recover?.();
     });
   }
@@ -106,7 +162,9 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
 
   /**
    * Logs each event and sends it to the topic's subscribers; an event whose key was seen before
-   * is neither logged nor sent again. (`accountId` is the hub's own name; callers still pass it.)
+   * is neither logged nor sent again. It answers once the events are in the log: the frames go
+   * out right after, so a caller (the Worker's create) is not kept waiting by the fan-out.
+   * (`accountId` is the hub's own name; callers still pass it.)
    */
   async publish(_accountId: string, events: HubEvent[]): Promise<PublishResult> {
     return this.publishEvents(events);
@@ -134,30 +192,42 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   }
 
   /**
-   * Sends a frame to the topic's live subscribers. One still catching up is skipped: a logged
-   * frame is already in the log and its next page carries it, in order.
+   * Queues a frame for the topic's live subscribers. Frames broadcast in one turn go out together
+   * at its end (`flush`): one message per socket for the lot, one shared string for every socket.
+   * Anything else sent to a socket flushes first, so nothing overtakes a broadcast.
    */
   private broadcast(topic: string, frame: string): void {
-    for (const ws of this.ctx.getWebSockets(topic)) {
-      const sub = ws.deserializeAttachment() as Subscriber | null;
-      if (sub && !sub.live) continue;
-      this.send(ws, frame);
+    const id = frameId(frame);
+    this.pending.push({ topic, frame: id === undefined ? { text: frame } : { id, text: frame } });
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // A macrotask, not a microtask: an RPC caller (the create's publish) gets its answer first.
+    setTimeout(() => this.flush(), 0);
+  }
+
+  /**
+   * Sends the queued frames: to the hub's own live subscribers (a member that went live after a
+   * frame was logged got it in its replay page and is skipped for it), and once per relay.
+   */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const byTopic = new Map<string, OutFrame[]>();
+    for (const { topic, frame } of batch) {
+      getOrCreate(byTopic, topic, () => [] as OutFrame[]).push(frame);
+    }
+    for (const [topic, frames] of byTopic) {
+      this.count('deliveries', sendToLive(this.subs.members(topic), frames, sendOrClose));
+      this.relays.enqueue(topic, frames);
     }
   }
 
-  private send(ws: WebSocket, text: string): void {
-    try {
-      ws.send(text);
-      this.count('deliveries', 1);
-    } catch {
-      // A frame that cannot be sent must not leave a silent gap: close, and the client resumes
-      // by Last-Event-ID.
-      try {
-        ws.close(1011, 'send failed');
-      } catch {
-        // already closed
-      }
-    }
+  /** Sends to one socket, after any broadcast still queued (so order is kept). */
+  private sendOne(ws: WebSocket, text: string): void {
+    this.flush();
+    if (sendOrClose(ws, text)) this.count('deliveries', 1);
   }
 
   /**
@@ -165,36 +235,44 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
    * page ends with the `more` marker and the Worker asks for the next page once its client has
    * drained enough, so a replay is paced by the client instead of loaded whole into memory.
    */
-  private sendPage(ws: WebSocket, sub: Subscriber): void {
+  private sendPage(member: Member): void {
+    this.flush();
+    const { sub } = member;
     const page = this.events.page(sub.topic, sub.cursor, sub.pageBytes);
-    ws.serializeAttachment({ ...sub, cursor: page.lastId, live: page.done } satisfies Subscriber);
-    this.send(ws, page.done ? page.text : `${page.text}${REPLAY_MORE}`);
+    sub.cursor = page.lastId;
+    sub.live = page.done;
+    this.subs.save(member);
+    this.sendOne(member.ws, page.done ? page.text : `${page.text}${REPLAY_MORE}`);
   }
 
   lastEventId(topic: string): number {
     return this.events.lastId(topic);
   }
 
+  /** Open subscriptions of a topic: the hub's own sockets and those its relays hold. */
   subscriberCount(topic: string): number {
-    return this.ctx.getWebSockets(topic).length;
+    return this.subs.size(topic) + this.relays.count(topic);
   }
 
   private count(counter: UsageCounter, n: number): void {
-    this.usage.set(counter, (this.usage.get(counter) ?? 0) + n);
+    this.usage.count(counter, n);
   }
 
-  /** The counters since the last call, which resets them (for the usage roll-up). */
-  takeUsage(): Partial<Record<UsageCounter, number>> {
-    const taken = Object.fromEntries(this.usage);
-    this.usage = new Map();
-    return taken;
+  /** For `GET /v1/usage`: subscribers now, the hub's storage, and what is counted but not yet flushed. */
+  usageNow(): HubUsageNow {
+    return {
+      subscribers_now: this.subs.size() + this.relays.count(),
+      hub_storage_bytes: this.ctx.storage.sql.databaseSize,
+      pending: this.usage.pending(),
+    };
   }
 
   // ── subscribing ───────────────────────────────────────────────────────────────────────────
 
   /**
    * WebSocket upgrades only (everything else is RPC). Replay and accept happen in one synchronous
-   * stretch, so no publish can fall between them: no gap, no duplicate.
+   * stretch, so no publish can fall between them: no gap, no duplicate. Past the relay threshold
+   * the answer is not a socket but the relay to ask (RELAY_HEADER); the Worker goes there.
    */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
@@ -211,10 +289,19 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     ) {
       return new Response('topic, and numeric after and page, are required', { status: 400 });
     }
+    const threshold = getConfig(this.env).RELAY_FANOUT_THRESHOLD;
+    if (this.subs.size() >= threshold) {
+      return new Response(null, {
+        status: 200,
+        headers: { [RELAY_HEADER]: String(this.chooseRelay(threshold)) },
+      });
+    }
+    this.flush();
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, [topic]);
     const base = {
+      sid: crypto.randomUUID(),
       topic,
       pageBytes: Math.min(MAX_PAGE_BYTES, Math.max(1024, Number(pageParam ?? DEFAULT_PAGE_BYTES))),
       userId: url.searchParams.get('user'),
@@ -222,27 +309,42 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     };
     const lastId = this.events.lastId(topic);
     if (afterParam === null) {
-      server.serializeAttachment({ ...base, cursor: lastId, live: true } satisfies Subscriber);
+      this.subs.add(server, { ...base, cursor: lastId, live: true } satisfies Subscriber);
     } else {
       const after = Number(afterParam);
       const point = this.events.resumePoint(topic, after);
       if (point.kind === 'reset') {
-        server.serializeAttachment({ ...base, cursor: point.lastId, live: true } satisfies Subscriber);
-        server.send(point.frame);
+        this.subs.add(server, { ...base, cursor: point.lastId, live: true } satisfies Subscriber);
+        this.sendOne(server, point.frame);
       } else {
-        this.sendPage(server, { ...base, cursor: after, live: false });
+        this.sendPage(this.subs.add(server, { ...base, cursor: after, live: false } satisfies Subscriber));
       }
     }
     const info = infoOf({ ...base, cursor: 0, live: true });
-    for (const module of this.moduleList) module.onSubscribe?.(info, (frame) => this.send(server, frame));
+    for (const module of this.moduleList) module.onSubscribe?.(info, (frame) => this.sendOne(server, frame));
     return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** The relay with room for one more subscriber, counting slots handed out but not yet registered. */
+  private chooseRelay(threshold: number): number {
+    const now = Date.now();
+    for (const [relay, until] of this.reserved) {
+      const live = until.filter((t) => t > now);
+      if (live.length) this.reserved.set(relay, live);
+      else this.reserved.delete(relay);
+    }
+    const relay = this.relays.choose(threshold, (n) => this.reserved.get(n)?.length ?? 0);
+    const list = this.reserved.get(relay) ?? [];
+    list.push(now + RESERVATION_MS);
+    this.reserved.set(relay, list);
+    return relay;
   }
 
   /** The only message a subscriber sends: `more`, for the next replay page. */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     if (message !== REPLAY_MORE_REQUEST) return;
-    const sub = ws.deserializeAttachment() as Subscriber | null;
-    if (sub && !sub.live) this.sendPage(ws, sub);
+    const member = this.subs.of(ws);
+    if (member && !member.sub.live) this.sendPage(member);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -259,20 +361,83 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   }
 
   private unsubscribed(ws: WebSocket): void {
-    const sub = ws.deserializeAttachment() as Subscriber | null;
-    if (!sub) return;
+    const member = this.subs.of(ws);
     // Once per socket: close and error may both arrive.
-    ws.serializeAttachment(null);
-    for (const module of this.moduleList) module.onUnsubscribe?.(infoOf(sub));
+    if (!member || !this.subs.remove(member)) return;
+    this.tellUnsubscribed(infoOf(member.sub));
+  }
+
+  private tellUnsubscribed(info: SubscriberInfo): void {
+    for (const module of this.moduleList) module.onUnsubscribe?.(info);
+  }
+
+  // ── relays (RPC from relay hubs) ─────────────────────────────────────────────────────────
+
+  /**
+   * A relay accepted a subscriber: register it, and in the same synchronous stretch say where its
+   * stream starts (a replay page, `reset`, or live at the topic's last id). Every frame logged after
+   * that id reaches the relay, so the relay's hand-over from replay to live has no gap.
+   */
+  relayJoin(join: RelayJoin): RelayJoinResult {
+    this.flush();
+    this.relays.register(join);
+    const held = this.reserved.get(join.relay);
+    if (held?.length) held.shift();
+    const lastId = this.events.lastId(join.topic);
+    let start: RelayStart = { kind: 'live' };
+    if (join.after !== undefined) {
+      const point = this.events.resumePoint(join.topic, join.after);
+      start =
+        point.kind === 'reset'
+          ? { kind: 'reset', frame: point.frame }
+          : { kind: 'page', page: this.events.frames(join.topic, join.after, join.pageBytes) };
+    }
+    const frames: string[] = [];
+    let joining = true;
+    const info: SubscriberInfo = { topic: join.topic, userId: join.userId, name: join.name };
+    const send = (frame: string) => {
+      if (joining) frames.push(frame);
+      else {
+        this.flush();
+        this.relays.sendTo(join.relay, join.sid, join.topic, frame);
+      }
+    };
+    for (const module of this.moduleList) module.onSubscribe?.(info, send);
+    joining = false;
+    this.count('deliveries', frames.length);
+    return { lastId, start, frames };
+  }
+
+  /** A relayed subscriber's socket closed. */
+  relayLeave(relay: number, sid: string): void {
+    const info = this.relays.unregister(relay, sid);
+    if (info) this.tellUnsubscribed(info);
+  }
+
+  /** A replay page for a relayed subscriber (or a relay filling a gap); `reset` if `after` is gone. */
+  relayPage(topic: string, after: number, maxBytes: number): RelayPageResult {
+    this.flush();
+    if (this.events.resumePoint(topic, after).kind === 'reset') return { kind: 'reset' };
+    return {
+      kind: 'page',
+      page: this.events.frames(topic, after, Math.min(MAX_PAGE_BYTES, Math.max(1024, maxBytes))),
+    };
   }
 
   // ── jobs ──────────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Sets the alarm to the earliest job if it is not already set earlier. The alarm's time is kept
+   * in memory (read once on wake), so a publish that schedules nothing new makes no storage call.
+   */
   private async armAlarm(): Promise<void> {
     const next = this.jobs.nextRunAt();
     if (next === undefined) return;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || this.alarmAt > next) {
+      this.alarmAt = next;
+      await this.ctx.storage.setAlarm(next);
+    }
   }
 
   /**
@@ -281,14 +446,25 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
    * back a run's deadline that is due in the same alarm. Re-arms for whatever is left.
    */
   override async alarm(): Promise<void> {
-    const due = this.jobs.due(Date.now());
-    // A few at a time: each may hold a database connection.
-    const worker = async () => {
-      for (let job = due.shift(); job; job = due.shift()) await this.runJob(job);
-    };
-    await Promise.all(Array.from({ length: JOB_CONCURRENCY }, worker));
-    const next = this.jobs.nextRunAt();
-    if (next !== undefined) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 10));
+    // The alarm that woke us is spent; until it is set again below, none is pending.
+    this.alarmAt = null;
+    try {
+      const due = this.jobs.due(Date.now());
+      // A few at a time: each may hold a database connection.
+      const worker = async () => {
+        for (let job = due.shift(); job; job = due.shift()) await this.runJob(job);
+      };
+      await Promise.all(Array.from({ length: JOB_CONCURRENCY }, worker));
+    } finally {
+      const next = this.jobs.nextRunAt();
+      if (next !== undefined) {
+        const at = Math.max(next, Date.now() + 10);
+        if (this.alarmAt === null || this.alarmAt > at) {
+          this.alarmAt = at;
+          await this.ctx.storage.setAlarm(at);
+        }
+      }
+    }
   }
 
   private async runJob(job: Job): Promise<void> {

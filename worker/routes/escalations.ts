@@ -1,5 +1,6 @@
 import { cardJson, loadCards } from '../escalations/cards';
 import { escalationMetrics } from '../escalations/escalation-metrics';
+import { sweepAccount } from '../escalations/outbox';
 import { ESCALATIONS_TOPIC } from '../escalations/topic';
 import { hubFor } from '../hub/hub-client';
 import { requireRole } from '../lib/auth';
@@ -56,7 +57,10 @@ export const escalationRoutes = createRouter()
     // Read the log position before the snapshot: a client that streams from it misses nothing
     // (an event already in the snapshot merges by version).
     const lastEventId = await hubFor(c.env, who.accountId).lastEventId(ESCALATIONS_TOPIC);
-    const rows = await loadCards(await c.var.db(), who.accountId, {
+    const db = await c.var.db();
+    // The database is awake for this read: deliver anything an earlier request left in the outbox.
+    c.var.afterResponse(sweepAccount(c.env, db, who.accountId, c.var.config.OUTBOX_REDELIVER_AFTER_SECONDS));
+    const rows = await loadCards(db, who.accountId, {
       ...(status ? { status } : {}),
       ...(cursor ? { after: decodeCursor(cursor) } : {}),
       limit: limit + 1,

@@ -3,7 +3,7 @@ import { createHandoff } from '../escalations/create-handoff';
 import { handoffContext } from '../escalations/handoff-context';
 import { replayHandoff } from '../escalations/handoff-replay';
 import { type HandoffTransition, transitionHandoff } from '../escalations/handoff-transitions';
-import { publishCommitted } from '../escalations/outbox';
+import { publishAfterCommit } from '../escalations/outbox';
 import { requireRole } from '../lib/auth';
 import { conflict, notFound } from '../lib/errors';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
@@ -23,7 +23,7 @@ const escalate = route({
   path: '/sessions/{id}/handoffs',
   summary: 'Escalate a session',
   description:
-    'Writes the handoff and its outbox row in one statement; the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`.',
+    'Writes the handoff and its outbox row in one statement and answers once the account hub has logged the event (its fan-out to the streams follows); the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`.',
   middleware: writers,
   request: { params: IdParam, headers: IdempotencyHeaders, body: jsonBody(CreateHandoffBody) },
   answers: { 201: jsonResponse(EscalationCardSchema, 'The handoff’s card, AI assessment `pending`') },
@@ -85,8 +85,17 @@ const router = createRouter().openapi(escalate, async (c) => {
     throw err;
   }
   if (!created) throw notFound('session');
-  // Committed: the outbox guarantees delivery, so the 201 does not wait for the hub.
-  c.var.afterResponse(publishCommitted(c.env, db, who.accountId, [created.event]));
+  // Committed with its outbox row: the 201 waits until the hub has logged the event (bounded; the
+  // outbox guarantees delivery anyway), not for the fan-out, which the hub does after answering.
+  const delivery = publishAfterCommit(
+    c.env,
+    db,
+    who.accountId,
+    [created.event],
+    c.var.config.OUTBOX_REDELIVER_AFTER_SECONDS,
+  );
+  c.var.afterResponse(delivery.settled);
+  await delivery.logged;
   return c.json(created.card, 201, { Location: `/v1/handoffs/${created.card.id}/context` });
 });
 
@@ -115,7 +124,15 @@ for (const name of ['pickup', 'resolve', 'cancel'] as const) {
         status: current.status,
       });
     }
-    c.var.afterResponse(publishCommitted(c.env, db, who.accountId, [result.event]));
+    const delivery = publishAfterCommit(
+      c.env,
+      db,
+      who.accountId,
+      [result.event],
+      c.var.config.OUTBOX_REDELIVER_AFTER_SECONDS,
+    );
+    c.var.afterResponse(delivery.settled);
+    await delivery.logged;
     return c.json(result.card, 200);
   });
 }
