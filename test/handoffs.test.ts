@@ -8,7 +8,7 @@ import type { EscalationCard } from '../worker/contract/events';
 import { openDb } from '../worker/db/client';
 import { handoffs, outbox } from '../worker/db/schema';
 import { assessHandoff } from '../worker/escalations/assessment';
-import { outboxMarker } from '../worker/escalations/outbox-marker';
+import { outboxMarker } from '../worker/escalations/outbox';
 import { redeliverMarked, scheduled } from '../worker/scheduled';
 import { escalate, hubOf, openStream, waitFor } from './escalation-helpers';
 import { call, colleague, createSession, expectError, json, makeUser, type TestUser } from './helpers';

@@ -9,6 +9,7 @@ import type {
   StartRunResult,
 } from './runs/run-types';
 import { type RunsModule, runsModule } from './runs/runs-module';
+import { usageSinkFor } from './usage/usage-store';
 
 // The one place the hub's modules are wired together. AccountHub is a HubHost (event log,
 // subscribers, job table, alarm) with these modules; its methods below are their RPC calls.
@@ -23,7 +24,9 @@ type Modules = {
 /** One per account, addressed by the canonical account UUID (worker/hub/hub-client.ts). */
 export class AccountHub extends HubHost<Modules> {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, (hub) => ({ escalations: escalationsModule(hub), runs: runsModule(hub) }));
+    super(ctx, env, (hub) => ({ escalations: escalationsModule(hub), runs: runsModule(hub) }), {
+      usageSink: usageSinkFor(env, (work) => ctx.waitUntil(work)),
+    });
   }
 
   // ── runs ──────────────────────────────────────────────────────────────────────────────────

@@ -17,6 +17,7 @@ import { handoffRoutes } from './routes/handoffs';
 import { healthRoutes } from './routes/health';
 import { runRoutes } from './routes/runs';
 import { sessionRoutes } from './routes/sessions';
+import { usageRoutes } from './routes/usage';
 
 const withConfig = createMiddleware<AppEnv>(async (c, next) => {
   const config = getConfig(c.env);
@@ -60,4 +61,5 @@ app
   .route('/v1', handoffRoutes)
   .route('/v1/escalations', escalationRoutes)
   .route('/v1/graphs', graphRoutes)
-  .route('/v1', runRoutes);
+  .route('/v1', runRoutes)
+  .route('/v1/usage', usageRoutes);

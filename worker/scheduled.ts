@@ -1,7 +1,6 @@
 import { getConfig } from './config';
 import { openDb } from './db/client';
-import { relayOutbox } from './escalations/outbox';
-import { outboxMarker } from './escalations/outbox-marker';
+import { outboxMarker, relayOutbox } from './escalations/outbox';
 import { log } from './lib/log';
 
 /** The cron trigger: the outbox's last resort (see `redeliverMarked`). */

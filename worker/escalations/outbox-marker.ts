@@ -44,6 +44,3 @@ export class OutboxMarker extends DurableObject<Env> {
     );
   }
 }
-
-/** The one marker instance. */
-export const outboxMarker = (env: Env) => env.OUTBOX_MARKER.get(env.OUTBOX_MARKER.idFromName('outbox'));

@@ -5,7 +5,6 @@ import { outbox } from '../db/schema';
 import { hubFor } from '../hub/hub-client';
 import type { HubEvent } from '../hub/hub-module';
 import { log } from '../lib/log';
-import { outboxMarker } from './outbox-marker';
 import { ESCALATIONS_TOPIC } from './topic';
 
 // The one path by which an escalation event reaches the hub's log: an outbox row written in the
@@ -67,6 +66,9 @@ export async function deliverCommitted(
   }
   return true;
 }
+
+/** The one outbox marker instance (worker/escalations/outbox-marker.ts). */
+export const outboxMarker = (env: Env) => env.OUTBOX_MARKER.get(env.OUTBOX_MARKER.idFromName('outbox'));
 
 /** How long a request waits for the hub to log its change before answering anyway (delivery continues). */
 const FIRST_PUBLISH_TIMEOUT_MS = 2_000;
