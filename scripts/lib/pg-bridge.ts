@@ -1,5 +1,7 @@
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createConnection } from 'node:net';
+import { neonHttp } from './neon-http';
 import { WebSocketServer } from './node-ws';
 
 // The Neon driver speaks the Postgres protocol over a WebSocket. Neon's proxy does that in
@@ -10,16 +12,22 @@ const loopback = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export interface PgBridge {
   port: number;
-  /** host:port/path for the Worker's NEON_WS_PROXY setting. */
+  /** host:port/path for the Worker's NEON_WS_PROXY setting (the HTTP endpoint is host:port/sql). */
   proxy: string;
   close(): Promise<void>;
 }
 
 export async function startPgBridge(port = 0): Promise<PgBridge> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port });
+  const http = neonHttp();
+  const server = createServer((req, res) => http.handle(req, res));
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) =>
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)),
+  );
   await new Promise<void>((resolve, reject) => {
-    wss.once('listening', resolve);
-    wss.once('error', reject);
+    server.once('listening', resolve);
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1');
   });
   wss.on('connection', (ws, req) => {
     const address = new URL(req.url ?? '/', 'http://bridge').searchParams.get('address') ?? '';
@@ -50,14 +58,16 @@ export async function startPgBridge(port = 0): Promise<PgBridge> {
     ws.on('close', reset);
     ws.on('error', reset);
   });
-  const actual = (wss.address() as AddressInfo).port;
+  const actual = (server.address() as AddressInfo).port;
   return {
     port: actual,
     proxy: `127.0.0.1:${actual}/v1`,
-    close: () =>
-      new Promise((resolve) => {
-        for (const client of wss.clients) client.terminate();
-        wss.close(() => resolve());
-      }),
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http.close();
+    },
   };
 }
