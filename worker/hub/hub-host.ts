@@ -25,13 +25,13 @@ import {
 } from './relay-protocol';
 import { REPLAY_MORE, REPLAY_MORE_REQUEST } from './replay-protocol';
 import {
+  FanoutQueue,
   frameId,
   type Member,
   type OutFrame,
   SocketIndex,
   type Subscriber,
   sendOrClose,
-  sendToLive,
 } from './socket-index';
 import { USAGE_FLUSH_JOB, type UsageByDay, UsageMeter, type UsageSink } from './usage-meter';
 
@@ -92,6 +92,8 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   private readonly handlers = new Map<string, JobHandler>();
   private readonly moduleList: HubModule[];
   private readonly subs: SocketIndex;
+  /** The hub's own sockets are sent to a slice at a time (see FanoutQueue). */
+  private readonly fanout = new FanoutQueue((n) => this.count('deliveries', n));
   private readonly relays: RelayFanout;
   private readonly usage: UsageMeter;
   /** Frames broadcast in this turn, sent together once it ends (see `flush`). */
@@ -206,8 +208,10 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   }
 
   /**
-   * Sends the queued frames: to the hub's own live subscribers (a member that went live after a
-   * frame was logged got it in its replay page and is skipped for it), and once per relay.
+   * Sends the queued frames: once per relay, and to the hub's own live subscribers a slice at a
+   * time (a member that went live after a frame was logged got it in its replay page and is
+   * skipped for it). `flush` returns with the frames handed over; `flushAll` also drains the
+   * slices still queued, before anything else is sent to a socket.
    */
   private flush(): void {
     this.flushScheduled = false;
@@ -219,14 +223,20 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
       getOrCreate(byTopic, topic, () => [] as OutFrame[]).push(frame);
     }
     for (const [topic, frames] of byTopic) {
-      this.count('deliveries', sendToLive(this.subs.members(topic), frames, sendOrClose));
+      // Relays first: their sockets are handled in their own turns, alongside ours.
       this.relays.enqueue(topic, frames);
+      this.fanout.push(this.subs.members(topic), frames);
     }
+  }
+
+  private flushAll(): void {
+    this.flush();
+    this.fanout.drain();
   }
 
   /** Sends to one socket, after any broadcast still queued (so order is kept). */
   private sendOne(ws: WebSocket, text: string): void {
-    this.flush();
+    this.flushAll();
     if (sendOrClose(ws, text)) this.count('deliveries', 1);
   }
 
@@ -236,7 +246,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
    * drained enough, so a replay is paced by the client instead of loaded whole into memory.
    */
   private sendPage(member: Member): void {
-    this.flush();
+    this.flushAll();
     const { sub } = member;
     const page = this.events.page(sub.topic, sub.cursor, sub.pageBytes);
     sub.cursor = page.lastId;
@@ -296,7 +306,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
         headers: { [RELAY_HEADER]: String(this.chooseRelay(threshold)) },
       });
     }
-    this.flush();
+    this.flushAll();
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, [topic]);
@@ -379,7 +389,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
    * that id reaches the relay, so the relay's hand-over from replay to live has no gap.
    */
   relayJoin(join: RelayJoin): RelayJoinResult {
-    this.flush();
+    this.flushAll();
     this.relays.register(join);
     const held = this.reserved.get(join.relay);
     if (held?.length) held.shift();
@@ -398,7 +408,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     const send = (frame: string) => {
       if (joining) frames.push(frame);
       else {
-        this.flush();
+        this.flushAll();
         this.relays.sendTo(join.relay, join.sid, join.topic, frame);
       }
     };
@@ -416,7 +426,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
 
   /** A replay page for a relayed subscriber (or a relay filling a gap); `reset` if `after` is gone. */
   relayPage(topic: string, after: number, maxBytes: number): RelayPageResult {
-    this.flush();
+    this.flushAll();
     if (this.events.resumePoint(topic, after).kind === 'reset') return { kind: 'reset' };
     return {
       kind: 'page',

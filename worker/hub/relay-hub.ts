@@ -9,7 +9,7 @@ import {
   type RelayPageResult,
 } from './relay-protocol';
 import { REPLAY_MORE, REPLAY_MORE_REQUEST } from './replay-protocol';
-import { type Member, type OutFrame, SocketIndex, sendOrClose, sendToLive } from './socket-index';
+import { FanoutQueue, type Member, type OutFrame, SocketIndex, sendOrClose } from './socket-index';
 
 const DEFAULT_PAGE_BYTES = 256 * 1024;
 const MAX_PAGE_BYTES = 512 * 1024;
@@ -32,6 +32,11 @@ export class RelayHub extends DurableObject<Env> {
   private readonly n: number;
   /** Until the first delivery after construction reports it (usage counts wake-ups). */
   private woke = true;
+  /** Frames sent since the last delivery result reported them (usage). */
+  private delivered = 0;
+  private readonly fanout = new FanoutQueue((n) => {
+    this.delivered += n;
+  });
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -111,10 +116,10 @@ export class RelayHub extends DurableObject<Env> {
     if (start.kind === 'page') {
       this.sendPage(member, start.page);
     } else {
-      if (start.kind === 'reset') sendOrClose(server, start.frame);
+      if (start.kind === 'reset') this.sendOne(server, start.frame);
       member.sub.cursor = join.lastId;
     }
-    for (const frame of join.frames) sendOrClose(server, frame);
+    for (const frame of join.frames) this.sendOne(server, frame);
     if (start.kind !== 'page' || start.page.done) await this.goLive(member);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -162,16 +167,18 @@ export class RelayHub extends DurableObject<Env> {
 
   // ── delivering ────────────────────────────────────────────────────────────────────────────
 
-  /** A batch from the account hub, in order. */
+  /**
+   * A batch from the account hub, in order. The frames are queued for the relay's sockets (sent a
+   * slice at a time, in order); the answer reports what was sent since the last one.
+   */
   async deliver(delivery: RelayDelivery): Promise<RelayDeliveryResult> {
     const woke = this.woke;
     this.woke = false;
     const touched = new Set<string>();
-    let delivered = 0;
     let run: OutFrame[] = [];
     let runTopic = '';
     const flush = () => {
-      if (run.length > 0) delivered += sendToLive(this.subs.members(runTopic), run, sendOrClose);
+      if (run.length > 0) this.fanout.push(this.subs.members(runTopic), run);
       run = [];
     };
     for (const f of delivery.frames) {
@@ -179,7 +186,7 @@ export class RelayHub extends DurableObject<Env> {
       if (f.to !== undefined) {
         flush();
         const member = this.subs.get(f.topic, f.to);
-        if (member && sendOrClose(member.ws, f.text)) delivered++;
+        if (member) this.sendOne(member.ws, f.text);
         continue;
       }
       if (f.topic !== runTopic) {
@@ -194,7 +201,7 @@ export class RelayHub extends DurableObject<Env> {
       if (head !== undefined && f.id <= head) continue; // delivered before
       if (head !== undefined && f.id > head + 1 && this.hasLive(f.topic)) {
         flush();
-        delivered += await this.fill(f.topic, f.id - 1);
+        await this.fill(f.topic, f.id - 1);
         if ((this.feed.get(f.topic) ?? 0) >= f.id) continue;
       }
       run.push({ id: f.id, text: f.text });
@@ -203,8 +210,7 @@ export class RelayHub extends DurableObject<Env> {
     flush();
     for (const [topic, head] of Object.entries(delivery.heads ?? {})) {
       touched.add(topic);
-      if ((this.feed.get(topic) ?? head) < head && this.hasLive(topic))
-        delivered += await this.fill(topic, head);
+      if ((this.feed.get(topic) ?? head) < head && this.hasLive(topic)) await this.fill(topic, head);
     }
     const sockets: Record<string, number> = {};
     for (const topic of touched) {
@@ -219,12 +225,19 @@ export class RelayHub extends DurableObject<Env> {
         );
       }
     }
-    return { sockets, deliveries: delivered, woke };
+    const deliveries = this.delivered;
+    this.delivered = 0;
+    return { sockets, deliveries, woke };
+  }
+
+  /** Sends to one socket, after any broadcast still queued (so order is kept). */
+  private sendOne(ws: WebSocket, text: string): void {
+    this.fanout.drain();
+    if (sendOrClose(ws, text)) this.delivered++;
   }
 
   /** Sends the topic's logged frames after the feed's position through `through` to live subscribers. */
-  private async fill(topic: string, through: number): Promise<number> {
-    let delivered = 0;
+  private async fill(topic: string, through: number): Promise<void> {
     for (let pages = 0; (this.feed.get(topic) ?? 0) < through && pages < MAX_CATCH_UP_PAGES; pages++) {
       const from = this.feed.get(topic) ?? 0;
       const result = await this.page(topic, from, MAX_PAGE_BYTES);
@@ -233,15 +246,14 @@ export class RelayHub extends DurableObject<Env> {
         for (const m of [...this.subs.members(topic)])
           if (m.sub.live) this.closeOne(m, 'fell behind the log');
         this.feed.set(topic, through);
-        return delivered;
+        return;
       }
       if (result.lastId <= from) break;
       // Another call may have moved the feed on while this page was on its way.
       const fresh = result.frames.filter((f) => f.id > (this.feed.get(topic) ?? 0));
-      delivered += sendToLive(this.subs.members(topic), fresh, sendOrClose);
+      this.fanout.push(this.subs.members(topic), fresh);
       this.feed.set(topic, Math.max(this.feed.get(topic) ?? 0, result.lastId));
     }
-    return delivered;
   }
 
   // ── replay ────────────────────────────────────────────────────────────────────────────────
@@ -260,7 +272,7 @@ export class RelayHub extends DurableObject<Env> {
     const text = page.frames.map((f) => f.text).join('');
     member.sub.cursor = page.lastId;
     this.subs.save(member);
-    sendOrClose(member.ws, page.done ? text : `${text}${REPLAY_MORE}`);
+    this.sendOne(member.ws, page.done ? text : `${text}${REPLAY_MORE}`);
   }
 
   /**
@@ -278,7 +290,7 @@ export class RelayHub extends DurableObject<Env> {
       const page = await this.page(topic, member.sub.cursor, member.sub.pageBytes);
       if (!this.subs.get(topic, sid)) return;
       if (!page) break;
-      if (page.frames.length > 0) sendOrClose(member.ws, page.frames.map((f) => f.text).join(''));
+      if (page.frames.length > 0) this.sendOne(member.ws, page.frames.map((f) => f.text).join(''));
       member.sub.cursor = Math.max(member.sub.cursor, page.lastId);
     }
     this.closeOne(member, 'could not catch up');

@@ -33,6 +33,8 @@ export interface OutFrame {
 /** Frames of one batch are sent as one WebSocket message up to this size (the SSE adapter splits nothing). */
 const MAX_MESSAGE_BYTES = 256 * 1024;
 
+const encoder = new TextEncoder();
+
 export class SocketIndex {
   private topics: Map<string, Map<string, Member>> | undefined;
   private total = 0;
@@ -123,32 +125,56 @@ export class SocketIndex {
   }
 }
 
+/** Frames of one message, encoded once for every socket that gets them. */
+export interface EncodedChunk {
+  frames: readonly OutFrame[];
+  bytes: Uint8Array;
+  /** The first logged id in the chunk (undefined when it holds only ephemeral frames). */
+  firstId: number | undefined;
+}
+
+/** Frames (in order, one topic) as messages of at most MAX_MESSAGE_BYTES, each encoded to UTF-8 once. */
+export function encodeFrames(frames: readonly OutFrame[]): EncodedChunk[] {
+  return chunks(frames).map((chunk) => ({
+    frames: chunk,
+    bytes: encoder.encode(chunk.map((f) => f.text).join('')),
+    firstId: chunk.find((f) => f.id !== undefined)?.id,
+  }));
+}
+
 /**
- * Sends `frames` (in order, one topic) to every live member: one shared string per batch for all
- * sockets; only a member that went live after some of these frames were logged (its replay page
- * already carried them) gets its own copy without those. Returns the frames delivered.
+ * Sends encoded frames to every live member: the same bytes to every socket (the Worker passes
+ * them on to the client as they are); only a member that went live after some of these frames
+ * were logged (its replay page already carried them) gets its own copy without those. Returns the
+ * frames delivered.
  */
-export function sendToLive(
+export function sendEncoded(
   members: Iterable<Member>,
-  frames: readonly OutFrame[],
-  send: (ws: WebSocket, text: string) => boolean,
+  encoded: readonly EncodedChunk[],
+  send: (ws: WebSocket, data: string | Uint8Array) => boolean,
 ): number {
   let delivered = 0;
-  for (const chunk of chunks(frames)) {
-    const shared = chunk.map((f) => f.text).join('');
-    const firstId = chunk.find((f) => f.id !== undefined)?.id;
+  for (const chunk of encoded) {
     for (const m of members) {
       if (!m.sub.live) continue;
-      if (firstId === undefined || m.sub.cursor < firstId) {
-        if (send(m.ws, shared)) delivered += chunk.length;
+      if (chunk.firstId === undefined || m.sub.cursor < chunk.firstId) {
+        if (send(m.ws, chunk.bytes)) delivered += chunk.frames.length;
         continue;
       }
-      const mine = chunk.filter((f) => f.id === undefined || f.id > m.sub.cursor);
-      if (mine.length > 0 && send(m.ws, mine.map((f) => f.text).join(''))) delivered += mine.length;
+      const mine = chunk.frames.filter((f) => f.id === undefined || f.id > m.sub.cursor);
+      if (mine.length > 0 && send(m.ws, encoder.encode(mine.map((f) => f.text).join(''))))
+        delivered += mine.length;
     }
   }
   return delivered;
 }
+
+/** `sendEncoded` of frames not yet encoded, all at once. */
+export const sendToLive = (
+  members: Iterable<Member>,
+  frames: readonly OutFrame[],
+  send: (ws: WebSocket, data: string | Uint8Array) => boolean,
+) => sendEncoded(members, encodeFrames(frames), send);
 
 function chunks(frames: readonly OutFrame[]): OutFrame[][] {
   const out: OutFrame[][] = [];
@@ -176,9 +202,9 @@ export function frameId(text: string): number | undefined {
 }
 
 /** Sends one message, closing the socket if it cannot (the client resumes by Last-Event-ID). */
-export function sendOrClose(ws: WebSocket, text: string): boolean {
+export function sendOrClose(ws: WebSocket, data: string | Uint8Array): boolean {
   try {
-    ws.send(text);
+    ws.send(data);
     return true;
   } catch {
     try {
@@ -187,5 +213,68 @@ export function sendOrClose(ws: WebSocket, text: string): boolean {
       // already closed
     }
     return false;
+  }
+}
+
+/** Sockets sent to in one turn before the fan-out yields (see `FanoutQueue`). */
+const SLICE = 64;
+
+interface FanoutJob {
+  members: Member[];
+  encoded: EncodedChunk[];
+  next: number;
+}
+
+/**
+ * Broadcasts a slice of sockets at a time, yielding to the event loop between slices. A turn
+ * that sent to 500 sockets would hold the thread until the last one: the runtime then handles
+ * every socket's message (and, where the Worker shares the thread, every SSE write) only after
+ * the last send, so the first subscriber waits as long as the last. Jobs run in order, and
+ * anything else sent to a socket drains the queue first, so no socket sees frames out of order.
+ * Whether a member is live, and its cursor, are read when its slice is sent.
+ */
+export class FanoutQueue {
+  private readonly jobs: FanoutJob[] = [];
+  private scheduled = false;
+
+  constructor(private readonly delivered: (frames: number) => void) {}
+
+  push(members: Iterable<Member>, frames: readonly OutFrame[]): void {
+    if (frames.length === 0) return;
+    const list = [...members];
+    if (list.length === 0) return;
+    this.jobs.push({ members: list, encoded: encodeFrames(frames), next: 0 });
+    this.schedule();
+  }
+
+  /** Sends everything queued, now. */
+  drain(): void {
+    this.run(Number.POSITIVE_INFINITY);
+  }
+
+  get pending(): boolean {
+    return this.jobs.length > 0;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setTimeout(() => {
+      this.scheduled = false;
+      this.run(SLICE);
+    }, 0);
+  }
+
+  private run(budget: number): void {
+    let left = budget;
+    while (left > 0 && this.jobs.length > 0) {
+      const job = this.jobs[0] as FanoutJob;
+      const end = Math.min(job.members.length, job.next + left);
+      this.delivered(sendEncoded(job.members.slice(job.next, end), job.encoded, sendOrClose));
+      left -= end - job.next;
+      job.next = end;
+      if (job.next >= job.members.length) this.jobs.shift();
+    }
+    if (this.jobs.length > 0) this.schedule();
   }
 }
