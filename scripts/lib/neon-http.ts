@@ -50,8 +50,11 @@ export interface NeonHttp {
  * (Neon's endpoint knows its own), so the Worker's endpoint URL names the server, as the
  * WebSocket path does.
  */
-export function neonHttp(): NeonHttp {
+export function neonHttp(onStatements: (n: number) => void = () => {}): NeonHttp {
   const pools = new Map<string, PgModule.Pool>();
+  // A client whose server goes away while it is checked out emits 'error' on itself (the pool's
+  // listener only covers idle ones); unheard, that would end the process.
+  const heard = new WeakSet<PgModule.PoolClient>();
   const poolFor = (connectionString: string) => {
     let pool = pools.get(connectionString);
     if (!pool) {
@@ -110,9 +113,15 @@ export function neonHttp(): NeonHttp {
         url.hostname = host;
         url.port = port;
         let client: PgModule.PoolClient | undefined;
+        let broken = false;
         try {
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Query | { queries: Query[] };
           client = await poolFor(url.toString()).connect();
+          if (!heard.has(client)) {
+            heard.add(client);
+            client.on('error', () => {});
+          }
+          onStatements('queries' in body ? body.queries.length : 1);
           if ('queries' in body) {
             // A batch is one transaction, as on Neon.
             const isolation = req.headers['neon-batch-isolation-level'];
@@ -139,10 +148,12 @@ export function neonHttp(): NeonHttp {
               ...Object.fromEntries(ERROR_FIELDS.filter((f) => e[f] !== undefined).map((f) => [f, e[f]])),
             });
           } else {
+            broken = true;
             answer(res, 503, { message: `cannot reach the database: ${e.message ?? String(err)}` });
           }
         } finally {
-          client?.release();
+          // A connection that failed is dropped, not handed to the next query.
+          client?.release(broken);
         }
       });
     },

@@ -248,11 +248,14 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   private sendPage(member: Member): void {
     this.flushAll();
     const { sub } = member;
-    const page = this.events.page(sub.topic, sub.cursor, sub.pageBytes);
+    const page = this.events.frames(sub.topic, sub.cursor, sub.pageBytes);
     sub.cursor = page.lastId;
     sub.live = page.done;
     this.subs.save(member);
-    this.sendOne(member.ws, page.done ? page.text : `${page.text}${REPLAY_MORE}`);
+    const text = page.frames.map((f) => f.text).join('');
+    if (sendOrClose(member.ws, page.done ? text : `${text}${REPLAY_MORE}`)) {
+      this.count('deliveries', page.frames.length);
+    }
   }
 
   lastEventId(topic: string): number {
