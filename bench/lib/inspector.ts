@@ -44,17 +44,37 @@ async function cdp<T>(
   }
 }
 
-/** Used JS heap of the isolate of `worker` (its inspector target `core:user:<worker>`), after a GC. */
-export async function heapUsed(inspectorPort: number, worker: string): Promise<number> {
+/**
+ * Used JS heap of the isolate of `worker` (its inspector target `core:user:<worker>`), after a full
+ * GC. workerd runs an inspector command that needs the isolate (the GC) only when the isolate next
+ * runs, so `poke` sends it a request every 50 ms until the collection is done.
+ */
+export async function heapUsed(
+  inspectorPort: number,
+  worker: string,
+  poke: () => Promise<unknown>,
+): Promise<number> {
   const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as Target[];
   const target = list.find((t) => t.id === `core:user:${worker}`);
   if (!target)
     throw new Error(`no inspector target for ${worker} (have ${list.map((t) => t.id).join(', ')})`);
-  const [, usage] = await cdp<{ usedSize: number; totalSize: number }>(target.webSocketDebuggerUrl, [
-    { method: 'HeapProfiler.collectGarbage' },
-    { method: 'Runtime.getHeapUsage' },
-  ]);
-  return usage?.usedSize ?? Number.NaN;
+  let done = false;
+  const poking = (async () => {
+    while (!done) {
+      await poke().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  try {
+    const [, usage] = await cdp<{ usedSize: number; totalSize: number }>(target.webSocketDebuggerUrl, [
+      { method: 'HeapProfiler.collectGarbage' },
+      { method: 'Runtime.getHeapUsage' },
+    ]);
+    return usage?.usedSize ?? Number.NaN;
+  } finally {
+    done = true;
+    await poking;
+  }
 }
 
 interface ProfileNode {
