@@ -74,6 +74,7 @@ export const busSuite: Suite = {
         const stats = await pool.stats(sbGroup);
         await pool.close(sbGroup);
         await pool.close(rdGroup);
+        await b.reapClosedStreams();
         const lost = runs.sb.reduce((a, r) => a + r.lost, 0) + stats.gaps;
         const dup = stats.duplicates;
         const limit = TARGETS[n];

@@ -79,6 +79,7 @@ export const e2eSuite: Suite = {
       const peStats = await pool.stats(peerGroup);
       await pool.close(sbGroup);
       await pool.close(peerGroup);
+      await b.reapClosedStreams();
       const sbLost = runs.sb.reduce((a, r) => a + r.lost, 0) + sbStats.gaps;
       const peLost = runs.pe.reduce((a, r) => a + r.lost, 0) + peStats.gaps;
       const m = (list: FanoutRun[], f: (r: FanoutRun) => number) => medianOf(list, f);

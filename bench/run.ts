@@ -52,6 +52,12 @@ const command = [
 
 const results: { suite: Suite; result?: SuiteResult; error?: string }[] = [];
 let bench: Bench | undefined;
+// Interrupted: stop what we started (workerd, the database child, the peer, the client processes).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void (bench?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
 try {
   bench = await startBench();
   for (const suite of suites) {

@@ -1,6 +1,7 @@
 // The counts docs/cost.md turns into a bill: what one escalation and one run cost in Worker
 // requests, hub (Durable Object) calls, events, deliveries, hub storage, Postgres statements and
 // CPU time, read from GET /v1/usage (the product's own counters), /proc and the Neon bridge.
+import pg from 'pg';
 import { type Bench, ms, type Suite } from './lib/bench';
 import { call, sleep } from './lib/http';
 import { cpuMs } from './lib/proc';
@@ -53,10 +54,21 @@ export const usageSuite: Suite = {
     const today = (u: UsageAnswer) => u.per_day.at(-1) as UsageAnswer['per_day'][number];
     // Every statement the Worker and its hubs sent, counted at the bridge (HTTP one-shots, and
     // Query/Execute messages on WebSocket connections), and the connections they opened.
+    const size = new pg.Client({ connectionString: b.database.url });
+    await size.connect();
     const statements = async () => {
       await sleep(1_000);
       const st = await b.bridgeStats();
-      return { statements: st.httpStatements + st.wsStatements, connections: st.wsConnections };
+      // The tables' size on disk (heap, indexes, TOAST), which Neon bills as storage.
+      const bytes = Number(
+        (
+          await size.query(
+            `select coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint as n from pg_class c
+             join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'r' and n.nspname = 'public'`,
+          )
+        ).rows[0]?.n ?? 0,
+      );
+      return { statements: st.httpStatements + st.wsStatements, connections: st.wsConnections, bytes };
     };
     try {
       // The engineers' queues: 50 streams, each after its snapshot.
@@ -141,10 +153,10 @@ each created, assessed (by the hub, with the fake provider), picked up and resol
 a four-node graph (two LLM nodes, fake provider), each streamed to its end. Counts from the product's
 own \`GET /v1/usage\`, workerd's CPU time from /proc, Postgres statements and new connections counted at the Neon bridge.
 
-| per … | Worker requests | hub events | deliveries | hub wake-ups | Postgres statements (new connections) | workerd CPU | hub storage growth |
-| --- | --- | --- | --- | --- | --- | --- | --- |
-| escalation (${SUBSCRIBERS} subscribers) | ${perE(escRequests)} | ${perE(d(u0, u1, 'events_published'))} | ${perE(d(u0, u1, 'deliveries'))} | ${perE(d(u0, u1, 'hub_wakeups'))} | ${perE(x1.statements - x0.statements)} (${perE(x1.connections - x0.connections)}) | ${ms((c1 - c0) / E)} ms | ${((u1.hub_storage_bytes - u0.hub_storage_bytes) / E / 1024).toFixed(1)} KiB |
-| run (4 nodes, one stream) | ${perR(runRequests)} | ${perR(d(u1, u2, 'events_published'))} | ${perR(d(u1, u2, 'deliveries'))} | ${perR(d(u1, u2, 'hub_wakeups'))} | ${perR(x2.statements - x1.statements)} (${perR(x2.connections - x1.connections)}) | ${ms((c3 - c2) / R)} ms | ${((u2.hub_storage_bytes - u1.hub_storage_bytes) / R / 1024).toFixed(1)} KiB |
+| per … | Worker requests | hub events | deliveries | hub wake-ups | Postgres statements (new connections) | workerd CPU | hub storage growth | Postgres growth |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| escalation (${SUBSCRIBERS} subscribers) | ${perE(escRequests)} | ${perE(d(u0, u1, 'events_published'))} | ${perE(d(u0, u1, 'deliveries'))} | ${perE(d(u0, u1, 'hub_wakeups'))} | ${perE(x1.statements - x0.statements)} (${perE(x1.connections - x0.connections)}) | ${ms((c1 - c0) / E)} ms | ${((u1.hub_storage_bytes - u0.hub_storage_bytes) / E / 1024).toFixed(1)} KiB | ${((x1.bytes - x0.bytes) / E / 1024).toFixed(1)} KiB |
+| run (4 nodes, one stream) | ${perR(runRequests)} | ${perR(d(u1, u2, 'events_published'))} | ${perR(d(u1, u2, 'deliveries'))} | ${perR(d(u1, u2, 'hub_wakeups'))} | ${perR(x2.statements - x1.statements)} (${perR(x2.connections - x1.connections)}) | ${ms((c3 - c2) / R)} ms | ${((u2.hub_storage_bytes - u1.hub_storage_bytes) / R / 1024).toFixed(1)} KiB | ${((x2.bytes - x1.bytes) / R / 1024).toFixed(1)} KiB |
 
 Runs started ${d(u1, u2, 'runs_started')}, nodes executed ${d(u1, u2, 'nodes_executed')}; subscribers at the end ${u2.subscribers_now};
 hub storage ${(u2.hub_storage_bytes / 1024).toFixed(0)} KiB. Here the hub never hibernates between events (they
@@ -164,7 +176,7 @@ come faster than its idle window), so wake-ups count only its first start.
         section,
       };
     } finally {
-      // nothing to close: the counts come from the bench's own bridge
+      await size.end();
     }
   },
 };

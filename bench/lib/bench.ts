@@ -4,7 +4,7 @@
 // bench/run.ts lists them.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,7 +15,7 @@ import type { BridgeStats } from '../../scripts/lib/pg-bridge';
 import { freePort } from '../../scripts/lib/wrangler-dev';
 import { signToken, type TokenClaims } from '../../worker/dev/sign-token';
 import { ClientPool } from './clients';
-import { call } from './http';
+import { call, sleep } from './http';
 import { loadAverage } from './proc';
 import { buildBundle, type Runtime, root, startRuntime } from './runtime';
 
@@ -101,6 +101,13 @@ export interface Bench {
   markedCard(mark: number): string;
   /** What went through the Neon bridge so far: every statement the Worker and its hubs sent. */
   bridgeStats(): Promise<BridgeStats>;
+  /** The open-file limit workerd runs with (each SSE stream costs it two descriptors). */
+  workerdFileLimit(): number;
+  /**
+   * Waits until workerd has let go of streams whose clients closed: it notices a gone client at
+   * its next write, the keepalive (at most SSE_KEEPALIVE_MS later), and only then frees them.
+   */
+  reapClosedStreams(): Promise<void>;
   /** Publishes a marked event straight into an account's hub (bus only). */
   publishToHub(accountId: string, mark: number): Promise<void>;
   /** POST handoff with a marked reason, to Switchboard or to the peer; resolves at the 201. */
@@ -190,8 +197,33 @@ async function stopChild(child: ChildProcess, line?: string) {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
+/**
+ * Raises this process's open-file limit (workerd and the client processes inherit it): 10,000
+ * streams cost workerd 20,000 descriptors. Needs the privilege to raise a hard limit; without it
+ * the limit stays, and the scale suite says how far it could go.
+ */
+function raiseFileLimit(): string {
+  try {
+    execFileSync('prlimit', ['--pid', String(process.pid), '--nofile=65536:65536'], { stdio: 'ignore' });
+  } catch {
+    // not allowed here
+  }
+  try {
+    return execFileSync(
+      'prlimit',
+      ['--pid', String(process.pid), '--nofile', '--noheadings', '--output=SOFT'],
+      {
+        encoding: 'utf8',
+      },
+    ).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 export async function startBench(opts: { vars?: Record<string, string> } = {}): Promise<Bench> {
   const dir = resolve(root, '.data/bench');
+  log(`open-file limit: ${raiseFileLimit()}`);
   rmSync(resolve(dir, 'state'), { recursive: true, force: true });
   const cpu = cpus();
   const server = process.env.DATABASE_URL
@@ -308,6 +340,22 @@ export async function startBench(opts: { vars?: Record<string, string> } = {}): 
       return { url: peer.url, pid: peer.pid };
     },
     mark: () => ++seq,
+    workerdFileLimit: () => {
+      const limits = readFileSync(`/proc/${runtime.pid()}/limits`, 'utf8');
+      return Number(/Max open files\s+(\d+)/.exec(limits)?.[1] ?? 0);
+    },
+    async reapClosedStreams() {
+      const fds = () => readdirSync(`/proc/${runtime.pid()}/fd`).length;
+      const deadline = Date.now() + 20_000;
+      let last = fds();
+      while (Date.now() < deadline) {
+        await sleep(1_000);
+        const now = fds();
+        if (now <= runtime.baseFds() + 100) return;
+        last = now;
+      }
+      log(`workerd still holds ${last} descriptors (${runtime.baseFds()} at start)`);
+    },
     bridgeStats: async () => (await db.command('stats')).stats as BridgeStats,
     markedCard: (mark) => cardJson.replace(/"reason":"[^"]*"/, `"reason":"bm${mark}"`),
     async publishToHub(accountId, mark) {

@@ -63,6 +63,8 @@ export interface Runtime {
   inspectorPort: number;
   /** The workerd process (CPU and memory are read from /proc). */
   pid(): number | undefined;
+  /** workerd's open descriptors right after it (re)started, before any client connected. */
+  baseFds(): number;
   runCron(): Promise<void>;
   /** Stops workerd and starts it again on the same ports and state (a restart of every hub). */
   restart(vars?: Record<string, string>): Promise<void>;
@@ -140,11 +142,14 @@ export async function startRuntime(opts: {
   let mf: MiniflareType | undefined = create();
   await mf.ready;
   const pid = () => workerdChild();
+  const countFds = () => readdirSync(`/proc/${pid()}/fd`).length;
+  let baseFds = countFds();
   return {
     url: `http://127.0.0.1:${port}`,
     publisherUrl: `http://127.0.0.1:${publisherPort}`,
     inspectorPort,
     pid,
+    baseFds: () => baseFds,
     runCron: async () => {
       const worker = await (mf as MiniflareType).getWorker('switchboard');
       await worker.scheduled({ cron: '*/10 * * * *' });
@@ -154,6 +159,7 @@ export async function startRuntime(opts: {
       await mf?.dispose();
       mf = create();
       await mf.ready;
+      baseFds = countFds();
     },
     stop: async () => {
       await mf?.dispose();
