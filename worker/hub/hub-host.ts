@@ -227,6 +227,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
       this.relays.enqueue(topic, frames);
       this.fanout.push(this.subs.members(topic), frames);
     }
+    this.fanout.kick();
   }
 
   private flushAll(): void {

@@ -208,6 +208,7 @@ export class RelayHub extends DurableObject<Env> {
       this.feed.set(f.topic, f.id);
     }
     flush();
+    this.fanout.kick();
     for (const [topic, head] of Object.entries(delivery.heads ?? {})) {
       touched.add(topic);
       if ((this.feed.get(topic) ?? head) < head && this.hasLive(topic)) await this.fill(topic, head);

@@ -252,6 +252,11 @@ export class FanoutQueue {
     this.run(Number.POSITIVE_INFINITY);
   }
 
+  /** Sends the next slice now (the rest follows a turn at a time). */
+  kick(): void {
+    this.run(SLICE);
+  }
+
   get pending(): boolean {
     return this.jobs.length > 0;
   }
