@@ -122,6 +122,7 @@ export const scaleSuite: Suite = {
     await pool.close(group);
     await b.reapClosedStreams();
     const lostTotal = lost + stats.gaps + behind;
+    const whole = lostTotal === 0 && stats.duplicates === 0 && opened.connected === N && N === wanted;
 
     const rssEach = (r: (typeof idleRuns)[number]) => (r.after.rss - r.before.rss) / r.n;
     const firstRss = idleRuns[0] ? rssEach(idleRuns[0]) : Number.NaN;
@@ -139,11 +140,11 @@ export const scaleSuite: Suite = {
         peer: '—',
         ratio: '—',
         target: '0 lost',
-        result: lostTotal === 0 && stats.duplicates === 0 && opened.connected === N ? 'met' : 'missed',
-        ...(lostTotal === 0 && stats.duplicates === 0 && opened.connected === N
+        result: whole ? 'met' : 'missed',
+        ...(whole
           ? {}
           : {
-              cause: `connected ${opened.connected} of ${N}, missing ${lost}, gaps ${stats.gaps}, not at the end ${behind}, duplicates ${stats.duplicates}`,
+              cause: `${N < wanted ? `${N.toLocaleString('en')} of the ${wanted.toLocaleString('en')} subscribers only: workerd may open ${fileLimit} files here and needs two per stream (its socket is duplicated); the hard limit could not be raised without privilege. ` : ''}Connected ${opened.connected} of ${N}, missing ${lost}, gaps ${stats.gaps}, not at the end ${behind}, duplicates ${stats.duplicates}`,
             }),
       },
       {
