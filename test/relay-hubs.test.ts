@@ -224,6 +224,26 @@ describe('relay hubs', () => {
     for (const c of [...clients, ...resumed.map((r) => r.client)]) await c.reader.close();
   });
 
+  it('checks its relays when it starts again, and forgets the subscribers a relay lost meanwhile', async () => {
+    const alice = await makeUser();
+    const hub = hubOf(alice);
+    const clients = [];
+    for (let i = 0; i < THRESHOLD + 2; i++) clients.push(await subscribe(alice, 0));
+    expect(await hub.subscriberCount('escalations')).toBe(THRESHOLD + 2);
+    // Both restart, the relay first, and no event follows: only the hub's own check can tell.
+    await runInDurableObject(relayFor(env, alice.acct, 0), (_i: unknown, state: DurableObjectState) => {
+      state.abort('relay restart (test)');
+    }).catch(() => undefined);
+    await runInDurableObject(hub, (_i: unknown, state: DurableObjectState) => {
+      state.abort('hub restart (test)');
+    }).catch(() => undefined);
+    await waitFor(
+      async () => ((await hubOf(alice).subscriberCount('escalations')) === 0 ? true : undefined),
+      'the restarted hub to drop the relayed subscribers its relay lost',
+    );
+    for (const c of clients) await c.reader.close();
+  });
+
   it('forgets a relayed subscriber when its client goes away', async () => {
     const alice = await makeUser();
     const hub = hubOf(alice);

@@ -63,6 +63,9 @@ export class RelayFanout {
       getOrCreate(topics, row.topic, () => new Set<string>()).add(row.sid);
     }
     this.members = members;
+    // After a wake (or a restart), check every relay once: one that restarted meanwhile lost its
+    // sockets, and its answer shows which (reconcile); one that missed frames fills the gap.
+    for (const relay of members.keys()) this.push(relay, [], true);
     return members;
   }
 

@@ -129,7 +129,11 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
     if (waiting) {
       const { controller, wake } = waiting;
       waiting = undefined;
-      controller.close();
+      try {
+        controller.close();
+      } catch {
+        // The client cancelled while a read was pending: the stream is closed already.
+      }
       wake();
     }
   };
@@ -144,7 +148,11 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
     if (waiting) {
       const { controller, wake } = waiting;
       waiting = undefined;
-      controller.enqueue(bytes);
+      try {
+        controller.enqueue(bytes);
+      } catch {
+        // Cancelled meanwhile; `cancel` ends the stream.
+      }
       wake();
       return;
     }
