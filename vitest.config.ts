@@ -12,6 +12,9 @@ export default defineConfig({
           JWT_SECRET: 'test-secret-0123456789abcdef',
           LOG_LEVEL: 'warn',
           SSE_KEEPALIVE_MS: '200',
+          // DESIGN "Scale": the suite covers relay hubs with a low threshold; an account's sixth
+          // subscriber already goes through a relay.
+          RELAY_FANOUT_THRESHOLD: '5',
           // The fake OpenAI-compatible server (test/setup/fake-openai.ts).
           OPENAI_FAKE_URL: inject('openaiUrl'),
           // The loopback server for http_get nodes (test/setup/loopback-http.ts), allow-listed by

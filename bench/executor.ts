@@ -8,6 +8,7 @@ import { execute } from '../worker/graphs/executor';
 import type { Graph } from '../worker/graphs/graph-schema';
 import { createFakeProvider, fakeCompletion } from '../worker/providers/fake-provider';
 import { createToolRegistry } from '../worker/tools/registry';
+import type { Bench, Row, Suite } from './lib/bench';
 import { median, percentile } from './lib/http';
 
 export const NODES = 20;
@@ -150,3 +151,36 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     );
   }
 }
+
+/** The suite: the executor against LangGraph, and a graph run end to end through the hub. */
+export const executorSuite: Suite = {
+  name: 'executor',
+  async run(b: Bench) {
+    const rowsOut = await benchExecutor(b.repeats, b.quick ? 50 : 300);
+    const sb = rowsOut[0];
+    const lg = rowsOut[2];
+    const rows: Row[] = [];
+    if (sb && lg) {
+      const ratio = sb.perNodeUs.p50 / lg.perNodeUs.p50;
+      rows.push({
+        comparison: `Executor overhead per node, p50 (fake model, ${NODES}-node chain, in Node)`,
+        switchboard: `${sb.perNodeUs.p50.toFixed(1)} µs`,
+        peer: `LangGraph ${lg.perNodeUs.p50.toFixed(1)} µs`,
+        ratio: `${ratio.toFixed(2)}×`,
+        target: '≤ 0.5×',
+        result: ratio <= 0.5 ? 'met' : 'missed',
+      });
+    }
+    const section = `## Executor overhead per node
+
+A chain of ${NODES} \`llm\` nodes, each answered by the deterministic fake completion, in Node 22 in
+the harness process (the executor is pure TypeScript, imported with tsx). Both sides compute the
+same final answer (checked). Per node = run time / ${NODES}; ${b.repeats} repeats × ${b.quick ? 50 : 300} runs.
+
+| implementation | µs per node p50 | µs per node p99 |
+| --- | --- | --- |
+${rowsOut.map((r) => `| ${r.name} | ${r.perNodeUs.p50.toFixed(1)} | ${r.perNodeUs.p99.toFixed(1)} |`).join('\n')}
+`;
+    return { rows, section };
+  },
+};

@@ -128,7 +128,7 @@ describe('internal errors', () => {
     // The publish runs after the answer; its failure is logged under the request's id.
     expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
       expect.objectContaining({
-        msg: 'publish after commit failed; the outbox relay will deliver',
+        msg: 'publish to the account hub failed',
         requestId: 'req-publish-1',
       }),
     );

@@ -1,6 +1,6 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { app } from '../worker/app';
 import { getConfig } from '../worker/config';
@@ -8,7 +8,8 @@ import type { EscalationCard } from '../worker/contract/events';
 import { openDb } from '../worker/db/client';
 import { handoffs, outbox } from '../worker/db/schema';
 import { assessHandoff } from '../worker/escalations/assessment';
-import { scheduled } from '../worker/scheduled';
+import { outboxMarker } from '../worker/escalations/outbox';
+import { redeliverMarked, scheduled } from '../worker/scheduled';
 import { escalate, hubOf, openStream, waitFor } from './escalation-helpers';
 import { call, colleague, createSession, expectError, json, makeUser, type TestUser } from './helpers';
 
@@ -279,17 +280,21 @@ describe('handoffs', () => {
     }
   });
 
-  it('delivers through the outbox when the publish after commit fails, exactly once', async () => {
+  it('delivers through the outbox when the publish after commit keeps failing, exactly once', async () => {
     const alice = await makeUser();
     const session = await createSession(alice);
     // A transfer names its target: a user the account knows (provisioned by their first call).
     const bob = await colleague(alice, 'engineer', 'Bob');
     await call('/v1/escalations', bob);
-    // The hub is unreachable from this request only: the commit succeeds, the publish fails.
+    // The hub is unreachable from this request only: the commit succeeds, every publish fails.
+    let attempts = 0;
     const brokenHub = {
       idFromName: (n: string) => env.ACCOUNT_HUB.idFromName(n),
       get: () => ({
-        publish: () => Promise.reject(new Error('hub unreachable')),
+        publish: () => {
+          attempts++;
+          return Promise.reject(new Error('hub unreachable'));
+        },
       }),
     };
     const ctx = createExecutionContext();
@@ -308,32 +313,149 @@ describe('handoffs', () => {
       { ...env, ACCOUNT_HUB: brokenHub },
       ctx,
     );
-    await waitOnExecutionContext(ctx);
     expect(res.status).toBe(201);
     const card = await json<EscalationCard>(res);
+    // The Worker retries after answering, then marks the account for the cron.
+    await waitOnExecutionContext(ctx);
+    expect(attempts).toBe(4);
     expect(await createdEvents(alice)).toEqual([]);
+    const marked = await outboxMarker(env).pending();
+    expect(marked.map((m) => m.accountId)).toEqual([alice.acct]);
 
     const relay = async () => {
       const c = createExecutionContext();
-      await scheduled(createScheduledController(), { ...env, OUTBOX_REDELIVER_AFTER_SECONDS: '0' } as Env, c);
+      await scheduled(createScheduledController(), env, c);
       await waitOnExecutionContext(c);
     };
     await relay();
     const events = await createdEvents(alice);
     expect(events.map((e) => (e.data as { card: EscalationCard }).card.id)).toEqual([card.id]);
+    expect(await outboxMarker(env).pending()).toEqual([]);
+    await relay();
+    expect((await createdEvents(alice)).length).toBe(1);
+  });
 
-    // Published, but the acknowledgement is lost: the relay sends again and the hub drops it.
+  it('retries a publish that fails once, without the marker', async () => {
+    const alice = await makeUser();
+    const session = await createSession(alice);
+    let attempts = 0;
+    const flakyHub = {
+      idFromName: (n: string) => env.ACCOUNT_HUB.idFromName(n),
+      get: (id: DurableObjectId) => {
+        const real = env.ACCOUNT_HUB.get(id);
+        return {
+          publish: (acct: string, events: never) => {
+            attempts++;
+            return attempts === 1 ? Promise.reject(new Error('blip')) : real.publish(acct, events);
+          },
+        };
+      },
+    };
+    const ctx = createExecutionContext();
+    const res = await app.request(
+      `/v1/sessions/${session.id}/handoffs`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ intent: 'escalate', reason: 'blip', severity: 'low' }),
+      },
+      { ...env, ACCOUNT_HUB: flakyHub },
+      ctx,
+    );
+    expect(res.status).toBe(201);
+    await waitOnExecutionContext(ctx);
+    expect(attempts).toBe(2);
+    expect((await createdEvents(alice)).length).toBe(1);
+    expect(await outboxMarker(env).pending()).toEqual([]);
     const { db: conn, close } = db();
     try {
-      await conn
-        .update(outbox)
-        .set({ publishedAt: null })
-        .where(sql`${outbox.payload}->'card'->>'id' = ${card.id}`);
-      await relay();
+      const rows = await conn
+        .select()
+        .from(outbox)
+        .where(and(eq(outbox.accountId, alice.acct), eq(outbox.eventType, 'escalation.created')));
+      expect(rows.map((r) => r.publishedAt !== null)).toEqual([true]);
     } finally {
       await close();
     }
-    expect((await createdEvents(alice)).length).toBe(1);
+  });
+
+  it('answers a create once the hub has logged it, so the snapshot already counts it', async () => {
+    const alice = await makeUser();
+    const session = await createSession(alice);
+    const before = await hubOf(alice).lastEventId('escalations');
+    const res = await call(`/v1/sessions/${session.id}/handoffs`, alice, {
+      body: { intent: 'escalate', reason: 'read your writes', severity: 'low' },
+    });
+    expect(res.status).toBe(201);
+    const snapshot = await json<{ last_event_id: number }>(await call('/v1/escalations', alice));
+    expect(snapshot.last_event_id).toBeGreaterThan(before);
+  });
+
+  it('the cron opens no database connection when nothing is marked', async () => {
+    const opened: string[] = [];
+    const open = (config: Parameters<typeof openDb>[0]) => {
+      opened.push(config.DATABASE_URL);
+      return openDb(config);
+    };
+    expect(await redeliverMarked(env, () => {}, open)).toEqual([]);
+    expect(opened).toEqual([]);
+  });
+
+  it('delivers rows a request left behind at the account’s next database use, and a lost ack once', async () => {
+    const alice = await makeUser();
+    const session = await createSession(alice);
+    const model = await escalate(alice, { sessionId: session.id, reason: 'template' });
+    // What a Worker that died between commit and publish leaves: a handoff and its unpublished row.
+    const id = crypto.randomUUID();
+    const { db: conn, close } = db();
+    try {
+      await conn.execute(sql`
+        insert into handoffs (id, account_id, session_id, created_by, intent, reason, severity)
+        values (${id}, ${alice.acct}, ${session.id}, ${alice.sub}, 'escalate', 'left behind', 'normal')`);
+      await conn.insert(outbox).values({
+        accountId: alice.acct,
+        topic: 'escalations',
+        eventType: 'escalation.created',
+        payload: { card: { ...model, id, reason: 'left behind' }, version: 1 },
+      });
+    } finally {
+      await close();
+    }
+    const sweepEnv = { ...env, OUTBOX_REDELIVER_AFTER_SECONDS: '0' } as Env;
+    const readQueue = async () => {
+      const c = createExecutionContext();
+      const res = await app.request(
+        '/v1/escalations',
+        { headers: { authorization: `Bearer ${alice.token}` } },
+        sweepEnv,
+        c,
+      );
+      expect(res.status).toBe(200);
+      await waitOnExecutionContext(c);
+    };
+    const createdIds = async () =>
+      (await createdEvents(alice)).map((e) => (e.data as { card: EscalationCard }).card.id);
+    // (This isolate swept the account when `template` was created: the next sweep is a second later.)
+    await waitFor(async () => {
+      await readQueue();
+      return (await createdIds()).length === 2 ? true : undefined;
+    }, 'the left-behind row to be delivered');
+    expect(await createdIds()).toEqual([model.id, id]);
+
+    // Published but the acknowledgement lost: the next sweep (a second later at the earliest)
+    // publishes again and the hub drops the duplicate.
+    const again = db();
+    try {
+      await again.db.update(outbox).set({ publishedAt: null }).where(eq(outbox.accountId, alice.acct));
+      await waitFor(async () => {
+        await readQueue();
+        const rows = await again.db.select().from(outbox).where(eq(outbox.accountId, alice.acct));
+        return rows.every((r) => r.publishedAt !== null) ? true : undefined;
+      }, 'the sweep to acknowledge the rows again');
+    } finally {
+      await again.close();
+    }
+    expect(await createdIds()).toEqual([model.id, id]);
   });
 
   it('answers 503 with Postgres down during a create, writing and publishing nothing', async () => {

@@ -85,3 +85,41 @@ export async function createSession(user: TestUser, overrides: Record<string, un
   if (res.status !== 201) throw new Error(`session create failed: ${res.status} ${await res.text()}`);
   return json<{ id: string; title: string }>(res);
 }
+
+export interface UsageTotals {
+  events_published: number;
+  deliveries: number;
+  runs_started: number;
+  nodes_executed: number;
+  llm_tokens: { prompt: number; completion: number };
+  webhook_deliveries: number;
+  hub_wakeups: number;
+}
+
+/** The account's usage so far (`GET /v1/usage`, which counts what is not yet flushed), summed over the days. */
+export async function usageTotals(user: TestUser): Promise<UsageTotals> {
+  const admin = user.role === 'admin' ? user : await colleague(user, 'admin', 'Usage Reader');
+  const res = await call('/v1/usage', admin);
+  if (res.status !== 200) throw new Error(`usage failed: ${res.status} ${await res.text()}`);
+  const { per_day } = await json<{ per_day: UsageTotals[] }>(res);
+  const total: UsageTotals = {
+    events_published: 0,
+    deliveries: 0,
+    runs_started: 0,
+    nodes_executed: 0,
+    llm_tokens: { prompt: 0, completion: 0 },
+    webhook_deliveries: 0,
+    hub_wakeups: 0,
+  };
+  for (const d of per_day) {
+    total.events_published += d.events_published;
+    total.deliveries += d.deliveries;
+    total.runs_started += d.runs_started;
+    total.nodes_executed += d.nodes_executed;
+    total.llm_tokens.prompt += d.llm_tokens.prompt;
+    total.llm_tokens.completion += d.llm_tokens.completion;
+    total.webhook_deliveries += d.webhook_deliveries;
+    total.hub_wakeups += d.hub_wakeups;
+  }
+  return total;
+}

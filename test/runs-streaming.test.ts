@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { AccountHub } from '../worker/account-hub';
 import { hubFor } from '../worker/hub/hub-client';
 import { waitFor } from './escalation-helpers';
-import { call, makeUser } from './helpers';
+import { call, makeUser, usageTotals } from './helpers';
 import { openRunStream, readToEnd, runGraph, runLog, waitForStatus } from './runs-helpers';
 import { dataOf, type Frame, type SseReader } from './sse';
 
@@ -85,9 +85,9 @@ describe('graph runs: token streaming', () => {
     const replay = await readToEnd(await openRunStream(alice, run.run_id));
     expect(replay.some((f) => f.event === 'node_delta')).toBe(false);
     // The tokens are counted for usage.
-    const usage = await runInDurableObject(hubFor(env, alice.acct), (hub: AccountHub) => hub.takeUsage());
-    expect(usage.llm_prompt_tokens).toBe(completed.usage.prompt_tokens);
-    expect(usage.llm_completion_tokens).toBe(completed.usage.completion_tokens);
+    const usage = await usageTotals(alice);
+    expect(usage.llm_tokens.prompt).toBe(completed.usage.prompt_tokens);
+    expect(usage.llm_tokens.completion).toBe(completed.usage.completion_tokens);
   });
 
   it('gives a client that connects mid-node the text so far first, with replace: true', async () => {

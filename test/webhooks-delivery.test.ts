@@ -8,7 +8,7 @@ import { openDb } from '../worker/db/client';
 import { webhookDeliveries } from '../worker/db/schema';
 import { hubFor } from '../worker/hub/hub-client';
 import { escalate, waitFor } from './escalation-helpers';
-import { call, colleague, expectError, json, makeUser } from './helpers';
+import { call, colleague, expectError, json, makeUser, usageTotals } from './helpers';
 import { humanGraph, runGraph, waitForStatus } from './runs-helpers';
 import {
   type Delivery,
@@ -369,7 +369,7 @@ describe('webhook delivery', () => {
     const log = await deliveriesUntil(ada, e.id, (l) => l.length === 1, 'the ping in the log');
     expect(log[0]).toMatchObject({ event_id, type: 'ping', status: 'succeeded' });
     // Usage: every attempt counts as a webhook delivery.
-    const usage = await hubFor(env, ada.acct).takeUsage();
+    const usage = await usageTotals(ada);
     expect(usage.webhook_deliveries).toBeGreaterThanOrEqual(1);
   });
 

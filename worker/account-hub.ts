@@ -13,6 +13,7 @@ import type {
   StartRunResult,
 } from './runs/run-types';
 import { type RunsModule, runsModule } from './runs/runs-module';
+import { usageSinkFor } from './usage/usage-store';
 import { type TestResult, type WebhooksModule, webhooksModule } from './webhooks/webhooks-module';
 
 // The one place the hub's modules are wired together. AccountHub is a HubHost (event log,
@@ -30,12 +31,19 @@ type Modules = {
 /** One per account, addressed by the canonical account UUID (worker/hub/hub-client.ts). */
 export class AccountHub extends HubHost<Modules> {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, (hub) => ({
-      escalations: escalationsModule(hub),
-      runs: runsModule(hub),
-      webhooks: webhooksModule(hub),
-      presence: presenceModule(hub),
-    }));
+    super(
+      ctx,
+      env,
+      (hub) => ({
+        escalations: escalationsModule(hub),
+        runs: runsModule(hub),
+        webhooks: webhooksModule(hub),
+        presence: presenceModule(hub),
+      }),
+      {
+        usageSink: usageSinkFor(env, (work) => ctx.waitUntil(work)),
+      },
+    );
   }
 
   // ── presence ──────────────────────────────────────────────────────────────────────────────

@@ -19,6 +19,7 @@ import { handoffRoutes } from './routes/handoffs';
 import { healthRoutes } from './routes/health';
 import { runRoutes } from './routes/runs';
 import { sessionRoutes } from './routes/sessions';
+import { usageRoutes } from './routes/usage';
 import { userRoutes } from './routes/users';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -70,4 +71,5 @@ app
   .route('/v1/users', userRoutes)
   .route('/v1/graphs', graphRoutes)
   .route('/v1', runRoutes)
-  .route('/v1/webhooks', webhookRoutes);
+  .route('/v1/webhooks', webhookRoutes)
+  .route('/v1/usage', usageRoutes);

@@ -41,6 +41,11 @@ export const configSchema = z
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
     // Local and test setups only: host:port/path of the WebSocket-to-TCP bridge the Neon driver uses.
     NEON_WS_PROXY: z.string().optional(),
+    // One-shot statements over the Neon driver's HTTP path instead of a new WebSocket connection.
+    NEON_HTTP_QUERIES: z
+      .enum(['true', 'false', '1', '0'])
+      .default('true')
+      .transform((v) => v === 'true' || v === '1'),
     JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     JWKS_URL: z.url().optional(),
     JWT_ISSUER: z.string().min(1).optional(),
@@ -83,6 +88,8 @@ export const configSchema = z
     WEBHOOK_DELIVERY_RETENTION_DAYS: int(30, 1),
     // Where the site is served, for links that leave it (the Slack button to a card).
     PUBLIC_URL: z.url().optional(),
+    // Past this many subscribers an account hub sends new ones to relay hubs of this size (DESIGN "Scale").
+    RELAY_FANOUT_THRESHOLD: int(500, 1),
   })
   .refine((c) => c.JWT_SECRET !== undefined || c.JWKS_URL !== undefined, {
     message: 'set JWT_SECRET or JWKS_URL',

@@ -4,6 +4,7 @@
 // line commands on stdin:
 //   stop   embedded: stop the PGlite server (the bridge stays up); real server: stop the bridge
 //   start  start it again on the same port (and the same data directory)
+//   stats  what went through the bridge (statements over HTTP and WebSockets, connections)
 //   quit   stop everything and exit
 // Each command is answered with one JSON line on stdout.
 import { createInterface } from 'node:readline';
@@ -57,6 +58,8 @@ for await (const line of rl) {
         if (!bridge) await startBridge();
       } else if (!embedded) await startDb();
       reply({ ok: true, cmd });
+    } else if (cmd === 'stats') {
+      reply({ ok: true, cmd, stats: bridge?.stats });
     } else if (cmd === 'quit') {
       break;
     } else reply({ ok: false, cmd, error: 'unknown command' });

@@ -59,6 +59,8 @@ export interface Stack {
   directUrl(): Promise<string | undefined>;
   /** The workerd processes under our wrangler (locally the Worker and every hub share them). */
   workerdPids(): number[];
+  /** The persisted SQLite files of the AccountHub objects (for fault injection with workerd down). */
+  hubFiles(): string[];
   stop(): Promise<void>;
 }
 
@@ -298,6 +300,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         }
       }
       return undefined;
+    },
+    hubFiles: () => {
+      const out: string[] = [];
+      const walk = (d: string) => {
+        for (const entry of readdirSync(d, { withFileTypes: true })) {
+          const p = resolve(d, entry.name);
+          if (entry.isDirectory()) walk(p);
+          else if (entry.name.endsWith('.sqlite') && d.includes('AccountHub')) out.push(p);
+        }
+      };
+      walk(resolve(dir, 'wrangler'));
+      return out;
     },
     workerdPids: () =>
       wrangler?.pid

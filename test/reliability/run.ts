@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { configureNeon, pool } from '../../bench/lib/db';
 import { call, sleep } from '../../bench/lib/http';
 import { Subscriber } from '../../bench/lib/sse-client';
@@ -96,9 +97,14 @@ async function dbConsistency(s: Stack, sessions: string[], createdSeen: Map<stri
   }
 }
 
-/** Runs the cron relay until every committed handoff was delivered (bounded). */
+/**
+ * Delivers what a fault left in the outbox, as the product does (bounded): the account's next use
+ * of the database (here its queue snapshot) sweeps rows older than OUTBOX_REDELIVER_AFTER_SECONDS,
+ * and the cron redelivers accounts whose Worker marked a publish that kept failing.
+ */
 async function relayUntilDelivered(
   s: Stack,
+  token: string,
   sessions: string[],
   createdSeen: Map<string, number>,
   redeliverAfterS: number,
@@ -106,6 +112,7 @@ async function relayUntilDelivered(
   let c = await dbConsistency(s, sessions, createdSeen);
   for (let i = 0; i < 10 && c.notDelivered.length > 0; i++) {
     await sleep((redeliverAfterS + 1) * 1000);
+    await lastEventId(s, token);
     await s.runCron();
     await sleep(500);
     c = await dbConsistency(s, sessions, createdSeen);
@@ -114,6 +121,44 @@ async function relayUntilDelivered(
 }
 
 const REDELIVER_S = 2;
+
+/** Whether a hub's SQLite file holds an event mentioning `needle` (finds an account's hub). */
+function sqliteHas(file: string, needle: string): boolean {
+  const db = new DatabaseSync(file);
+  try {
+    const row = db.prepare("select count(*) as n from events where data like '%' || ? || '%'").get(needle) as
+      | { n: number }
+      | undefined;
+    return (row?.n ?? 0) > 0;
+  } catch {
+    return false;
+  } finally {
+    db.close();
+  }
+}
+
+function moduleVersion(file: string, module: string): number {
+  const db = new DatabaseSync(file);
+  try {
+    const row = db.prepare('select version from schema_version where module = ?').get(module) as
+      | { version: number }
+      | undefined;
+    if (!row) throw new Error(`no schema_version row for ${module} in ${file}`);
+    return row.version;
+  } finally {
+    db.close();
+  }
+}
+
+/** Sets a hub module's recorded schema version (99: newer than the code, so the hub refuses to run). */
+function setModuleVersion(file: string, module: string, version: number): void {
+  const db = new DatabaseSync(file);
+  try {
+    db.prepare('update schema_version set version = ? where module = ?').run(version, module);
+  } finally {
+    db.close();
+  }
+}
 
 try {
   stack = await startStack({
@@ -214,7 +259,7 @@ try {
     await sleep(4_000);
     stop = true;
     const pubs = await publishing;
-    const c = await relayUntilDelivered(s, sessions, counter.created, REDELIVER_S);
+    const c = await relayUntilDelivered(s, token, sessions, counter.created, REDELIVER_S);
     const last = await settledLastId(s, token);
     const v = await verifySubscribers(subs, from, last);
     for (const x of subs) x.close();
@@ -364,7 +409,7 @@ try {
       await sleep(2_000);
       stop = true;
       const pubs = await publishing;
-      const c = await relayUntilDelivered(s, sessions, counter.created, REDELIVER_S);
+      const c = await relayUntilDelivered(s, token, sessions, counter.created, REDELIVER_S);
       const last = await settledLastId(s, token);
       const v = await verifySubscribers(subs, from, last);
       for (const x of subs) x.close();
@@ -390,9 +435,9 @@ try {
     },
   );
 
-  // ── publish after commit failing: the outbox delivers once ──────────────────────────────────
+  // ── a Worker that dies between commit and publish: the account's next database use delivers ──
   await phase(
-    'faults: publish after commit failed (outbox relay delivers exactly once; a lost ack is de-duplicated)',
+    'faults: committed but never published (a Worker that died after its commit): swept at the account’s next database use, exactly once; a lost ack is de-duplicated',
     async () => {
       const { accountId, token } = await newAccount(s);
       const sessionId = await newSession(s, token, 'outbox');
@@ -408,9 +453,10 @@ try {
       configureNeon(s.wsProxy);
       const db = pool(s.databaseUrl, 1);
       const ids: string[] = [];
+      let swept = false;
       try {
-        // What the route commits (the handoff and its outbox row, in one transaction) when the hub
-        // publish that follows fails: nothing is published, the rows wait for the relay.
+        // What the route commits (the handoff and its outbox row, in one transaction) when the
+        // Worker dies before it publishes: nothing is published and nothing is marked.
         for (let i = 0; i < 5; i++) {
           const id = randomUUID();
           ids.push(id);
@@ -431,21 +477,27 @@ try {
             client.release();
           }
         }
-        // The relay runs (more than once: a second tick must not deliver again).
+        // The cron alone does nothing for them: nothing is marked, and it must not scan Postgres.
+        await s.runCron();
+        await sleep(300);
+        const beforeSweep = ids.filter((id) => (counter.created.get(id) ?? 0) > 0).length;
+        // The account's next database use (its queue snapshot) sweeps rows older than the interval.
         await sleep((REDELIVER_S + 1) * 1000);
         for (let i = 0; i < 3; i++) {
-          await s.runCron();
-          await sleep(300);
+          await lastEventId(s, token);
+          await sleep(REDELIVER_S * 1000 + 300);
         }
-        // A publish that reached the hub but whose acknowledgement was lost: the relay publishes again.
+        swept = beforeSweep === 0;
+        // A publish that reached the hub but whose acknowledgement was lost: swept again, and the
+        // hub drops the duplicate.
         await db.query(
           `update outbox set published_at = null where account_id = $1 and event_type = 'escalation.created'`,
           [accountId],
         );
         await sleep((REDELIVER_S + 1) * 1000);
-        await s.runCron();
-        await sleep(300);
-        await s.runCron();
+        await lastEventId(s, token);
+        await sleep(REDELIVER_S * 1000 + 300);
+        await lastEventId(s, token);
       } finally {
         await db.end();
       }
@@ -456,13 +508,81 @@ try {
       const counts = all.map((id) => counter.created.get(id) ?? 0);
       const lost = counts.filter((n) => n === 0).length + v.lost;
       const duplicates = counts.filter((n) => n > 1).length + v.duplicates;
+      const failures = [...v.problems];
+      if (!swept)
+        failures.push('rows were delivered before the sweep: the cron scanned Postgres without a mark');
       return {
-        ok: lost === 0 && duplicates === 0 && v.problems.length === 0,
-        detail: `5 unpublished commits + 1 published; relay ran 3 times, then all 6 acks were cleared and it ran twice more; created events per handoff ${counts.join(',')}; lost ${lost}, duplicates ${duplicates}`,
+        ok: lost === 0 && duplicates === 0 && failures.length === 0,
+        detail: `5 commits never published + 1 published; the cron (nothing marked) left them alone; the account's next queue snapshot swept them; then all 6 acks were cleared and the next sweep published again; created events per handoff ${counts.join(',')}; lost ${lost}, duplicates ${duplicates}`,
         lost,
         duplicates,
         requests: 2,
-        failures: v.problems,
+        failures,
+      };
+    },
+  );
+
+  // ── a hub that refuses every publish: the Worker retries, marks; the cron redelivers ─────────
+  await phase(
+    'faults: the account hub refuses every publish (its storage says a newer schema): creates answer 201, the Worker retries and marks the account, the cron redelivers exactly once after the hub is fixed',
+    async () => {
+      const { token } = await newAccount(s);
+      const sessionId = await newSession(s, token, 'broken hub');
+      const first = await call(s.url, 'POST', `/v1/sessions/${sessionId}/handoffs`, {
+        token,
+        body: { intent: 'escalate', reason: 'before the fault', severity: 'normal' },
+      });
+      const firstId = (first.json as { id: string }).id;
+      const from = await settledLastId(s, token);
+      // The hub's SQLite file, found by the card it logged; broken and later fixed with workerd down.
+      await s.killWorker();
+      const file = s.hubFiles().find((f) => sqliteHas(f, firstId));
+      if (!file) throw new Error('could not find the account hub’s storage file');
+      const version = moduleVersion(file, 'host');
+      setModuleVersion(file, 'host', 99);
+      await s.startWorker();
+      const created: string[] = [];
+      const statuses = new Map<number, number>();
+      for (let i = 0; i < 4; i++) {
+        const r = await call(s.url, 'POST', `/v1/sessions/${sessionId}/handoffs`, {
+          token,
+          body: { intent: 'escalate', reason: `while broken ${i}`, severity: 'high' },
+        });
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        if (r.status === 201) created.push((r.json as { id: string }).id);
+      }
+      // The Worker's retries (within the request's waitUntil) end in the marker.
+      await sleep(7_000);
+      await s.killWorker();
+      setModuleVersion(file, 'host', version);
+      await s.startWorker();
+      const counter = createdCounter();
+      const subs = await openSubscribers(s, token, 5, from, { onEvent: counter.onEvent });
+      await sleep(500);
+      const beforeCron = created.filter((id) => (counter.created.get(id) ?? 0) > 0).length;
+      await s.runCron();
+      await sleep(500);
+      await s.runCron();
+      const last = await settledLastId(s, token);
+      const v = await verifySubscribers(subs, from, last);
+      for (const x of subs) x.close();
+      const counts = created.map((id) => counter.created.get(id) ?? 0);
+      const lost = counts.filter((n) => n === 0).length + v.lost;
+      const duplicates = counts.filter((n) => n > 1).length + v.duplicates;
+      const failures = [...v.problems];
+      if (created.length !== 4)
+        failures.push(`creates while the hub refused publishes answered ${statusSummary(statuses)}`);
+      if (beforeCron !== 0)
+        failures.push(
+          `${beforeCron} delivered before the cron ran (expected none: nothing else redelivers them)`,
+        );
+      return {
+        ok: lost === 0 && duplicates === 0 && failures.length === 0,
+        detail: `4 creates while the hub refused every publish answered ${statusSummary(statuses)}; none delivered until the cron read the marker; created events per handoff ${counts.join(',')}; lost ${lost}, duplicates ${duplicates}`,
+        lost,
+        duplicates,
+        requests: 6,
+        failures,
       };
     },
   );

@@ -8,19 +8,38 @@ export type Db = NeonDatabase<typeof schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
 
-let proxyConfigured: string | undefined;
+/** The settings a database handle needs. */
+export type DbConfig = Pick<Config, 'DATABASE_URL' | 'NEON_WS_PROXY' | 'NEON_HTTP_QUERIES'>;
+
+let configured: string | undefined;
+
+/** Bounds a query sent over HTTP as `connectionTimeoutMillis` and `query_timeout` bound the others. */
+const HTTP_QUERY_TIMEOUT_MS = 15_000;
 
 // Locally the driver reaches Postgres through the WebSocket-to-TCP bridge started by the dev
-// script or the test setup; in production NEON_WS_PROXY is unset and it talks to Neon directly.
-function configureDriver(proxy: string | undefined): void {
-  if (proxy === proxyConfigured) return;
-  proxyConfigured = proxy;
+// script or the test setup (which also answers Neon's SQL-over-HTTP at /sql); in production
+// NEON_WS_PROXY is unset and it talks to Neon directly.
+function configureDriver(config: DbConfig): void {
+  const key = `${config.NEON_WS_PROXY}|${config.NEON_HTTP_QUERIES}|${config.DATABASE_URL}`;
+  if (key === configured) return;
+  configured = key;
+  const proxy = config.NEON_WS_PROXY;
   if (proxy) {
     neonConfig.wsProxy = (host, port) => `${proxy}?address=${host}:${port}`;
     neonConfig.useSecureWebSocket = false;
     neonConfig.pipelineTLS = false;
     neonConfig.pipelineConnect = false;
+    // The driver drops the port from what it sends over HTTP; the local endpoint is told the server.
+    const db = new URL(config.DATABASE_URL);
+    const bridge = proxy.slice(0, proxy.indexOf('/'));
+    neonConfig.fetchEndpoint = () => `http://${bridge}/sql?address=${db.hostname}:${db.port || 5432}`;
   }
+  // One-shot queries (`pool.query`, so every drizzle statement outside a transaction) go as one
+  // HTTP request and need no connection; transactions still take a WebSocket connection
+  // (docs/local-stack.md has the measurements).
+  neonConfig.poolQueryViaFetch = config.NEON_HTTP_QUERIES;
+  neonConfig.fetchFunction = (url: string, init: RequestInit) =>
+    fetch(url, { ...init, signal: AbortSignal.timeout(HTTP_QUERY_TIMEOUT_MS) });
 }
 
 export interface DbHandle {
@@ -33,8 +52,8 @@ export interface DbHandle {
  * A pool per request (or per Durable Object operation): Workers may not share I/O objects across
  * requests, so a module-level pool would break on the second request.
  */
-export function openDb(config: Pick<Config, 'DATABASE_URL' | 'NEON_WS_PROXY'>): DbHandle {
-  configureDriver(config.NEON_WS_PROXY);
+export function openDb(config: DbConfig): DbHandle {
+  configureDriver(config);
   // A server that accepts connections but never answers must end as a 503, not a hung request
   // or a wedged hub job: bound the connect and every query.
   const pool = new Pool({

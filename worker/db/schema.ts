@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
+  bigint,
   boolean,
+  date,
   index,
   integer,
   jsonb,
@@ -411,3 +413,27 @@ export const demoSeeds = pgTable('demo_seeds', {
   /** What was made (counts and ids), as the seed answered. */
   summary: jsonb('summary'),
 });
+
+// What each account used, per UTC day (DESIGN "Usage and cost"): the account hub counts in memory
+// and adds its counts here at most once a minute, one upsert per day touched. No foreign key to
+// accounts: a hub only exists for an account that has used the API, and a flush must never be
+// refused for good.
+const counter = (name: string) => bigint(name, { mode: 'number' }).notNull().default(0);
+export const usageDaily = pgTable(
+  'usage_daily',
+  {
+    accountId: uuid('account_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    eventsPublished: counter('events_published'),
+    deliveries: counter('deliveries'),
+    runsStarted: counter('runs_started'),
+    nodesExecuted: counter('nodes_executed'),
+    llmPromptTokens: counter('llm_prompt_tokens'),
+    llmCompletionTokens: counter('llm_completion_tokens'),
+    webhookDeliveries: counter('webhook_deliveries'),
+    hubWakeups: counter('hub_wakeups'),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.day] })],
+);
+export type UsageDailyRow = typeof usageDaily.$inferSelect;

@@ -15,7 +15,9 @@ import { ESCALATIONS_TOPIC } from './topic';
 
 // The one path by which an escalation event reaches the hub's log: an outbox row written in the
 // transaction that made the change, published with the row id as its de-duplication key, then
-// acknowledged. Whatever is not acknowledged is published again by the relay.
+// acknowledged. Whatever is not acknowledged is published again: by the Worker's retries, by a
+// sweep of the account's rows when the database is next used for it, or by the rare cron for
+// accounts in the outbox marker. Nothing here queries Postgres when nothing is pending.
 
 /** The event types whose `data` is just `{card, version}`. */
 type PlainEventType = Exclude<EscalationEventType, keyof EscalationEventExtras>;
@@ -101,16 +103,136 @@ export async function deliverCommitted(
   return true;
 }
 
+/** The one outbox marker instance (worker/escalations/outbox-marker.ts). */
+export const outboxMarker = (env: Env) => env.OUTBOX_MARKER.get(env.OUTBOX_MARKER.idFromName('outbox'));
+
+/** How long a request waits for the hub to log its change before answering anyway (delivery continues). */
+const FIRST_PUBLISH_TIMEOUT_MS = 2_000;
+/** Further attempts after the response, within the request's `waitUntil`, before the marker. */
+const RETRY_DELAYS_MS = [250, 1_000, 4_000];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function publishToHub(env: Env, accountId: string, events: HubEvent[]): Promise<boolean> {
+  return Promise.resolve(hubFor(env, accountId).publish(accountId, events)).then(
+    () => true,
+    (err: unknown) => {
+      log('warn', 'publish to the account hub failed', { accountId, err });
+      return false;
+    },
+  );
+}
+
+async function acknowledge(db: Db, accountId: string, events: HubEvent[]): Promise<void> {
+  try {
+    await db
+      .update(outbox)
+      .set({ publishedAt: sql`now()` })
+      .where(
+        inArray(
+          outbox.id,
+          events.map((e) => e.key),
+        ),
+      );
+  } catch (err) {
+    // Published but not acknowledged: a later sweep publishes again and the hub drops the duplicate.
+    log('warn', 'outbox acknowledgement failed', { accountId, err });
+  }
+}
+
+export interface Delivery {
+  /** Resolves (bounded) once the hub has logged the events, or with false if it has not yet. */
+  logged: Promise<boolean>;
+  /** Everything after: retries, the acknowledgement, the marker; hand it to `waitUntil`. */
+  settled: Promise<void>;
+}
+
+/**
+ * After a change committed with its outbox rows, from the Worker: publishes to the account's hub.
+ * The caller answers once `logged` resolves (the change is in the hub's log; the fan-out happens
+ * after the hub has answered). A failed publish is retried from `waitUntil` with backoff; if it
+ * still fails, the account is marked in the outbox marker, and the rare cron redelivers it. Then
+ * the account's rows that an earlier request left behind (a Worker that died between commit and
+ * publish) are swept, at most once per interval per isolate, while the database is awake anyway.
+ */
+export function publishAfterCommit(
+  env: Env,
+  db: Db,
+  accountId: string,
+  events: HubEvent[],
+  redeliverAfterSeconds: number,
+): Delivery {
+  if (events.length === 0) return { logged: Promise.resolve(true), settled: Promise.resolve() };
+  const first = publishToHub(env, accountId, events);
+  const logged = Promise.race([first, sleep(FIRST_PUBLISH_TIMEOUT_MS).then(() => false)]);
+  const settled = (async () => {
+    let ok = await first;
+    for (const delay of RETRY_DELAYS_MS) {
+      if (ok) break;
+      await sleep(delay);
+      ok = await publishToHub(env, accountId, events);
+    }
+    if (ok) await acknowledge(db, accountId, events);
+    else await markPending(env, accountId);
+    await sweepAccount(env, db, accountId, redeliverAfterSeconds);
+  })();
+  return { logged, settled };
+}
+
+/** Records that an account has undelivered outbox rows (where the cron looks before Postgres). */
+async function markPending(env: Env, accountId: string): Promise<void> {
+  try {
+    await outboxMarker(env).mark(accountId);
+    log('warn', 'publish after commit failed after retries; marked for the outbox relay', { accountId });
+  } catch (err) {
+    // The rows stay pending; the account's next write or queue read sweeps them.
+    log('error', 'outbox marker unreachable; the next sweep of the account delivers', { accountId, err });
+  }
+}
+
+/** When this isolate last swept each account's outbox. */
+const lastSweep = new Map<string, number>();
+const MAX_SWEEP_ENTRIES = 10_000;
+
+/**
+ * Publishes the account's outbox rows older than `olderThanSeconds` that were never acknowledged,
+ * at most once per that interval (and per isolate). Called where the database is open anyway: a
+ * write's delivery and the queue snapshot.
+ */
+export async function sweepAccount(
+  env: Env,
+  db: Db,
+  accountId: string,
+  olderThanSeconds: number,
+  now = Date.now(),
+): Promise<{ published: number; failed: number }> {
+  const every = Math.max(1, olderThanSeconds) * 1000;
+  if (now - (lastSweep.get(accountId) ?? 0) < every) return { published: 0, failed: 0 };
+  if (lastSweep.size >= MAX_SWEEP_ENTRIES) lastSweep.clear();
+  lastSweep.set(accountId, now);
+  try {
+    return await relayOutbox(env, db, olderThanSeconds, { accountIds: [accountId], limit: 100 });
+  } catch (err) {
+    log('warn', 'outbox sweep failed; a later one retries', { accountId, err });
+    return { published: 0, failed: 0 };
+  }
+}
+
 /** `deliverCommitted` from the Worker, to the account's hub. */
 export const publishCommitted = (env: Env, db: Db, accountId: string, events: HubEvent[]) =>
   deliverCommitted(db, accountId, events, (list) => hubFor(env, accountId).publish(accountId, list));
 
 /**
- * The cron relay: re-publishes outbox rows older than `olderThanSeconds` that were never
- * acknowledged. Rows that keep failing (an account whose hub is down) sink behind fresh ones, so
- * one broken account cannot starve the others' redelivery.
+ * Re-publishes outbox rows older than `olderThanSeconds` that were never acknowledged, of the
+ * given accounts (or all). Rows that keep failing (an account whose hub is down) sink behind fresh
+ * ones, so one broken account cannot starve the others' redelivery.
  */
-export async function relayOutbox(env: Env, db: Db, olderThanSeconds: number, limit = 500) {
+export async function relayOutbox(
+  env: Env,
+  db: Db,
+  olderThanSeconds: number,
+  opts: { accountIds?: string[]; limit?: number } = {},
+) {
   const rows = await db
     .select()
     .from(outbox)
@@ -118,10 +240,11 @@ export async function relayOutbox(env: Env, db: Db, olderThanSeconds: number, li
       and(
         isNull(outbox.publishedAt),
         lt(outbox.createdAt, sql`now() - make_interval(secs => ${olderThanSeconds})`),
+        opts.accountIds ? inArray(outbox.accountId, opts.accountIds) : undefined,
       ),
     )
     .orderBy(asc(outbox.attempts), asc(outbox.createdAt))
-    .limit(limit);
+    .limit(opts.limit ?? 500);
   const byAccount = new Map<string, typeof rows>();
   for (const row of rows) byAccount.set(row.accountId, [...(byAccount.get(row.accountId) ?? []), row]);
   let published = 0;

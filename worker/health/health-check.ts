@@ -1,13 +1,12 @@
 import { sql } from 'drizzle-orm';
-import type { Config } from '../config';
-import { openDb } from '../db/client';
+import { type DbConfig, openDb } from '../db/client';
 
 /**
  * Whether Postgres answers a trivial query, on a pool of its own (the health check runs before
  * and without authentication). Closing the pool is handed to `waitUntil`, not awaited.
  */
 export async function databaseAnswers(
-  config: Pick<Config, 'DATABASE_URL' | 'NEON_WS_PROXY'>,
+  config: DbConfig,
   waitUntil: (work: Promise<unknown>) => void,
 ): Promise<boolean> {
   const { db, close } = openDb(config);

@@ -32,6 +32,12 @@ export type ResumePoint =
   | { kind: 'ok' }
   | { kind: 'reset'; reason: 'too_old' | 'unknown'; lastId: number; frame: string };
 
+export interface ReplayFrames {
+  frames: { id: number; text: string }[];
+  lastId: number;
+  done: boolean;
+}
+
 export interface ReplayPage {
   /** Whole frames, concatenated. */
   text: string;
@@ -139,18 +145,27 @@ export class EventLog {
    * from the cursor, so a client far behind never makes the hub hold its whole backlog.
    */
   page(topic: string, after: number, maxBytes: number): ReplayPage {
-    let text = '';
+    const { frames, lastId, done } = this.frames(topic, after, maxBytes);
+    return { text: frames.map((f) => f.text).join(''), lastId, done };
+  }
+
+  /** As `page`, one frame per event with its id (a relay filters them per subscriber). */
+  frames(topic: string, after: number, maxBytes: number): ReplayFrames {
+    const frames: { id: number; text: string }[] = [];
+    let bytes = 0;
     let lastId = after;
     for (const row of this.sql.exec<{ id: number; type: string; data: string }>(
       'select id, type, data from events where topic = ? and id > ? order by id',
       topic,
       after,
     )) {
-      if (text.length > 0 && text.length + row.data.length > maxBytes) return { text, lastId, done: false };
-      text += frameOf(row);
+      if (frames.length > 0 && bytes + row.data.length > maxBytes) return { frames, lastId, done: false };
+      const text = frameOf(row);
+      frames.push({ id: row.id, text });
+      bytes += text.length;
       lastId = row.id;
     }
-    return { text, lastId, done: true };
+    return { frames, lastId, done: true };
   }
 
   /** The events of a topic after `after`, parsed (for tests and the terminal-event check). */

@@ -1,4 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
+import { getConfig } from '../config';
+import { getOrCreate } from '../lib/get-or-create';
 import { log, safeErrorMessage } from '../lib/log';
 import { type AppendResult, checkFrameSize, createEventLogTables, EventLog } from './event-log';
 import type {
@@ -13,7 +15,25 @@ import type {
 } from './hub-module';
 import { migrateHubSchema } from './hub-schema';
 import { backoffMs, createJobTable, type Job, JobQueue } from './job-queue';
+import { createRelayTable, RelayFanout } from './relay-fanout';
+import {
+  RELAY_HEADER,
+  type RelayJoin,
+  type RelayJoinResult,
+  type RelayPageResult,
+  type RelayStart,
+} from './relay-protocol';
 import { REPLAY_MORE, REPLAY_MORE_REQUEST } from './replay-protocol';
+import {
+  FanoutQueue,
+  frameId,
+  type Member,
+  type OutFrame,
+  SocketIndex,
+  type Subscriber,
+  sendOrClose,
+} from './socket-index';
+import { USAGE_FLUSH_JOB, type UsageByDay, UsageMeter, type UsageSink } from './usage-meter';
 
 const JOB_CONCURRENCY = 8;
 /**
@@ -27,7 +47,13 @@ const JOB_BATCH_SIZE = 100;
 const DEFAULT_PAGE_BYTES = 256 * 1024;
 const MAX_PAGE_BYTES = 512 * 1024;
 
-/** The host's own schema: the event log and the job table. */
+/** Every subscriber socket is also tagged with its user, so the hub can count a user's streams. */
+const userTag = (userId: string) => `user:${userId}`;
+
+/** How long a relay slot handed to a subscriber counts as taken before the relay registers it. */
+const RESERVATION_MS = 10_000;
+
+/** The host's own schema: the event log, the job table, the relayed subscribers. */
 const HOST_SCHEMA = {
   name: 'host',
   migrations: [
@@ -35,24 +61,25 @@ const HOST_SCHEMA = {
       createEventLogTables(sql);
       createJobTable(sql);
     },
+    createRelayTable,
+    // The per-user stream cap counts a user's relayed streams on every open.
+    (sql: SqlStorage) =>
+      sql.exec('create index if not exists relay_subscribers_user on relay_subscribers (user_id)'),
   ],
 };
 
-/**
- * What the hub remembers about each subscriber socket (as its attachment, so it survives
- * hibernation): where its replay has reached, whether it is live yet, and who it is.
- */
-interface Subscriber {
-  topic: string;
-  cursor: number;
-  live: boolean;
-  pageBytes: number;
-  userId?: string | null;
-  name?: string | null;
+/** What the concrete hub passes besides its modules. */
+export interface HubHostOptions {
+  /** Where usage counts are flushed (the Postgres roll-up); without one they are only counted. */
+  usageSink?: UsageSink;
 }
 
-/** Every subscriber socket is also tagged with its user, so the hub can count a user's streams. */
-const userTag = (userId: string) => `user:${userId}`;
+/** What `GET /v1/usage` asks the hub: the live figures and what is counted but not yet flushed. */
+export interface HubUsageNow {
+  subscribers_now: number;
+  hub_storage_bytes: number;
+  pending: UsageByDay;
+}
 
 const infoOf = (sub: Subscriber): SubscriberInfo => ({
   topic: sub.topic,
@@ -63,9 +90,12 @@ const infoOf = (sub: Subscriber): SubscriberInfo => ({
 /**
  * A Durable Object that hosts domain modules and knows nothing of any domain. It owns:
  * - the event log (per-topic, sequential ids, de-duplicated by key) and its subscribers, held on
- *   hibernatable WebSockets tagged by topic, with paged replay before going live;
+ *   hibernatable WebSockets tagged by topic, indexed in memory (rebuilt from their attachments on
+ *   wake), with paged replay before going live;
+ * - past RELAY_FANOUT_THRESHOLD subscribers, relay hubs that hold the rest (worker/hub/relay-hub.ts);
  * - the job table and the one alarm that drains it: every timer of every module is a row;
- * - one versioned SQLite schema, migrated before anything else runs.
+ * - one versioned SQLite schema, migrated before anything else runs;
+ * - the usage counters, flushed to Postgres at most once a minute.
  * The concrete hub (worker/account-hub.ts) lists its modules and exposes their RPC calls.
  */
 export class HubHost<Modules extends Record<string, HubModule>> extends DurableObject<Env> {
@@ -75,25 +105,54 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   private readonly jobs: JobQueue;
   private readonly handlers = new Map<string, JobHandler>();
   private readonly moduleList: HubModule[];
-  /** Usage since the counters were last taken (see `takeUsage`). */
-  private usage = new Map<UsageCounter, number>();
+  private readonly subs: SocketIndex;
+  /** The hub's own sockets are sent to a slice at a time (see FanoutQueue). */
+  private readonly fanout = new FanoutQueue((n) => this.count('deliveries', n));
+  private readonly relays: RelayFanout;
+  private readonly usage: UsageMeter;
+  /** Frames broadcast in this turn, sent together once it ends (see `flush`). */
+  private pending: { topic: string; frame: OutFrame }[] = [];
+  private flushScheduled = false;
+  /** The alarm as last set or read; undefined when unknown (read before the next decision). */
+  private alarmAt: number | null | undefined;
+  /** Relay slots handed out but not yet registered: relay → expiry times. */
+  private readonly reserved = new Map<number, number[]>();
 
-  constructor(ctx: DurableObjectState, env: Env, createModules: (hub: Hub) => Modules) {
+  constructor(
+    ctx: DurableObjectState,
+    env: Env,
+    createModules: (hub: Hub) => Modules,
+    options: HubHostOptions = {},
+  ) {
     super(ctx, env);
+    const name = ctx.id.name ?? ctx.id.toString();
     this.events = new EventLog(ctx.storage.sql);
     this.jobs = new JobQueue(ctx.storage.sql);
+    this.subs = new SocketIndex(ctx);
+    this.usage = new UsageMeter(this.jobs, {
+      accountId: name,
+      sink: options.usageSink,
+      armAlarm: () => void this.armAlarm(),
+      waitUntil: (work) => ctx.waitUntil(work),
+    });
+    this.relays = new RelayFanout(ctx.storage.sql, env, name, {
+      unsubscribed: (info) => this.tellUnsubscribed(info),
+      count: (counter, n) => this.count(counter, n),
+      waitUntil: (work) => ctx.waitUntil(work),
+      lastId: (topic) => this.events.lastId(topic),
+    });
     this.host = {
       env,
       storage: ctx.storage,
       sql: ctx.storage.sql,
       events: this.events,
       jobs: this.jobs,
-      name: ctx.id.name ?? ctx.id.toString(),
+      name,
       publish: (events) => this.publishEvents(events),
       log: (event, now) => this.logEvent(event, now),
       broadcast: (topic, frame) => this.broadcast(topic, frame),
-      subscriberCount: (topic) => this.subscriberCount(topic),
       subscribers: (topic) => this.subscribersOf(topic),
+      subscriberCount: (topic) => this.subscriberCount(topic),
       armAlarm: () => this.armAlarm(),
       count: (counter, n = 1) => this.count(counter, n),
       waitUntil: (work) => ctx.waitUntil(work),
@@ -102,14 +161,16 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     this.count('hub_wakeups', 1);
     this.modules = createModules(this.host);
     this.moduleList = Object.values(this.modules);
+    this.handlers.set(USAGE_FLUSH_JOB, { run: () => this.usage.flush() });
     for (const module of this.moduleList) {
       for (const [kind, handler] of Object.entries(module.jobs ?? {})) {
-        if (this.handlers.has(kind)) throw new Error(`job kind "${kind}" is claimed by two hub modules`);
+        if (this.handlers.has(kind)) throw new Error(`job kind "${kind}" is claimed twice in the hub`);
         this.handlers.set(kind, handler);
       }
     }
     ctx.blockConcurrencyWhile(async () => {
       migrateHubSchema(ctx.storage, [HOST_SCHEMA, ...this.moduleList]);
+      this.alarmAt = await ctx.storage.getAlarm();
       for (const module of this.moduleList) await module.recover?.();
     });
   }
@@ -118,7 +179,9 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
 
   /**
    * Logs each event and sends it to the topic's subscribers; an event whose key was seen before
-   * is neither logged nor sent again. (`accountId` is the hub's own name; callers still pass it.)
+   * is neither logged nor sent again. It answers once the events are in the log: the frames go
+   * out right after, so a caller (the Worker's create) is not kept waiting by the fan-out.
+   * (`accountId` is the hub's own name; callers still pass it.)
    */
   async publish(_accountId: string, events: HubEvent[]): Promise<PublishResult> {
     return this.publishEvents(events);
@@ -146,37 +209,60 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   }
 
   /**
-   * Sends a frame to the topic's live subscribers. One still catching up is skipped: a logged
-   * frame is already in the log and its next page carries it, in order.
+   * Queues a frame for the topic's live subscribers. Frames broadcast in one turn go out together
+   * at its end (`flush`): one message per socket for the lot, one shared string for every socket.
+   * Anything else sent to a socket flushes first, so nothing overtakes a broadcast.
    */
   private broadcast(topic: string, frame: string): void {
-    try {
-      // Logged frames were checked when logged; this holds ephemeral ones to the same bound.
-      checkFrameSize('ephemeral', frame);
-    } catch (err) {
-      log('error', 'frame over the size limit not sent', { topic, err });
-      return;
-    }
-    for (const ws of this.ctx.getWebSockets(topic)) {
-      const sub = ws.deserializeAttachment() as Subscriber | null;
-      if (sub && !sub.live) continue;
-      this.send(ws, frame);
-    }
-  }
-
-  private send(ws: WebSocket, text: string): void {
-    try {
-      ws.send(text);
-      this.count('deliveries', 1);
-    } catch {
-      // A frame that cannot be sent must not leave a silent gap: close, and the client resumes
-      // by Last-Event-ID.
+    const id = frameId(frame);
+    if (id === undefined) {
       try {
-        ws.close(1011, 'send failed');
-      } catch {
-        // already closed
+        // Logged frames were checked when logged; this holds ephemeral ones to the same bound.
+        checkFrameSize('ephemeral', frame);
+      } catch (err) {
+        log('error', 'frame over the size limit not sent', { topic, err });
+        return;
       }
     }
+    this.pending.push({ topic, frame: id === undefined ? { text: frame } : { id, text: frame } });
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // A macrotask, not a microtask: an RPC caller (the create's publish) gets its answer first.
+    setTimeout(() => this.flush(), 0);
+  }
+
+  /**
+   * Sends the queued frames: once per relay, and to the hub's own live subscribers a slice at a
+   * time (a member that went live after a frame was logged got it in its replay page and is
+   * skipped for it). `flush` returns with the frames handed over; `flushAll` also drains the
+   * slices still queued, before anything else is sent to a socket.
+   */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const byTopic = new Map<string, OutFrame[]>();
+    for (const { topic, frame } of batch) {
+      getOrCreate(byTopic, topic, () => [] as OutFrame[]).push(frame);
+    }
+    for (const [topic, frames] of byTopic) {
+      // Relays first: their sockets are handled in their own turns, alongside ours.
+      this.relays.enqueue(topic, frames);
+      this.fanout.push(this.subs.members(topic), frames);
+    }
+    this.fanout.kick();
+  }
+
+  private flushAll(): void {
+    this.flush();
+    this.fanout.drain();
+  }
+
+  /** Sends to one socket, after any broadcast still queued (so order is kept). */
+  private sendOne(ws: WebSocket, text: string): void {
+    this.flushAll();
+    if (sendOrClose(ws, text)) this.count('deliveries', 1);
   }
 
   /**
@@ -184,11 +270,18 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
    * page ends with the `more` marker and the Worker asks for the next page once its client has
    * drained enough, so a replay is paced by the client instead of loaded whole into memory.
    */
-  private sendPage(ws: WebSocket, sub: Subscriber): void {
-    const page = this.events.page(sub.topic, sub.cursor, sub.pageBytes);
-    ws.serializeAttachment({ ...sub, cursor: page.lastId, live: page.done } satisfies Subscriber);
-    this.send(ws, page.done ? page.text : `${page.text}${REPLAY_MORE}`);
-    if (page.done) this.wentLive(ws, sub);
+  private sendPage(member: Member): void {
+    this.flushAll();
+    const { sub } = member;
+    const page = this.events.frames(sub.topic, sub.cursor, sub.pageBytes);
+    sub.cursor = page.lastId;
+    sub.live = page.done;
+    this.subs.save(member);
+    const text = page.frames.map((f) => f.text).join('');
+    if (sendOrClose(member.ws, page.done ? text : `${text}${REPLAY_MORE}`)) {
+      this.count('deliveries', page.frames.length);
+    }
+    if (page.done) this.wentLive(member);
   }
 
   /**
@@ -196,46 +289,49 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
    * `onSubscribe` hooks run here, so what they send (a presence snapshot, an llm node's text so
    * far) follows the replay and precedes every live frame, with nothing skipped in between.
    */
-  private wentLive(ws: WebSocket, sub: Subscriber): void {
-    const info = infoOf(sub);
-    for (const module of this.moduleList) module.onSubscribe?.(info, (frame) => this.send(ws, frame));
+  private wentLive(member: Member): void {
+    const info = infoOf(member.sub);
+    for (const module of this.moduleList)
+      module.onSubscribe?.(info, (frame) => this.sendOne(member.ws, frame));
+  }
+
+  /** Who holds a topic's live subscriptions, here and through relays (what the hooks heard of). */
+  private subscribersOf(topic: string): SubscriberInfo[] {
+    const own: SubscriberInfo[] = [];
+    for (const member of this.subs.members(topic)) if (member.sub.live) own.push(infoOf(member.sub));
+    return [...own, ...this.relays.subscribers().filter((s) => s.topic === topic)];
   }
 
   lastEventId(topic: string): number {
     return this.events.lastId(topic);
   }
 
+  /** Open subscriptions of a topic: the hub's own sockets and those its relays hold. */
   subscriberCount(topic: string): number {
-    return this.ctx.getWebSockets(topic).length;
-  }
-
-  private subscribersOf(topic: string): SubscriberInfo[] {
-    const out: SubscriberInfo[] = [];
-    for (const ws of this.ctx.getWebSockets(topic)) {
-      const sub = ws.deserializeAttachment() as Subscriber | null;
-      // The same subscribers the hooks heard of: the live ones.
-      if (sub?.live) out.push(infoOf(sub));
-    }
-    return out;
+    return this.subs.size(topic) + this.relays.count(topic);
   }
 
   private count(counter: UsageCounter, n: number): void {
-    this.usage.set(counter, (this.usage.get(counter) ?? 0) + n);
+    this.usage.count(counter, n);
   }
 
-  /** The counters since the last call, which resets them (for the usage roll-up). */
-  takeUsage(): Partial<Record<UsageCounter, number>> {
-    const taken = Object.fromEntries(this.usage);
-    this.usage = new Map();
-    return taken;
+  /** For `GET /v1/usage`: subscribers now, the hub's storage, and what is counted but not yet flushed. */
+  usageNow(): HubUsageNow {
+    return {
+      subscribers_now: this.subs.size() + this.relays.count(),
+      hub_storage_bytes: this.ctx.storage.sql.databaseSize,
+      pending: this.usage.pending(),
+    };
   }
 
   // ── subscribing ───────────────────────────────────────────────────────────────────────────
 
   /**
    * WebSocket upgrades only (everything else is RPC). Replay and accept happen in one synchronous
-   * stretch, so no publish can fall between them: no gap, no duplicate. A user who already holds
-   * `max_per_user` sockets (MAX_STREAMS_PER_USER, sent by the Worker) is refused with a 429.
+   * stretch, so no publish can fall between them: no gap, no duplicate. Past the relay threshold
+   * the answer is not a socket but the relay to ask (RELAY_HEADER); the Worker goes there. A user
+   * who already holds `max_per_user` streams (MAX_STREAMS_PER_USER, sent by the Worker), here or
+   * through relays, is refused with a 429.
    */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
@@ -254,14 +350,26 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     }
     const userId = url.searchParams.get('user');
     const maxPerUser = Number(url.searchParams.get('max_per_user') ?? Number.POSITIVE_INFINITY);
-    // Counted and accepted in one synchronous stretch: two opens at once cannot both take the last slot.
-    if (userId !== null && this.ctx.getWebSockets(userTag(userId)).length >= maxPerUser) {
+    // Counted and accepted (or handed to a relay) in one synchronous stretch.
+    if (
+      userId !== null &&
+      this.ctx.getWebSockets(userTag(userId)).length + this.relays.countUser(userId) >= maxPerUser
+    ) {
       return new Response('too many open streams for this user', { status: 429 });
     }
+    const threshold = getConfig(this.env).RELAY_FANOUT_THRESHOLD;
+    if (this.subs.size() >= threshold) {
+      return new Response(null, {
+        status: 200,
+        headers: { [RELAY_HEADER]: String(this.chooseRelay(threshold)) },
+      });
+    }
+    this.flushAll();
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, userId === null ? [topic] : [topic, userTag(userId)]);
     const base = {
+      sid: crypto.randomUUID(),
       topic,
       pageBytes: Math.min(MAX_PAGE_BYTES, Math.max(1024, Number(pageParam ?? DEFAULT_PAGE_BYTES))),
       userId,
@@ -269,30 +377,46 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     };
     const lastId = this.events.lastId(topic);
     if (afterParam === null) {
-      const sub: Subscriber = { ...base, cursor: lastId, live: true };
-      server.serializeAttachment(sub);
-      this.wentLive(server, sub);
+      this.wentLive(this.subs.add(server, { ...base, cursor: lastId, live: true } satisfies Subscriber));
     } else {
       const after = Number(afterParam);
       const point = this.events.resumePoint(topic, after);
       if (point.kind === 'reset') {
-        const sub: Subscriber = { ...base, cursor: point.lastId, live: true };
-        server.serializeAttachment(sub);
-        server.send(point.frame);
-        this.wentLive(server, sub);
+        const member = this.subs.add(server, {
+          ...base,
+          cursor: point.lastId,
+          live: true,
+        } satisfies Subscriber);
+        this.sendOne(server, point.frame);
+        this.wentLive(member);
       } else {
         // Goes live (and runs the hooks) with the replay's last page.
-        this.sendPage(server, { ...base, cursor: after, live: false });
+        this.sendPage(this.subs.add(server, { ...base, cursor: after, live: false } satisfies Subscriber));
       }
     }
     return new Response(null, { status: 101, webSocket: client });
   }
 
+  /** The relay with room for one more subscriber, counting slots handed out but not yet registered. */
+  private chooseRelay(threshold: number): number {
+    const now = Date.now();
+    for (const [relay, until] of this.reserved) {
+      const live = until.filter((t) => t > now);
+      if (live.length) this.reserved.set(relay, live);
+      else this.reserved.delete(relay);
+    }
+    const relay = this.relays.choose(threshold, (n) => this.reserved.get(n)?.length ?? 0);
+    const list = this.reserved.get(relay) ?? [];
+    list.push(now + RESERVATION_MS);
+    this.reserved.set(relay, list);
+    return relay;
+  }
+
   /** The only message a subscriber sends: `more`, for the next replay page. */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     if (message !== REPLAY_MORE_REQUEST) return;
-    const sub = ws.deserializeAttachment() as Subscriber | null;
-    if (sub && !sub.live) this.sendPage(ws, sub);
+    const member = this.subs.of(ws);
+    if (member && !member.sub.live) this.sendPage(member);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -309,24 +433,87 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   }
 
   private unsubscribed(ws: WebSocket): void {
-    const sub = ws.deserializeAttachment() as Subscriber | null;
-    if (!sub) return;
+    const member = this.subs.of(ws);
     // Once per socket: close and error may both arrive.
-    ws.serializeAttachment(null);
+    if (!member || !this.subs.remove(member)) return;
     // The hooks heard of it only if it went live (see wentLive): a socket closed mid-replay was
     // never announced, so it is not withdrawn either.
-    if (!sub.live) return;
-    for (const module of this.moduleList) module.onUnsubscribe?.(infoOf(sub));
+    if (member.sub.live) this.tellUnsubscribed(infoOf(member.sub));
+  }
+
+  private tellUnsubscribed(info: SubscriberInfo): void {
+    for (const module of this.moduleList) module.onUnsubscribe?.(info);
+  }
+
+  // ── relays (RPC from relay hubs) ─────────────────────────────────────────────────────────
+
+  /**
+   * A relay accepted a subscriber: register it, and in the same synchronous stretch say where its
+   * stream starts (a replay page, `reset`, or live at the topic's last id). Every frame logged after
+   * that id reaches the relay, so the relay's hand-over from replay to live has no gap.
+   */
+  relayJoin(join: RelayJoin): RelayJoinResult {
+    this.flushAll();
+    this.relays.register(join);
+    const held = this.reserved.get(join.relay);
+    if (held?.length) held.shift();
+    const lastId = this.events.lastId(join.topic);
+    let start: RelayStart = { kind: 'live' };
+    if (join.after !== undefined) {
+      const point = this.events.resumePoint(join.topic, join.after);
+      start =
+        point.kind === 'reset'
+          ? { kind: 'reset', frame: point.frame }
+          : { kind: 'page', page: this.events.frames(join.topic, join.after, join.pageBytes) };
+    }
+    const frames: string[] = [];
+    let joining = true;
+    const info: SubscriberInfo = { topic: join.topic, userId: join.userId, name: join.name };
+    const send = (frame: string) => {
+      if (joining) frames.push(frame);
+      else {
+        this.flushAll();
+        this.relays.sendTo(join.relay, join.sid, join.topic, frame);
+      }
+    };
+    for (const module of this.moduleList) module.onSubscribe?.(info, send);
+    joining = false;
+    this.count('deliveries', frames.length);
+    return { lastId, start, frames };
+  }
+
+  /** A relayed subscriber's socket closed. */
+  relayLeave(relay: number, sid: string): void {
+    const info = this.relays.unregister(relay, sid);
+    if (info) this.tellUnsubscribed(info);
+  }
+
+  /** A replay page for a relayed subscriber (or a relay filling a gap); `reset` if `after` is gone. */
+  relayPage(topic: string, after: number, maxBytes: number): RelayPageResult {
+    this.flushAll();
+    if (this.events.resumePoint(topic, after).kind === 'reset') return { kind: 'reset' };
+    return {
+      kind: 'page',
+      page: this.events.frames(topic, after, Math.min(MAX_PAGE_BYTES, Math.max(1024, maxBytes))),
+    };
   }
 
   // ── jobs ──────────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Sets the alarm to the earliest job if it is not already set earlier. The alarm's time is kept
+   * in memory (read once on wake), so a publish that schedules nothing new makes no storage call.
+   */
   private async armAlarm(): Promise<void> {
     const next = this.jobs.nextRunAt();
     if (next === undefined) return;
-    const current = await this.ctx.storage.getAlarm();
-    // A job already overdue (made due by hand, or left over by a batch) runs now.
-    if (current === null || current > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || this.alarmAt > next) {
+      // A job already overdue (made due by hand, or left over by a batch) runs now.
+      const at = Math.max(next, Date.now());
+      this.alarmAt = at;
+      await this.ctx.storage.setAlarm(at);
+    }
   }
 
   /**
@@ -335,29 +522,40 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
    * back a run's deadline that is due in the same alarm. Re-arms for whatever is left.
    */
   override async alarm(): Promise<void> {
-    const due = this.jobs.due(Date.now(), DUE_PER_ALARM);
-    // Jobs of a kind that runs in batches go in chunks, the others one by one; earliest first.
-    const tasks: { at: number; run: () => Promise<void> }[] = [];
-    const batched = new Map<JobHandler, Job[]>();
-    for (const job of due) {
-      const handler = this.handlers.get(job.kind);
-      if (handler?.runBatch) batched.set(handler, [...(batched.get(handler) ?? []), job]);
-      else tasks.push({ at: job.runAt, run: () => this.runJob(job) });
-    }
-    for (const [handler, jobs] of batched) {
-      for (let i = 0; i < jobs.length; i += JOB_BATCH_SIZE) {
-        const chunk = jobs.slice(i, i + JOB_BATCH_SIZE);
-        tasks.push({ at: chunk[0]?.runAt ?? 0, run: () => this.runBatch(handler, chunk) });
+    // The alarm that woke us is spent; until it is set again below, none is pending.
+    this.alarmAt = null;
+    try {
+      const due = this.jobs.due(Date.now(), DUE_PER_ALARM);
+      // Jobs of a kind that runs in batches go in chunks, the others one by one; earliest first.
+      const tasks: { at: number; run: () => Promise<void> }[] = [];
+      const batched = new Map<JobHandler, Job[]>();
+      for (const job of due) {
+        const handler = this.handlers.get(job.kind);
+        if (handler?.runBatch) batched.set(handler, [...(batched.get(handler) ?? []), job]);
+        else tasks.push({ at: job.runAt, run: () => this.runJob(job) });
+      }
+      for (const [handler, jobs] of batched) {
+        for (let i = 0; i < jobs.length; i += JOB_BATCH_SIZE) {
+          const chunk = jobs.slice(i, i + JOB_BATCH_SIZE);
+          tasks.push({ at: chunk[0]?.runAt ?? 0, run: () => this.runBatch(handler, chunk) });
+        }
+      }
+      tasks.sort((a, b) => a.at - b.at);
+      // A few at a time: each may hold a database connection.
+      const worker = async () => {
+        for (let task = tasks.shift(); task; task = tasks.shift()) await task.run();
+      };
+      await Promise.all(Array.from({ length: JOB_CONCURRENCY }, worker));
+    } finally {
+      const next = this.jobs.nextRunAt();
+      if (next !== undefined) {
+        const at = Math.max(next, Date.now() + 10);
+        if (this.alarmAt === null || this.alarmAt > at) {
+          this.alarmAt = at;
+          await this.ctx.storage.setAlarm(at);
+        }
       }
     }
-    tasks.sort((a, b) => a.at - b.at);
-    // A few at a time: each may hold a database connection.
-    const worker = async () => {
-      for (let task = tasks.shift(); task; task = tasks.shift()) await task.run();
-    };
-    await Promise.all(Array.from({ length: JOB_CONCURRENCY }, worker));
-    const next = this.jobs.nextRunAt();
-    if (next !== undefined) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 10));
   }
 
   private async runJob(job: Job): Promise<void> {

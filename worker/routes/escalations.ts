@@ -1,5 +1,6 @@
 import { type CardFilter, cardJson, countCardsByStatus, loadCards } from '../escalations/cards';
 import { escalationMetrics } from '../escalations/escalation-metrics';
+import { sweepAccount } from '../escalations/outbox';
 import { ESCALATIONS_TOPIC } from '../escalations/topic';
 import { hubFor } from '../hub/hub-client';
 import { requireRole } from '../lib/auth';
@@ -66,6 +67,8 @@ export const escalationRoutes = createRouter()
     // (an event already in the snapshot merges by version).
     const lastEventId = await hubFor(c.env, who.accountId).lastEventId(ESCALATIONS_TOPIC);
     const db = await c.var.db();
+    // The database is awake for this read: deliver anything an earlier request left in the outbox.
+    c.var.afterResponse(sweepAccount(c.env, db, who.accountId, c.var.config.OUTBOX_REDELIVER_AFTER_SECONDS));
     const [rows, counts] = await Promise.all([
       loadCards(db, who.accountId, { ...filter, ...(after ? { after } : {}), limit: limit + 1 }),
       countCardsByStatus(db, who.accountId, filter),

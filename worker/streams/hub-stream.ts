@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import { hubFor } from '../hub/hub-client';
+import { hubFor, relayFor } from '../hub/hub-client';
+import { RELAY_HEADER } from '../hub/relay-protocol';
 import type { AppEnv } from '../lib/app-env';
 import { hubUnavailable, tooManyRequests, validationFailed } from '../lib/errors';
 import { parseLastEventId } from '../lib/sse-frame';
@@ -42,7 +43,9 @@ export async function hubStream(
   // Replay pages of a quarter of the client's buffer: the Worker asks for the next one when
   // the queue is at most half full, so paging alone never trips the slow-consumer bound.
   url.searchParams.set('page', String(Math.floor(config.SSE_BUFFER_BYTES / 4)));
-  const res = await hubFor(c.env, c.var.identity.accountId).fetch(url, { headers: { upgrade: 'websocket' } });
+  const accountId = c.var.identity.accountId;
+  const upgrade = { headers: { upgrade: 'websocket' } };
+  let res = await hubFor(c.env, accountId).fetch(url, upgrade);
   if (res.status === 429) {
     throw tooManyRequests(
       'too_many_streams',
@@ -51,6 +54,10 @@ export async function hubStream(
       { limit: config.MAX_STREAMS_PER_USER },
     );
   }
+  // A busy account hub names one of its relays instead of holding the socket itself.
+  const relay = res.headers.get(RELAY_HEADER);
+  if (relay !== null && /^\d+$/.test(relay))
+    res = await relayFor(c.env, accountId, Number(relay)).fetch(url, upgrade);
   const ws = res.webSocket;
   if (!ws) throw hubUnavailable();
   ws.accept();

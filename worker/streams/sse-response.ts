@@ -15,22 +15,46 @@ export interface SseOptions {
 
 /** What the adapter reads from: the hub's WebSocket, or any source of whole SSE frames. */
 export interface FrameSource {
-  /** Whole frames; `more` is true when a replay page ended and the source has more to send. */
-  onFrames(listener: (text: string, more: boolean) => void): void;
+  /**
+   * Whole frames, as text or as the UTF-8 bytes the hub sent; `more` is true when a replay page
+   * ended and the source has more to send.
+   */
+  onFrames(listener: (frames: string | Uint8Array, more: boolean) => void): void;
   onEnd(listener: () => void): void;
   /** Asks for the next replay page. */
   requestMore(): void;
   close(): void;
 }
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const MORE = encoder.encode(REPLAY_MORE);
+
+/** Whether `bytes` ends with the replay marker. */
+function endsWithMore(bytes: Uint8Array): boolean {
+  if (bytes.byteLength < MORE.byteLength) return false;
+  const offset = bytes.byteLength - MORE.byteLength;
+  for (let i = 0; i < MORE.byteLength; i++) if (bytes[offset + i] !== MORE[i]) return false;
+  return true;
+}
+
 export function webSocketSource(ws: WebSocket): FrameSource {
-  const decoder = new TextDecoder();
+  // Blobs (the default under recent compatibility dates) would cost a copy and a promise each.
+  ws.binaryType = 'arraybuffer';
   return {
+    // The hub sends each batch as bytes, encoded once for all its sockets: they go to the client
+    // as they are, never decoded here.
     onFrames: (listener) =>
       ws.addEventListener('message', (ev) => {
-        const text = typeof ev.data === 'string' ? ev.data : decoder.decode(ev.data as ArrayBuffer);
-        const more = text.endsWith(REPLAY_MORE);
-        listener(more ? text.slice(0, -REPLAY_MORE.length) : text, more);
+        const data = ev.data;
+        if (typeof data === 'string') {
+          const more = data.endsWith(REPLAY_MORE);
+          listener(more ? data.slice(0, -REPLAY_MORE.length) : data, more);
+          return;
+        }
+        const bytes = new Uint8Array(data as ArrayBuffer);
+        const more = endsWithMore(bytes);
+        listener(more ? bytes.subarray(0, bytes.byteLength - MORE.byteLength) : bytes, more);
       }),
     requestMore: () => {
       try {
@@ -53,7 +77,18 @@ export function webSocketSource(ws: WebSocket): FrameSource {
   };
 }
 
-const encoder = new TextEncoder();
+const KEEPALIVE = encoder.encode(SSE_KEEPALIVE);
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
 
 /**
  * The Worker side of a stream: holds the client's SSE response while the hub sleeps, writes
@@ -62,17 +97,24 @@ const encoder = new TextEncoder();
  * last whole frame; the client then resumes by Last-Event-ID. A replay is paced: the next page is
  * asked for only once the client's queue is at most half full. A client that goes away closes
  * the source, which releases the hub's socket.
+ *
+ * A frame that arrives while the client is waiting for one is handed to it at once (no copy, no
+ * queue); only what arrives while the client is not reading is queued, and that is what the bound
+ * counts.
  */
 export function sseResponse(source: FrameSource, opts: SseOptions): Response {
   // Our own queue, drained only when the client reads (the stream's high-water mark is 0, so
   // `pull` runs exactly when a read is waiting): `queued` is what the client has not taken yet.
-  const queue: string[] = [sseRetry(opts.retryMs), ...(opts.preamble ?? [])];
-  let queued = 0;
+  const queue: Uint8Array[] = [sseRetry(opts.retryMs), ...(opts.preamble ?? [])].map((t) =>
+    encoder.encode(t),
+  );
+  let queued = queue.reduce((a, c) => a + c.byteLength, 0);
   let timer: ReturnType<typeof setInterval> | undefined;
   let ending = false; // no more writes; deliver what is queued, then close
   let released = false;
   let wantsMore = false;
-  let waitingRead: (() => void) | undefined;
+  /** Set while a read is waiting and nothing is queued: resolves the pending `pull`. */
+  let waiting: { controller: ReadableStreamDefaultController<Uint8Array>; wake: () => void } | undefined;
 
   const release = (why: string) => {
     if (released) return;
@@ -84,14 +126,16 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
   const end = (why: string) => {
     ending = true;
     release(why);
-    waitingRead?.();
-  };
-  const write = (text: string) => {
-    if (ending) return;
-    queue.push(text);
-    queued += text.length;
-    if (queued > opts.bufferBytes) end('slow consumer: buffer bound reached');
-    waitingRead?.();
+    if (waiting) {
+      const { controller, wake } = waiting;
+      waiting = undefined;
+      try {
+        controller.close();
+      } catch {
+        // The client cancelled while a read was pending: the stream is closed already.
+      }
+      wake();
+    }
   };
   const askIfRoom = () => {
     if (wantsMore && !ending && queued <= opts.bufferBytes / 2) {
@@ -99,41 +143,64 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
       source.requestMore();
     }
   };
+  const write = (bytes: Uint8Array) => {
+    if (ending || bytes.byteLength === 0) return;
+    if (waiting) {
+      const { controller, wake } = waiting;
+      waiting = undefined;
+      try {
+        controller.enqueue(bytes);
+      } catch {
+        // Cancelled meanwhile; `cancel` ends the stream.
+      }
+      wake();
+      return;
+    }
+    queue.push(bytes);
+    queued += bytes.byteLength;
+    if (queued > opts.bufferBytes) end('slow consumer: buffer bound reached');
+  };
 
   const stream = new ReadableStream<Uint8Array>(
     {
       start() {
-        source.onFrames((text, more) => {
-          if (text) write(text);
+        source.onFrames((frames, more) => {
+          const bytes = typeof frames === 'string' ? encoder.encode(frames) : frames;
+          write(bytes);
           if (more) {
             wantsMore = true;
             askIfRoom();
           }
-          if (
-            opts.closeAfter?.some((t) => text.includes(`\nevent: ${t}\n`) || text.startsWith(`event: ${t}\n`))
-          ) {
-            end('terminal event sent');
+          if (opts.closeAfter?.length) {
+            // Run streams only (a few subscribers): the one place a frame is read here.
+            const text = typeof frames === 'string' ? frames : decoder.decode(frames);
+            if (
+              opts.closeAfter.some(
+                (t) => text.includes(`\nevent: ${t}\n`) || text.startsWith(`event: ${t}\n`),
+              )
+            ) {
+              end('terminal event sent');
+            }
           }
         });
         source.onEnd(() => end('source ended'));
-        timer = setInterval(() => write(SSE_KEEPALIVE), opts.keepaliveMs);
+        timer = setInterval(() => write(KEEPALIVE), opts.keepaliveMs);
       },
-      async pull(controller) {
-        while (queue.length === 0 && !ending) {
-          await new Promise<void>((resolve) => {
-            waitingRead = resolve;
-          });
-          waitingRead = undefined;
-        }
+      pull(controller) {
         if (queue.length > 0) {
-          const text = queue.join('');
+          controller.enqueue(concat(queue, queued));
           queue.length = 0;
           queued = 0;
-          controller.enqueue(encoder.encode(text));
           askIfRoom();
-        } else {
-          controller.close();
+          return;
         }
+        if (ending) {
+          controller.close();
+          return;
+        }
+        return new Promise<void>((wake) => {
+          waiting = { controller, wake };
+        });
       },
       cancel() {
         end('client went away');

@@ -405,7 +405,7 @@ export interface paths {
         put?: never;
         /**
          * Escalate a session
-         * @description Writes the handoff and its outbox row in one statement; the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`. 429 past `MAX_HANDOFFS_PER_MINUTE` handoffs of the caller in the last minute.
+         * @description Writes the handoff and its outbox row in one statement and answers once the account hub has logged the event (its fan-out to the streams follows); the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`. 429 past `MAX_HANDOFFS_PER_MINUTE` handoffs of the caller in the last minute.
          */
         post: {
             parameters: {
@@ -3372,6 +3372,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the account used, per day (admins)
+         * @description Counted by the account hub in memory and added to a Postgres roll-up at most once a minute; the counts not yet flushed are included, so the answer is current.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First day (UTC), inclusive. Default: 29 days before `to` */
+                    from?: string;
+                    /** @description Last day (UTC), inclusive. Default: today */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Subscribers now, the days of the range, the hub’s storage */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Usage"];
+                    };
+                };
+                /** @description Malformed JSON (`malformed_json`) or failed validation (`validation_failed`, details list the fields) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (Postgres, the account hub) is unavailable; nothing was half-written; `Retry-After` */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4105,6 +4187,33 @@ export interface components {
             event_id: string;
             /** @enum {string} */
             status: "queued";
+        };
+        Usage: {
+            /** @description Open streams of the account right now */
+            subscribers_now: number;
+            /** @description Every day of the range, oldest first, zeros included */
+            per_day: components["schemas"]["UsageDay"][];
+            /** @description The account hub’s SQLite storage (event log, jobs, runs) */
+            hub_storage_bytes: number;
+        };
+        UsageDay: {
+            /**
+             * Format: date
+             * @description A UTC day, `YYYY-MM-DD`
+             */
+            day: string;
+            events_published: number;
+            /** @description Frames sent to subscribers (each frame to each subscriber counts once) */
+            deliveries: number;
+            runs_started: number;
+            nodes_executed: number;
+            llm_tokens: {
+                prompt: number;
+                completion: number;
+            };
+            webhook_deliveries: number;
+            /** @description Times the account hub (or one of its relays) started: a first request, or waking from hibernation */
+            hub_wakeups: number;
         };
     };
     responses: never;
