@@ -20,8 +20,9 @@ import { afterCursor, type CursorKey } from '../lib/pagination';
 /** The handoffs table under the name the builder reads it by. */
 const h = alias(handoffs, 'h');
 
-// Postgres' rendering of a timestamptz that matches Date.prototype.toISOString.
-const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** Postgres' rendering of a timestamptz column that matches Date.prototype.toISOString. */
+export const isoText = (column: string) =>
+  `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 const person = (id: string, who: string) =>
   `case when ${id} is null then null else jsonb_build_object('id', ${id}, 'name', coalesce(${who}.name, 'unknown user')) end`;
@@ -37,27 +38,27 @@ const CARD = sql.raw(`jsonb_build_object(
   'to_user_id', h.to_user_id,
   'created_by', ${person('h.created_by', 'creator')},
   'picked_up_by', ${person('h.picked_up_by', 'picker')},
-  'picked_up_at', ${iso('h.picked_up_at')},
+  'picked_up_at', ${isoText('h.picked_up_at')},
   'closed_by', ${person('h.closed_by', 'closer')},
-  'closed_at', ${iso('h.closed_at')},
+  'closed_at', ${isoText('h.closed_at')},
   'session', jsonb_build_object('title', s.title, 'problem_summary', s.problem_summary, 'customer', s.customer),
   'ai_status', h.ai_status,
   'ai_assessment', h.ai_assessment,
   'ai_error', h.ai_error,
   'sla', jsonb_build_object(
-    'pickup_due_at', ${iso('h.pickup_due_at')},
-    'resolve_due_at', ${iso('h.resolve_due_at')},
-    'pickup_warn_at', ${iso('h.pickup_warn_at')},
-    'resolve_warn_at', ${iso('h.resolve_warn_at')},
+    'pickup_due_at', ${isoText('h.pickup_due_at')},
+    'resolve_due_at', ${isoText('h.resolve_due_at')},
+    'pickup_warn_at', ${isoText('h.pickup_warn_at')},
+    'resolve_warn_at', ${isoText('h.resolve_warn_at')},
     'pickup', h.pickup_sla,
     'resolve', h.resolve_sla),
   'level', h.level,
   'notify', h.notify,
-  'next_level_at', ${iso('h.next_level_at')},
+  'next_level_at', ${isoText('h.next_level_at')},
   'policy_version', h.policy_version,
   'version', h.version,
-  'created_at', ${iso('h.created_at')},
-  'updated_at', ${iso('h.updated_at')}
+  'created_at', ${isoText('h.created_at')},
+  'updated_at', ${isoText('h.updated_at')}
 )`);
 
 /** What a card needs besides its handoff row `h`. */
@@ -71,7 +72,7 @@ const JOINS = sql.raw(`join sessions s on s.id = h.session_id
  * or a CTE of handoff rows (the create statement's `insert … returning *`).
  */
 export const cardsFrom = (source: SQL, where?: SQL) =>
-  sql`select ${CARD} as card, ${sql.raw(iso('h.created_at'))} as created_at from ${source} h ${JOINS}${
+  sql`select ${CARD} as card, ${sql.raw(isoText('h.created_at'))} as created_at from ${source} h ${JOINS}${
     where ? sql` where ${where}` : sql``
   }`;
 

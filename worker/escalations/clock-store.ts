@@ -1,10 +1,17 @@
 import { sql } from 'drizzle-orm';
 import type { EscalationCard, EscalationEvent, EscalationEventType, Notify } from '../contract/events';
-import type { HandoffStatus, SlaClock, SlaState, TimelineType } from '../contract/statuses';
+import {
+  type HandoffStatus,
+  isOneOf,
+  RUNNING_SLA_STATES,
+  type SlaClock,
+  type SlaState,
+  type TimelineType,
+} from '../contract/statuses';
 import { type Db, transaction } from '../db/client';
 import { type At, nowSql } from '../db/clock';
 import type { HubEvent } from '../hub/hub-module';
-import { cardsFrom } from './cards';
+import { cardsFrom, isoText } from './cards';
 import type { TimerPayload } from './clock-timers';
 import { nextLevel, type SeverityPolicy } from './policy';
 import { policyOfHandoffSql } from './policy-store';
@@ -40,8 +47,6 @@ interface Change {
     | { kind: 'reescalated'; level: number; notify: Notify };
 }
 
-const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-
 /**
  * What one due timer does to its card as it is now, or null when the card no longer wants it: a
  * clock already stopped (picked up, resolved, cancelled) or past that point, a re-escalation the
@@ -67,7 +72,7 @@ export function changeOf(row: ClockRow, timer: TimerPayload): Change | null {
     case 'pickup_breach':
     case 'resolve_breach': {
       const clock: SlaClock = timer.timer === 'pickup_breach' ? 'pickup' : 'resolve';
-      if (base[clock] !== 'ok' && base[clock] !== 'warning') return null;
+      if (!isOneOf(RUNNING_SLA_STATES, base[clock])) return null;
       return { ...base, [clock]: 'breached', what: { kind: 'breach', clock } };
     }
     case 'reescalate': {
@@ -138,7 +143,7 @@ export async function fireTimers(
   return transaction(db, async (tx) => {
     const rows = await tx.execute<ClockRow>(sql`
       select h.id, h.status, h.pickup_sla, h.resolve_sla, h.level, h.notify, h.reescalations,
-             to_char(h.next_level_at at time zone 'UTC', ${sql.raw(ISO)}) as next_level_at,
+             ${sql.raw(isoText('h.next_level_at'))} as next_level_at,
              ${policyOfHandoffSql('h')}->'severities'->(h.severity::text) as severity_policy
       from handoffs h
       where h.account_id = ${accountId}::uuid and h.id in (${sql.join(

@@ -1,5 +1,5 @@
 import type { EscalationCard } from '../contract/events';
-import type { SlaClock } from '../contract/statuses';
+import { isOneOf, RUNNING_SLA_STATES, type SlaClock } from '../contract/statuses';
 
 // Which durable timers a card wants in the hub's job table, read off the card alone: every
 // escalation event carries the whole card, so the newest one says what must still happen.
@@ -39,11 +39,11 @@ function dueOf(card: EscalationCard, timer: ClockTimer): string | null {
     case 'pickup_warning':
       return card.sla.pickup === 'ok' ? card.sla.pickup_warn_at : null;
     case 'pickup_breach':
-      return card.sla.pickup === 'ok' || card.sla.pickup === 'warning' ? card.sla.pickup_due_at : null;
+      return isOneOf(RUNNING_SLA_STATES, card.sla.pickup) ? card.sla.pickup_due_at : null;
     case 'resolve_warning':
       return card.sla.resolve === 'ok' ? card.sla.resolve_warn_at : null;
     case 'resolve_breach':
-      return card.sla.resolve === 'ok' || card.sla.resolve === 'warning' ? card.sla.resolve_due_at : null;
+      return isOneOf(RUNNING_SLA_STATES, card.sla.resolve) ? card.sla.resolve_due_at : null;
     case 'reescalate':
       return card.status === 'open' ? card.next_level_at : null;
   }

@@ -1,5 +1,6 @@
 import { type Config, getConfig } from '../config';
 import type { CardData, EscalationCard } from '../contract/events';
+import { ACTIVE_HANDOFF_STATUSES, isOneOf } from '../contract/statuses';
 import { isDatabaseError, openDb } from '../db/client';
 import type { Hub, HubModule, LoggedEvent } from '../hub/hub-module';
 import type { Job } from '../hub/job-queue';
@@ -54,7 +55,7 @@ export function escalationsModule(
       .exec<{ version: number }>('select version from escalation_cards where card_id = ?', card.id)
       .toArray()[0];
     if (seen && seen.version >= card.version) return;
-    const closed = card.status === 'resolved' || card.status === 'cancelled';
+    const closed = !isOneOf(ACTIVE_HANDOFF_STATUSES, card.status);
     hub.sql.exec(
       `insert into escalation_cards (card_id, version, closed_at) values (?, ?, ?)
        on conflict (card_id) do update set version = excluded.version, closed_at = excluded.closed_at`,

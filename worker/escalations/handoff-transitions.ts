@@ -1,7 +1,12 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { EscalationCard, EscalationEvent } from '../contract/events';
-import { ACTIVE_HANDOFF_STATUSES, type HandoffStatus, type TimelineType } from '../contract/statuses';
+import {
+  ACTIVE_HANDOFF_STATUSES,
+  type HandoffStatus,
+  RUNNING_SLA_STATES,
+  type TimelineType,
+} from '../contract/statuses';
 import { type Db, transaction } from '../db/client';
 import { type At, nowSql } from '../db/clock';
 import { handoffs } from '../db/schema';
@@ -19,7 +24,7 @@ export type HandoffTransition = 'pickup' | 'release' | 'resolve' | 'cancel';
 
 /** A running clock stops as `met`; a breached one stays breached. */
 const stopClock = (column: typeof handoffs.pickupSla | typeof handoffs.resolveSla) =>
-  sql`(case when ${column} in ('ok', 'warning') then 'met' else ${column} end)::sla_state`;
+  sql`(case when ${inArray(column, [...RUNNING_SLA_STATES])} then 'met' else ${column} end)::sla_state`;
 
 /** When the first level is due if the sequence starts `now`: null when the policy has no level. */
 const firstLevelFrom = (now: SQL) =>

@@ -29,12 +29,12 @@ const expected = (what: string) => ({
 
 export const nodeIdSchema = z
   .string(expected('a node id string'))
-  .regex(NODE_ID_PATTERN, { error: 'must match ^[A-Za-z0-9_-]{1,64}$' });
+  .regex(NODE_ID_PATTERN, { error: `must match ${NODE_ID_PATTERN.source}` });
 
 /** A top-level state key: where a node writes its output. */
 export const stateKeySchema = z
   .string(expected('a state key string'))
-  .regex(NODE_ID_PATTERN, { error: 'must match ^[A-Za-z0-9_-]{1,64}$' })
+  .regex(NODE_ID_PATTERN, { error: `must match ${NODE_ID_PATTERN.source}` })
   .refine((k) => !RESERVED_KEYS.has(k), { error: 'is a reserved name' });
 
 /** A dotted path into state (`a.b.0` or `a.b[0]`), as in templates. */

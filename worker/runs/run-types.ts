@@ -21,7 +21,11 @@ export const RUN_SYNC_MAX_ATTEMPTS = 10;
  */
 export const MAX_RUN_LOG_BYTES = 8 * 1024 * 1024;
 
-export const runTopic = (runId: string) => `run:${runId}`;
+const RUN_TOPIC_PREFIX = 'run:';
+export const runTopic = (runId: string) => `${RUN_TOPIC_PREFIX}${runId}`;
+/** The run a topic belongs to, or null when it is not a run's topic. */
+export const runIdOfTopic = (topic: string) =>
+  topic.startsWith(RUN_TOPIC_PREFIX) ? topic.slice(RUN_TOPIC_PREFIX.length) : null;
 
 export interface RunLimits {
   perUser: number;

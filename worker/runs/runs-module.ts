@@ -10,8 +10,13 @@ import { RunLifecycle } from './run-lifecycle';
 import { pruneIdempotencyJob, purgeCheckpointsJob } from './run-retention';
 import { purgeRunJob, syncRunJob } from './run-sync';
 import { RunTimers } from './run-timers';
-import type { FinishRun, RunCheckpointResult, RunCheckpointView } from './run-types';
-import { runTopic } from './run-types';
+import {
+  type FinishRun,
+  type RunCheckpointResult,
+  type RunCheckpointView,
+  runIdOfTopic,
+  runTopic,
+} from './run-types';
 
 /** The runs module and the calls the hub offers for it over RPC. */
 export interface RunsModule extends HubModule {
@@ -21,8 +26,6 @@ export interface RunsModule extends HubModule {
   /** Every node the run reached, with the state it started from. */
   checkpoints(runId: string): RunCheckpointView[];
 }
-
-const RUN_TOPIC_PREFIX = runTopic('');
 
 /**
  * Graph runs inside the account hub. The registry and each run's checkpoint live in the hub's
@@ -95,8 +98,9 @@ export function runsModule(hub: Hub): RunsModule {
     },
     /** A client joining a run's stream mid-node first gets the node's text so far. */
     onSubscribe(sub, send) {
-      if (!sub.topic.startsWith(RUN_TOPIC_PREFIX)) return;
-      const sofar = deltas.sofar(sub.topic.slice(RUN_TOPIC_PREFIX.length));
+      const runId = runIdOfTopic(sub.topic);
+      if (runId === null) return;
+      const sofar = deltas.sofar(runId);
       if (sofar) send(sseFrame('node_delta', sofar));
     },
     jobs: {

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { RUN_ERROR_CODES, RUN_STATUSES } from '../contract/statuses';
+import { NODE_ID_PATTERN } from '../graphs/graph-schema';
 import { jsonValue } from '../lib/json-value';
 import { pageQuery } from '../lib/pagination';
 import type { runJson } from '../runs/run-view';
@@ -28,13 +29,9 @@ export const StartRunHeaders = idempotencyHeaders(
 
 export const RerunBody = z
   .strictObject({
-    from_node: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a node id')
-      .optional()
-      .openapi({
-        description: 'Default: the node a failed run stopped at, else the node the run started at',
-      }),
+    from_node: z.string().regex(NODE_ID_PATTERN, 'must be a node id').optional().openapi({
+      description: 'Default: the node a failed run stopped at, else the node the run started at',
+    }),
     state_patch: z
       .record(z.string(), jsonValue())
       .optional()

@@ -1,5 +1,5 @@
 import type { EscalationCard, SlaClock } from '../../../worker/contract/events';
-import type { Role } from '../../../worker/contract/statuses';
+import { ACTIVE_HANDOFF_STATUSES, isOneOf, type Role } from '../../../worker/contract/statuses';
 import { formatCountdown } from './format';
 
 // What a card's clocks look like to a person now, and whether the card is asking them. The
@@ -35,7 +35,7 @@ export function clockView(card: EscalationCard, clock: SlaClock, now: number): C
   }
   const due = Date.parse(clock === 'pickup' ? card.sla.pickup_due_at : card.sla.resolve_due_at);
   const warn = Date.parse(clock === 'pickup' ? card.sla.pickup_warn_at : card.sla.resolve_warn_at);
-  if (state === 'breached' && (now < due || card.status === 'resolved' || card.status === 'cancelled')) {
+  if (state === 'breached' && (now < due || !isOneOf(ACTIVE_HANDOFF_STATUSES, card.status))) {
     return { clock, look: 'breached', text: `${label} SLA breached` };
   }
   if (state === 'breached' || now >= due) {
@@ -49,7 +49,7 @@ export function clockView(card: EscalationCard, clock: SlaClock, now: number): C
 
 /** The clocks worth showing on a card: the running ones, and how a stopped one ended. */
 export function cardClocks(card: EscalationCard, now: number): ClockView[] {
-  const open = card.status === 'open' || card.status === 'picked_up';
+  const open = isOneOf(ACTIVE_HANDOFF_STATUSES, card.status);
   const views = [clockView(card, 'pickup', now), clockView(card, 'resolve', now)];
   // A closed card that kept both clocks needs no reminder of it; an open one shows both.
   return open ? views : views.filter((v) => v.look === 'breached');

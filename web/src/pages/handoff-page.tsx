@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { ACTIVE_HANDOFF_STATUSES, isOneOf } from '../../../worker/contract/statuses';
 import { Avatars } from '../components/avatars';
 import { AskingBadge, levelLine } from '../components/escalation-card';
 import { SeverityPill } from '../components/severity-pill';
@@ -255,7 +256,7 @@ export function HandoffPage({ id, user }: { id: string; user: Session }) {
               Pick up
             </button>
           )}
-          {(card.status === 'open' || card.status === 'picked_up') && (
+          {isOneOf(ACTIVE_HANDOFF_STATUSES, card.status) && (
             <>
               <button type="button" disabled={busy} onClick={() => act('resolve')}>
                 Mark resolved
