@@ -77,6 +77,24 @@ export function openDb(config: DbConfig): DbHandle {
   };
 }
 
+/**
+ * Runs `fn` on a pool of its own, outside a request (a hub job, the cron, the health check): the
+ * pool is closed once `fn` settles, and the closing is handed to `waitUntil`, not awaited.
+ */
+export async function withDb<T>(
+  config: DbConfig,
+  waitUntil: (work: Promise<unknown>) => void,
+  fn: (db: Db) => Promise<T>,
+  open: typeof openDb = openDb,
+): Promise<T> {
+  const { db, close } = open(config);
+  try {
+    return await fn(db);
+  } finally {
+    waitUntil(close());
+  }
+}
+
 /** Thrown where Postgres could not be reached or did not answer; rendered as a 503. */
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';

@@ -1,7 +1,7 @@
 import { type Config, getConfig } from '../config';
 import type { CardData, EscalationCard } from '../contract/events';
 import { ACTIVE_HANDOFF_STATUSES, isOneOf } from '../contract/statuses';
-import { isDatabaseError, openDb } from '../db/client';
+import { isDatabaseError, openDb, withDb } from '../db/client';
 import type { Hub, HubModule, LoggedEvent } from '../hub/hub-module';
 import type { Job } from '../hub/job-queue';
 import { log } from '../lib/log';
@@ -113,32 +113,33 @@ export function escalationsModule(
   async function assess(job: Job): Promise<void> {
     const { accountId, handoffId } = job.payload as AssessPayload;
     const config = getConfig(hub.env);
-    const { db, close } = openDb(config);
-    try {
-      const outcome = await assessHandoff(db, providerOf(config, hub.env), accountId, handoffId).catch(
-        async (err: unknown) => {
-          if (isDatabaseError(err)) throw err;
-          const retryable = err instanceof LlmError ? err.retryable : true;
-          if (retryable && job.attempts + 1 < ASSESS_ATTEMPTS) throw err;
-          // A provider's error is written for users; anything else stays in the log, under a reference.
-          const reference = crypto.randomUUID();
-          const reason =
-            err instanceof LlmError
-              ? err.message
-              : `an internal error (the log has it under reference ${reference})`;
-          log('warn', 'assessment failed', { handoffId, attempts: job.attempts + 1, reference, err });
-          return failAssessment(db, accountId, handoffId, `assessment failed: ${reason}`);
-        },
-      );
-      // `already_done`: stored by an earlier attempt whose publish did not happen; its outbox row
-      // is still unacknowledged, so the relay delivers it.
-      if (outcome.kind === 'assessed') {
-        await deliverCommitted(db, accountId, [outcome.event], (events) => hub.publish(events));
-      }
-      hub.jobs.complete(job.id);
-    } finally {
-      hub.waitUntil(close());
-    }
+    await withDb(
+      config,
+      (work) => hub.waitUntil(work),
+      async (db) => {
+        const outcome = await assessHandoff(db, providerOf(config, hub.env), accountId, handoffId).catch(
+          async (err: unknown) => {
+            if (isDatabaseError(err)) throw err;
+            const retryable = err instanceof LlmError ? err.retryable : true;
+            if (retryable && job.attempts + 1 < ASSESS_ATTEMPTS) throw err;
+            // A provider's error is written for users; anything else stays in the log, under a reference.
+            const reference = crypto.randomUUID();
+            const reason =
+              err instanceof LlmError
+                ? err.message
+                : `an internal error (the log has it under reference ${reference})`;
+            log('warn', 'assessment failed', { handoffId, attempts: job.attempts + 1, reference, err });
+            return failAssessment(db, accountId, handoffId, `assessment failed: ${reason}`);
+          },
+        );
+        // `already_done`: stored by an earlier attempt whose publish did not happen; its outbox row
+        // is still unacknowledged, so the relay delivers it.
+        if (outcome.kind === 'assessed') {
+          await deliverCommitted(db, accountId, [outcome.event], (events) => hub.publish(events));
+        }
+        hub.jobs.complete(job.id);
+      },
+    );
   }
 
   function purge(job: Job): void {
@@ -163,15 +164,19 @@ export function escalationsModule(
    * event after the interval tries again.
    */
   async function prunePostgres(job: Job): Promise<void> {
-    const { db, close } = openDb(getConfig(hub.env));
-    try {
-      const pruned = await pruneEscalationRows(db, hub.name);
-      if (pruned.outbox + pruned.idempotencyKeys > 0) log('info', 'escalation rows pruned', { ...pruned });
-    } catch (err) {
-      log('warn', 'escalation rows not pruned; the next activity tries again', { err });
-    } finally {
-      hub.waitUntil(close());
-    }
+    await withDb(
+      getConfig(hub.env),
+      (work) => hub.waitUntil(work),
+      async (db) => {
+        try {
+          const pruned = await pruneEscalationRows(db, hub.name);
+          if (pruned.outbox + pruned.idempotencyKeys > 0)
+            log('info', 'escalation rows pruned', { ...pruned });
+        } catch (err) {
+          log('warn', 'escalation rows not pruned; the next activity tries again', { err });
+        }
+      },
+    );
     hub.jobs.complete(job.id);
   }
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type DbConfig, openDb } from '../db/client';
+import { type DbConfig, withDb } from '../db/client';
 
 /**
  * Whether Postgres answers a trivial query, on a pool of its own (the health check runs before
@@ -9,13 +9,12 @@ export async function databaseAnswers(
   config: DbConfig,
   waitUntil: (work: Promise<unknown>) => void,
 ): Promise<boolean> {
-  const { db, close } = openDb(config);
-  try {
-    await db.execute(sql`select 1`);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    waitUntil(close());
-  }
+  return withDb(config, waitUntil, async (db) => {
+    try {
+      await db.execute(sql`select 1`);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

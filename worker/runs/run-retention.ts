@@ -1,5 +1,5 @@
 import { getConfig } from '../config';
-import { openDb } from '../db/client';
+import { withDb } from '../db/client';
 import type { Hub } from '../hub/hub-module';
 import type { Job } from '../hub/job-queue';
 import type { RunCheckpoints } from './run-checkpoints';
@@ -21,12 +21,11 @@ export function purgeCheckpointsJob(hub: Hub, checkpoints: RunCheckpoints, job: 
  * throws, and the job is retried with backoff.
  */
 export async function pruneIdempotencyJob(hub: Hub, job: Job): Promise<void> {
-  const { db, close } = openDb(getConfig(hub.env));
-  try {
-    const next = await pruneKeys(db, hub.name);
-    if (next === undefined) hub.jobs.complete(job.id);
-    else hub.jobs.upsert(job.id, job.kind, job.payload, Math.max(next + 60_000, Date.now() + 60_000));
-  } finally {
-    hub.waitUntil(close());
-  }
+  const next = await withDb(
+    getConfig(hub.env),
+    (work) => hub.waitUntil(work),
+    (db) => pruneKeys(db, hub.name),
+  );
+  if (next === undefined) hub.jobs.complete(job.id);
+  else hub.jobs.upsert(job.id, job.kind, job.payload, Math.max(next + 60_000, Date.now() + 60_000));
 }

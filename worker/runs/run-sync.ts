@@ -1,5 +1,5 @@
 import { getConfig } from '../config';
-import { isTransientDbError, openDb } from '../db/client';
+import { isTransientDbError, withDb } from '../db/client';
 import type { Hub } from '../hub/hub-module';
 import type { Job } from '../hub/job-queue';
 import { log } from '../lib/log';
@@ -15,21 +15,24 @@ import { RUN_SYNC_MAX_ATTEMPTS, runTopic } from './run-types';
 export async function syncRunJob(hub: Hub, registry: RunRegistry, job: Job): Promise<void> {
   const run = registry.get((job.payload as { runId: string }).runId);
   if (!run) return hub.jobs.complete(job.id);
-  const { db, close } = openDb(getConfig(hub.env));
-  try {
-    // A value Postgres refuses (NUL in the state) is written cleaned, never retried as is.
-    await syncRunRecordSafely(db, run);
-  } catch (err) {
-    if (isTransientDbError(err) || job.attempts + 1 < RUN_SYNC_MAX_ATTEMPTS) throw err;
-    log('error', 'run record could not be copied to Postgres; giving up', {
-      runId: run.id,
-      version: run.version,
-      attempts: job.attempts + 1,
-      err,
-    });
-  } finally {
-    hub.waitUntil(close());
-  }
+  await withDb(
+    getConfig(hub.env),
+    (work) => hub.waitUntil(work),
+    async (db) => {
+      try {
+        // A value Postgres refuses (NUL in the state) is written cleaned, never retried as is.
+        await syncRunRecordSafely(db, run);
+      } catch (err) {
+        if (isTransientDbError(err) || job.attempts + 1 < RUN_SYNC_MAX_ATTEMPTS) throw err;
+        log('error', 'run record could not be copied to Postgres; giving up', {
+          runId: run.id,
+          version: run.version,
+          attempts: job.attempts + 1,
+          err,
+        });
+      }
+    },
+  );
   if (registry.get(run.id)?.version === run.version) hub.jobs.complete(job.id);
 }
 

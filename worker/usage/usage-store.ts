@@ -1,7 +1,7 @@
 import { and, asc, eq, gte, lte, sql } from 'drizzle-orm';
 import { getConfig } from '../config';
 import type { Db } from '../db/client';
-import { openDb } from '../db/client';
+import { withDb } from '../db/client';
 import { usageDaily } from '../db/schema';
 import { USAGE_COUNTERS, type UsageCounter } from '../hub/hub-module';
 import type { UsageByDay, UsageSink } from '../hub/usage-meter';
@@ -54,14 +54,8 @@ export async function addUsage(db: Db, accountId: string, days: UsageByDay): Pro
 /** The account hub's usage sink: a connection for the flush, closed after it. */
 export const usageSinkFor =
   (env: Env, waitUntil: (work: Promise<unknown>) => void): UsageSink =>
-  async (accountId, days) => {
-    const { db, close } = openDb(getConfig(env));
-    try {
-      await addUsage(db, accountId, days);
-    } finally {
-      waitUntil(close());
-    }
-  };
+  (accountId, days) =>
+    withDb(getConfig(env), waitUntil, (db) => addUsage(db, accountId, days));
 
 export type DayCounts = Record<UsageCounter, number>;
 
