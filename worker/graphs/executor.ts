@@ -1,7 +1,7 @@
 import type { LlmUsage } from '../contract/events';
 import { cleanJson, cleanText, jsonBytes, jsonDepth, utf8Bytes } from '../lib/json-safety';
 import { log } from '../lib/log';
-import { LlmError, type LlmProvider } from '../providers/llm-provider';
+import { LlmError, type LlmProvider, raceAbort } from '../providers/llm-provider';
 import type { ToolRegistry } from '../tools/registry';
 import { ToolError } from '../tools/tool';
 import { chooseNext, chooseOnToolError, type EdgeChoice } from './conditions';
@@ -131,26 +131,8 @@ const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 class Cancelled extends Error {}
 
 /** Settles when the signal aborts even if the callee ignores it, so cancel is prompt. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(new Cancelled());
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Cancelled());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
+const untilAborted = <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> =>
+  raceAbort(promise, signal, () => new Cancelled());
 
 /**
  * What a failed call says in the run's events. Provider and tool errors are written for users;

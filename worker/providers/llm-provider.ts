@@ -112,6 +112,49 @@ export function abortedError(cause?: unknown): LlmError {
   return new LlmError('aborted', 'LLM call aborted', { cause });
 }
 
+/** A chat message as OpenAI-style APIs (and Workers AI) take it. */
+export interface ChatMessage {
+  role: 'system' | 'user';
+  content: string;
+}
+
+/** A request's messages: the system prompt when there is one, then the prompt. */
+export const chatMessages = (req: LlmRequest): ChatMessage[] => [
+  ...(req.system !== undefined && req.system !== ''
+    ? [{ role: 'system' as const, content: req.system }]
+    : []),
+  { role: 'user', content: req.prompt },
+];
+
+/**
+ * What one provider call runs under: the caller's signal (a cancel) joined with the provider's
+ * timeout, and the error an abort is. The caller's abort wins over the timeout when both fired: a
+ * cancel is not a provider timeout. `who` names the provider in the timeout's message.
+ */
+export function callSignal(
+  req: LlmRequest,
+  timeoutMs: number,
+  who: string,
+): { signal: AbortSignal; abortError: (cause?: unknown) => LlmError } {
+  if (req.signal?.aborted) throw abortedError();
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+  const abortError = (cause?: unknown) =>
+    req.signal?.aborted
+      ? abortedError(cause)
+      : new LlmError('timeout', `${who} did not answer within ${timeoutMs} ms`, { cause });
+  return { signal, abortError };
+}
+
+/** The JSON of one `data:` of a provider's event stream; `who` names the provider when it is not JSON. */
+export function parseStreamEvent(data: string, who: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch (err) {
+    throw new LlmError('bad_response', `${who} sent a stream event that is not JSON`, { cause: err });
+  }
+}
+
 /**
  * Settles as soon as `signal` aborts even if `promise` ignores it, so a cancel never waits on a
  * provider that does not honour abort.

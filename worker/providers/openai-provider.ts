@@ -4,6 +4,8 @@ import { parseRetryAfter } from '../lib/retry-after';
 import { EventTooLargeError, readEventStream } from './event-stream-body';
 import {
   bodyLimitFor,
+  callSignal,
+  chatMessages,
   DEFAULT_MAX_OUTPUT_BYTES,
   LlmError,
   type LlmProvider,
@@ -12,6 +14,7 @@ import {
   type LlmTokenUsage,
   OutputBudget,
   outputTooLarge,
+  parseStreamEvent,
   readUsage,
 } from './llm-provider';
 
@@ -118,21 +121,11 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
   return {
     name: 'openai',
     async complete(req) {
-      if (req.signal?.aborted) throw new LlmError('aborted', 'LLM call aborted');
       // One bound for the whole call, stream included: a stream that stalls ends as a timeout.
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-      // The caller's abort wins over the timeout when both fired: a cancel is not a provider timeout.
-      const abortError = (cause: unknown) =>
-        req.signal?.aborted
-          ? new LlmError('aborted', 'LLM call aborted', { cause })
-          : new LlmError('timeout', `LLM provider did not answer within ${timeoutMs} ms`, { cause });
+      const { signal, abortError } = callSignal(req, timeoutMs, 'LLM provider');
       const streaming = req.onDelta !== undefined;
 
-      const messages = [
-        ...(req.system !== undefined && req.system !== '' ? [{ role: 'system', content: req.system }] : []),
-        { role: 'user', content: req.prompt },
-      ];
+      const messages = chatMessages(req);
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         accept: streaming ? 'text/event-stream' : 'application/json',
@@ -225,7 +218,7 @@ async function readStreamedAnswer(
   response: Response,
   onDelta: NonNullable<LlmRequest['onDelta']>,
   signal: AbortSignal,
-  abortError: (cause: unknown) => LlmError,
+  abortError: (cause?: unknown) => LlmError,
   fallbackModel: string,
   maxOutputBytes: number,
 ): Promise<LlmResponse> {
@@ -241,14 +234,7 @@ async function readStreamedAnswer(
       response.body,
       (data) => {
         if (data.trim() === '[DONE]') return 'done';
-        let chunk: unknown;
-        try {
-          chunk = JSON.parse(data);
-        } catch (err) {
-          throw new LlmError('bad_response', 'LLM provider sent a stream event that is not JSON', {
-            cause: err,
-          });
-        }
+        const chunk = parseStreamEvent(data, 'LLM provider');
         const failed = streamError(chunk);
         if (failed !== undefined)
           throw new LlmError('provider_error', `LLM provider failed mid-stream: ${failed}`);

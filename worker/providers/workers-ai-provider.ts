@@ -2,20 +2,19 @@ import { log } from '../lib/log';
 import { EventTooLargeError, readEventStream } from './event-stream-body';
 import {
   bodyLimitFor,
+  type ChatMessage,
+  callSignal,
+  chatMessages,
   DEFAULT_MAX_OUTPUT_BYTES,
   LlmError,
   type LlmProvider,
   type LlmTokenUsage,
   OutputBudget,
   outputTooLarge,
+  parseStreamEvent,
   raceAbort,
   readUsage,
 } from './llm-provider';
-
-export interface WorkersAiMessage {
-  role: 'system' | 'user';
-  content: string;
-}
 
 /**
  * The slice of the `AI` binding this provider uses, typed structurally so this module builds and
@@ -24,7 +23,7 @@ export interface WorkersAiMessage {
 export interface AiRunner {
   run(
     model: string,
-    inputs: { messages: WorkersAiMessage[]; stream?: boolean },
+    inputs: { messages: ChatMessage[]; stream?: boolean },
     options?: { signal?: AbortSignal },
   ): Promise<unknown>;
 }
@@ -96,12 +95,7 @@ async function readStream(
     body,
     (data) => {
       if (data.trim() === '[DONE]') return 'done';
-      let chunk: unknown;
-      try {
-        chunk = JSON.parse(data);
-      } catch (err) {
-        throw new LlmError('bad_response', 'Workers AI sent a stream event that is not JSON', { cause: err });
-      }
+      const chunk = parseStreamEvent(data, 'Workers AI');
       if (typeof chunk !== 'object' || chunk === null) return undefined;
       const piece = 'response' in chunk && typeof chunk.response === 'string' ? chunk.response : '';
       if (piece !== '') {
@@ -128,19 +122,8 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): LlmP
   return {
     name: 'workers-ai',
     async complete(req) {
-      if (req.signal?.aborted) throw new LlmError('aborted', 'LLM call aborted');
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-      const messages: WorkersAiMessage[] = [
-        ...(req.system !== undefined && req.system !== ''
-          ? [{ role: 'system' as const, content: req.system }]
-          : []),
-        { role: 'user', content: req.prompt },
-      ];
-      const onAbort = () =>
-        req.signal?.aborted
-          ? new LlmError('aborted', 'LLM call aborted')
-          : new LlmError('timeout', `Workers AI did not answer within ${timeoutMs} ms`);
+      const { signal, abortError } = callSignal(req, timeoutMs, 'Workers AI');
+      const messages = chatMessages(req);
       const streaming = req.onDelta !== undefined;
       const maxOutputBytes = req.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
       try {
@@ -148,7 +131,7 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): LlmP
         const output = await raceAbort(
           options.binding.run(model, { messages, ...(streaming ? { stream: true } : {}) }, { signal }),
           signal,
-          onAbort,
+          abortError,
         );
         if (streaming && req.onDelta && output instanceof ReadableStream) {
           // Cancel (or the timeout) cancels the body, which ends the upstream stream too.
@@ -156,7 +139,7 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): LlmP
           const streamed = await raceAbort(
             readStream(body, req.onDelta, signal, maxOutputBytes),
             signal,
-            onAbort,
+            abortError,
           );
           return { text: streamed.text, model, ...(streamed.usage ? { usage: streamed.usage } : {}) };
         }
@@ -174,7 +157,7 @@ export function createWorkersAiProvider(options: WorkersAiProviderOptions): LlmP
         return { text, model, ...(usage ? { usage } : {}) };
       } catch (err) {
         if (err instanceof LlmError) throw err;
-        if (signal.aborted) throw onAbort();
+        if (signal.aborted) throw abortError();
         throw mapBindingError(err);
       }
     },
