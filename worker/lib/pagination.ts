@@ -38,6 +38,20 @@ export function page<T extends { createdAt: Date; id: string }>(rows: T[], limit
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
 }
 
+/**
+ * A list endpoint's answer: `read` is asked for one row past the page (so the answer knows
+ * whether another page follows), and the page's rows go out as `json` renders them.
+ */
+export async function listPage<R extends CursorKey, J>(
+  query: { limit: number; cursor?: string | undefined },
+  read: (window: { after: CursorKey | undefined; limit: number }) => Promise<R[]>,
+  json: (row: R) => J,
+): Promise<{ items: J[]; next_cursor: string | null }> {
+  const rows = await read({ after: decodeCursor(query.cursor), limit: query.limit + 1 });
+  const { items, nextCursor } = page(rows, query.limit);
+  return { items: items.map(json), next_cursor: nextCursor };
+}
+
 interface Keyed {
   createdAt: Column;
   id: Column;

@@ -3,7 +3,7 @@ import { validateGraph } from '../graphs/validate-graph';
 import { requireRole } from '../lib/auth';
 import { badRequest, forbidden, notFound } from '../lib/errors';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
-import { decodeCursor, page } from '../lib/pagination';
+import { listPage } from '../lib/pagination';
 import { IdParam, pageOf } from '../schemas/common';
 import { CreateGraphBody, GraphListQuery, GraphSchema, graphJson } from '../schemas/graphs';
 
@@ -62,14 +62,13 @@ export const graphRoutes = createRouter()
     return c.json(graphJson(stored.row), 201, { Location: `/v1/graphs/${stored.row.id}` });
   })
   .openapi(list, async (c) => {
-    const { limit, cursor, name } = c.req.valid('query');
-    const rows = await listGraphs(await c.var.db(), c.var.identity.accountId, {
-      name,
-      after: decodeCursor(cursor),
-      limit: limit + 1,
-    });
-    const { items, nextCursor } = page(rows, limit);
-    return c.json({ items: items.map(graphJson), next_cursor: nextCursor }, 200);
+    const query = c.req.valid('query');
+    const db = await c.var.db();
+    const accountId = c.var.identity.accountId;
+    return c.json(
+      await listPage(query, (w) => listGraphs(db, accountId, { name: query.name, ...w }), graphJson),
+      200,
+    );
   })
   .openapi(one, async (c) => {
     const row = await findGraph(await c.var.db(), c.var.identity.accountId, c.req.valid('param').id);

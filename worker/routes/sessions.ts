@@ -1,7 +1,7 @@
 import { requireRole } from '../lib/auth';
 import { conflict, notFound } from '../lib/errors';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
-import { decodeCursor, page, pageQuery } from '../lib/pagination';
+import { listPage, pageQuery } from '../lib/pagination';
 import { IdParam, pageOf } from '../schemas/common';
 import {
   CreateSessionBody,
@@ -68,13 +68,12 @@ export const sessionRoutes = createRouter()
     return c.json({ ...sessionJson(row), steps: [] }, 201, { Location: `/v1/sessions/${row.id}` });
   })
   .openapi(list, async (c) => {
-    const { limit, cursor } = c.req.valid('query');
-    const rows = await listSessions(await c.var.db(), c.var.identity.accountId, {
-      after: decodeCursor(cursor),
-      limit: limit + 1,
-    });
-    const { items, nextCursor } = page(rows, limit);
-    return c.json({ items: items.map(sessionJson), next_cursor: nextCursor }, 200);
+    const db = await c.var.db();
+    const accountId = c.var.identity.accountId;
+    return c.json(
+      await listPage(c.req.valid('query'), (w) => listSessions(db, accountId, w), sessionJson),
+      200,
+    );
   })
   .openapi(one, async (c) => {
     const { id } = c.req.valid('param');

@@ -1,5 +1,5 @@
 import { createRouter, jsonResponse, routesOf } from '../lib/openapi';
-import { decodeCursor, page, pageQuery } from '../lib/pagination';
+import { listPage, pageQuery } from '../lib/pagination';
 import { UserPageSchema } from '../schemas/users';
 import { listUsers, userJson } from '../users/user-store';
 
@@ -17,11 +17,7 @@ const list = route({
 });
 
 export const userRoutes = createRouter().openapi(list, async (c) => {
-  const { limit, cursor } = c.req.valid('query');
-  const rows = await listUsers(await c.var.db(), c.var.identity.accountId, {
-    after: decodeCursor(cursor),
-    limit: limit + 1,
-  });
-  const { items, nextCursor } = page(rows, limit);
-  return c.json({ items: items.map(userJson), next_cursor: nextCursor }, 200);
+  const db = await c.var.db();
+  const accountId = c.var.identity.accountId;
+  return c.json(await listPage(c.req.valid('query'), (w) => listUsers(db, accountId, w), userJson), 200);
 });
