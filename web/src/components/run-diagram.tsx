@@ -7,7 +7,7 @@ import {
   layoutGraph,
   pathOf,
 } from '../lib/graph-layout';
-import type { NodeStatus, NodeView, RunView } from '../lib/run-view';
+import { isTerminal, type NodeStatus, type NodeView, type RunView } from '../lib/run-view';
 
 /** Words and a glyph for each state, so status never rests on colour alone. */
 export const NODE_STATUS_LABEL: Record<NodeStatus, string> = {
@@ -70,7 +70,7 @@ export function RunDiagram({
 }) {
   const layout: GraphLayout = useMemo(() => layoutGraph(graph), [graph]);
   const taken = new Set(view.taken);
-  const ended = view.phase === 'completed' || view.phase === 'failed' || view.phase === 'cancelled';
+  const ended = isTerminal(view.phase);
   const reachedEnd = view.phase === 'completed';
   return (
     // biome-ignore lint/a11y/useSemanticElements: an SVG drawing cannot be a fieldset; `group` names the set of node buttons
@@ -84,28 +84,20 @@ export function RunDiagram({
       data-testid="run-diagram"
     >
       <defs>
-        <marker
-          id="diagram-arrow"
-          viewBox="0 0 10 10"
-          refX="9"
-          refY="5"
-          markerWidth="7"
-          markerHeight="7"
-          orient="auto"
-        >
-          <path d="M0,0 L10,5 L0,10 z" class="arrow-head" />
-        </marker>
-        <marker
-          id="diagram-arrow-lit"
-          viewBox="0 0 10 10"
-          refX="9"
-          refY="5"
-          markerWidth="7"
-          markerHeight="7"
-          orient="auto"
-        >
-          <path d="M0,0 L10,5 L0,10 z" class="arrow-head lit" />
-        </marker>
+        {[false, true].map((lit) => (
+          <marker
+            key={lit ? 'lit' : 'plain'}
+            id={lit ? 'diagram-arrow-lit' : 'diagram-arrow'}
+            viewBox="0 0 10 10"
+            refX="9"
+            refY="5"
+            markerWidth="7"
+            markerHeight="7"
+            orient="auto"
+          >
+            <path d="M0,0 L10,5 L0,10 z" class={lit ? 'arrow-head lit' : 'arrow-head'} />
+          </marker>
+        ))}
       </defs>
       {layout.edges.map((e) => {
         const lit = taken.has(edgeKey(e.from, e.to));

@@ -38,11 +38,11 @@ export function toDuration(seconds: number): DurationField {
   return { value: String(seconds), unit: 's' };
 }
 
+/** A field's number, or NaN when it is empty or not a number (the server names it). */
+const num = (v: string) => (v.trim() === '' ? Number.NaN : Number(v));
+
 /** Whole seconds, or NaN when the field is not a number (the server names it). */
-export const seconds = (d: DurationField): number => {
-  const n = Number(d.value.trim() === '' ? Number.NaN : d.value);
-  return Math.round(n * UNITS[d.unit]);
-};
+export const seconds = (d: DurationField): number => Math.round(num(d.value) * UNITS[d.unit]);
 
 export function toForm(policy: Policy): PolicyForm {
   const severities = Object.fromEntries(
@@ -65,8 +65,6 @@ export function toForm(policy: Policy): PolicyForm {
   ) as Record<Severity, SeverityForm>;
   return { warnPercent: String(Math.round(policy.warn_at * 10_000) / 100), severities };
 }
-
-const num = (v: string) => (v.trim() === '' ? Number.NaN : Number(v));
 
 export function fromForm(form: PolicyForm): Policy {
   const severities = Object.fromEntries(

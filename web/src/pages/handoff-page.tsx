@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ACTIVE_HANDOFF_STATUSES, isOneOf } from '../../../worker/contract/statuses';
 import { Avatars } from '../components/avatars';
 import { AskingBadge, levelLine } from '../components/escalation-card';
+import { LoadError } from '../components/load-status';
 import { SeverityPill } from '../components/severity-pill';
 import { SlaClocks } from '../components/sla-clocks';
 import { ApiFailure, api, data, errorMessage, type Schema } from '../lib/api';
@@ -80,9 +81,7 @@ export function HandoffPage({ id, user }: { id: string; user: Session }) {
     return (
       <section>
         <h1>Hand-off</h1>
-        <p class="error" role="alert">
-          {ctx.httpStatus === 404 ? 'This hand-off does not exist in your account.' : ctx.error}
-        </p>
+        <LoadError failed={ctx} notFound="This hand-off does not exist in your account." />
         <a href={paths.queue()}>Back to the queue</a>
       </section>
     );

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { SEVERITIES } from '../../../worker/contract/statuses';
 import { DayCountsChart } from '../components/day-counts-chart';
 import { DurationChart } from '../components/duration-chart';
+import { LoadStatus } from '../components/load-status';
 import { SeverityPill } from '../components/severity-pill';
 import type { Schema } from '../lib/api';
 import type { Session } from '../lib/auth';
@@ -55,12 +56,7 @@ export function MetricsPage({ user, query }: { user: Session; query: string }) {
         </p>
       </div>
       <RangePicker range={range} today={today} onChange={show} />
-      {m.status === 'loading' && <p aria-busy="true">Loading…</p>}
-      {m.status === 'error' && (
-        <p class="error" role="alert">
-          {m.error}
-        </p>
-      )}
+      <LoadStatus loaded={m} />
       {m.status === 'ready' && (
         <>
           <dl class="stats">

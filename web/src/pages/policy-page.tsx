@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { SEVERITIES, type Severity } from '../../../worker/contract/statuses';
 import { Icon } from '../components/icon';
+import { LoadError } from '../components/load-status';
 import { SeverityPill } from '../components/severity-pill';
 import { api, data, errorMessage, fieldIssues } from '../lib/api';
 import type { Session } from '../lib/auth';
@@ -44,13 +45,7 @@ export function PolicyPage({ user }: { user: Session }) {
 
   if (loaded.status === 'loading' || (loaded.status === 'ready' && !form))
     return <p aria-busy="true">Loading…</p>;
-  if (loaded.status === 'error') {
-    return (
-      <p class="error" role="alert">
-        {loaded.error}
-      </p>
-    );
-  }
+  if (loaded.status === 'error') return <LoadError failed={loaded} />;
   if (!form) return null;
   const people = users.status === 'ready' ? users.data.items.filter((u) => u.role !== 'viewer') : [];
   const names = new Map(people.map((u) => [u.id, u.name]));

@@ -1,6 +1,7 @@
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import type { RunEvent } from '../../../worker/contract/events';
 import { ConnectionBadge } from '../components/connection-badge';
+import { LoadError } from '../components/load-status';
 import { NODE_STATUS_LABEL, RunDiagram, retryLabel } from '../components/run-diagram';
 import { api, authHeaders, data, errorMessage, type Schema } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
@@ -91,9 +92,7 @@ export function RunPage({ id, user }: { id: string; user: Session }) {
     return (
       <section>
         <h1>Run</h1>
-        <p class="error" role="alert">
-          {run.httpStatus === 404 ? 'This run does not exist in your account.' : run.error}
-        </p>
+        <LoadError failed={run} notFound="This run does not exist in your account." />
         <a href={paths.runs()}>Back to runs</a>
       </section>
     );

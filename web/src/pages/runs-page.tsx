@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { RUN_STATUSES, type RunStatus } from '../../../worker/contract/statuses';
+import { LoadError, LoadStatus } from '../components/load-status';
 import { api, data, errorMessage, type Schema } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import { EXAMPLE_GRAPH } from '../lib/example-graph';
@@ -41,12 +42,7 @@ export function RunsPage({ user }: { user: Session }) {
         <h1 id="runs-heading">Runs</h1>
       </div>
       <h2>Graphs</h2>
-      {graphs.status === 'loading' && <p aria-busy="true">Loading…</p>}
-      {graphs.status === 'error' && (
-        <p class="error" role="alert">
-          {graphs.error}
-        </p>
-      )}
+      <LoadStatus loaded={graphs} />
       {graphs.status === 'ready' && graphs.data.items.length === 0 && (
         <div class="empty">
           <p>No graphs stored yet.</p>
@@ -130,11 +126,7 @@ export function RunsPage({ user }: { user: Session }) {
           </span>
         )}
       </form>
-      {runs.status === 'error' && (
-        <p class="error" role="alert">
-          {runs.error}
-        </p>
-      )}
+      {runs.status === 'error' && <LoadError failed={runs} />}
       {runs.status === 'ready' &&
         (runs.data.items.length === 0 ? (
           <p class="empty">

@@ -7,6 +7,7 @@ import {
   STEP_OUTCOMES,
   type StepOutcome,
 } from '../../../worker/contract/statuses';
+import { LoadError } from '../components/load-status';
 import { api, data, errorMessage } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import { formatTime } from '../lib/format';
@@ -24,9 +25,7 @@ export function SessionPage({ id, user }: { id: string; user: Session }) {
     return (
       <section>
         <h1>Session</h1>
-        <p class="error" role="alert">
-          {s.httpStatus === 404 ? 'This session does not exist in your account.' : s.error}
-        </p>
+        <LoadError failed={s} notFound="This session does not exist in your account." />
       </section>
     );
   }

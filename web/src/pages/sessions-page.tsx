@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { LoadStatus } from '../components/load-status';
 import { api, data, errorMessage } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import { formatAge } from '../lib/format';
@@ -16,12 +17,7 @@ export function SessionsPage({ user }: { user: Session }) {
         <h1 id="sessions-heading">Sessions</h1>
       </div>
       {canAct(user) && <NewSessionForm />}
-      {list.status === 'loading' && <p aria-busy="true">Loading…</p>}
-      {list.status === 'error' && (
-        <p class="error" role="alert">
-          {list.error}
-        </p>
-      )}
+      <LoadStatus loaded={list} />
       {list.status === 'ready' &&
         (list.data.items.length === 0 ? (
           <p class="empty">No sessions yet.</p>

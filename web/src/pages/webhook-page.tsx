@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { EventPicker } from '../components/event-picker';
+import { LoadError, LoadStatus } from '../components/load-status';
 import { SecretReveal } from '../components/secret-reveal';
 import { api, data, errorMessage } from '../lib/api';
 import type { Session } from '../lib/auth';
@@ -68,12 +69,7 @@ export function WebhookPage({ id, user }: { id: string; user: Session }) {
       <p class="crumbs">
         <a href={paths.webhooks()}>← Webhooks</a>
       </p>
-      {ep.status === 'loading' && <p aria-busy="true">Loading…</p>}
-      {ep.status === 'error' && (
-        <p class="error" role="alert">
-          {ep.httpStatus === 404 ? 'This endpoint does not exist (any more).' : ep.error}
-        </p>
-      )}
+      <LoadStatus loaded={ep} notFound="This endpoint does not exist (any more)." />
       {ep.status === 'ready' && (
         <>
           <div class="page-head">
@@ -131,11 +127,7 @@ export function WebhookPage({ id, user }: { id: string; user: Session }) {
             Refresh
           </button>
         </div>
-        {log.status === 'error' && (
-          <p class="error" role="alert">
-            {log.error}
-          </p>
-        )}
+        {log.status === 'error' && <LoadError failed={log} />}
         {log.status === 'ready' &&
           (log.data.items.length === 0 ? (
             <p class="empty">No deliveries yet. Send a test to see one.</p>

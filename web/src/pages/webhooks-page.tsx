@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { EventPicker } from '../components/event-picker';
+import { LoadStatus } from '../components/load-status';
 import { SecretReveal } from '../components/secret-reveal';
 import { api, data, errorMessage } from '../lib/api';
 import type { Session } from '../lib/auth';
@@ -50,12 +51,7 @@ export function WebhooksPage({ user }: { user: Session }) {
         />
       )}
       <h2>Endpoints</h2>
-      {list.status === 'loading' && <p aria-busy="true">Loading…</p>}
-      {list.status === 'error' && (
-        <p class="error" role="alert">
-          {list.error}
-        </p>
-      )}
+      <LoadStatus loaded={list} />
       {list.status === 'ready' &&
         (list.data.items.length === 0 ? (
           <p class="empty">No endpoints yet.</p>

@@ -1,0 +1,20 @@
+import type { Loaded } from '../lib/use-api';
+
+type Failed = Extract<Loaded<unknown>, { status: 'error' }>;
+
+/** A failed read as an alert; `notFound` is what a 404 says in the page's own words. */
+export function LoadError({ failed, notFound }: { failed: Failed; notFound?: string }) {
+  return (
+    <p class="error" role="alert">
+      {notFound !== undefined && failed.httpStatus === 404 ? notFound : failed.error}
+    </p>
+  );
+}
+
+/** What a read shows until it is ready: "Loading…", or its error; nothing once it is ready. */
+export function LoadStatus({ loaded, notFound }: { loaded: Loaded<unknown>; notFound?: string }) {
+  if (loaded.status === 'loading') return <p aria-busy="true">Loading…</p>;
+  if (loaded.status === 'error')
+    return <LoadError failed={loaded} {...(notFound === undefined ? {} : { notFound })} />;
+  return null;
+}
