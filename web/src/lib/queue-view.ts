@@ -79,45 +79,41 @@ export class QueueView {
   }
 
   /** The first page again (a `reset` of the stream, a retry after an error). */
-  async reload(): Promise<void> {
-    const generation = ++this.generation;
-    const { filter } = this.state.get();
-    this.state.update((s) => ({ ...s, loading: true, error: null }));
-    try {
-      const page = await this.opts.load(filter, null, this.pageSize);
-      if (generation !== this.generation) return;
-      this.state.update((s) => ({
-        ...s,
-        cards: this.withPage([], page.items),
-        nextCursor: page.next_cursor,
-        counts: page.counts,
-        loading: false,
-      }));
-    } catch (err) {
-      if (generation !== this.generation) return;
-      this.state.update((s) => ({ ...s, loading: false, error: (err as Error).message }));
-    }
+  reload(): Promise<void> {
+    return this.fetchPage(++this.generation, null, 'loading');
   }
 
   /** The next page, after the last one loaded. */
   async loadMore(): Promise<void> {
-    const { nextCursor, loadingMore, filter } = this.state.get();
+    const { nextCursor, loadingMore } = this.state.get();
     if (!nextCursor || loadingMore) return;
-    const generation = this.generation;
-    this.state.update((s) => ({ ...s, loadingMore: true, error: null }));
+    return this.fetchPage(this.generation, nextCursor, 'loadingMore');
+  }
+
+  /**
+   * The page after `cursor` (null: the first, which replaces the cards) under the flag `busy`; an
+   * answer that arrives after a newer `reload` (another `generation`) is dropped.
+   */
+  private async fetchPage(
+    generation: number,
+    cursor: string | null,
+    busy: 'loading' | 'loadingMore',
+  ): Promise<void> {
+    const { filter } = this.state.get();
+    this.state.update((s) => ({ ...s, [busy]: true, error: null }));
     try {
-      const page = await this.opts.load(filter, nextCursor, this.pageSize);
+      const page = await this.opts.load(filter, cursor, this.pageSize);
       if (generation !== this.generation) return;
       this.state.update((s) => ({
         ...s,
-        cards: this.withPage(s.cards, page.items),
+        cards: this.withPage(cursor === null ? [] : s.cards, page.items),
         nextCursor: page.next_cursor,
         counts: page.counts,
-        loadingMore: false,
+        [busy]: false,
       }));
     } catch (err) {
       if (generation !== this.generation) return;
-      this.state.update((s) => ({ ...s, loadingMore: false, error: (err as Error).message }));
+      this.state.update((s) => ({ ...s, [busy]: false, error: (err as Error).message }));
     }
   }
 
