@@ -18,7 +18,10 @@ import { loadAverage } from './lib/proc';
 import { root } from './lib/runtime';
 import { replaySuite } from './replay';
 import { scaleSuite } from './scale';
+import { slaTimersSuite } from './sla-timers';
+import { tokenStreamSuite } from './token-stream';
 import { usageSuite } from './usage';
+import { webhooksSuite } from './webhooks';
 
 const SUITES: Suite[] = [
   busSuite,
@@ -27,6 +30,9 @@ const SUITES: Suite[] = [
   replaySuite,
   scaleSuite,
   usageSuite,
+  slaTimersSuite,
+  webhooksSuite,
+  tokenStreamSuite,
   executorSuite,
   bundleSuite,
 ];

@@ -253,6 +253,14 @@ export async function startBench(opts: { vars?: Record<string, string> } = {}): 
       NEON_WS_PROXY: db.proxy,
       JWT_SECRET: secret,
       LOG_LEVEL: 'warn',
+      // The harness plays many people with one token (a thousand subscribers, creates and runs
+      // flat out): the per-user limits are for real users and are tested in the suite.
+      MAX_STREAMS_PER_USER: '100000',
+      MAX_HANDOFFS_PER_MINUTE: '1000000',
+      MAX_RUNS_PER_KEY: '1000',
+      MAX_RUNS_PER_ACCOUNT: '1000',
+      // The webhook suite's receivers listen on loopback.
+      WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
       ...opts.vars,
     },
   });

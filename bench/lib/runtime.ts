@@ -66,8 +66,12 @@ export interface Runtime {
   /** workerd's open descriptors right after it (re)started, before any client connected. */
   baseFds(): number;
   runCron(): Promise<void>;
-  /** Stops workerd and starts it again on the same ports and state (a restart of every hub). */
-  restart(vars?: Record<string, string>): Promise<void>;
+  /**
+   * Stops workerd and starts it again on the same ports and state (a restart of every hub), with
+   * these settings changed from then on; `undefined` drops the run's own value (wrangler.toml's
+   * applies again).
+   */
+  restart(vars?: Record<string, string | undefined>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,7 +92,7 @@ export async function startRuntime(opts: {
   const publisherPort = await freePort();
   const inspectorPort = await freePort();
   mkdirSync(opts.persistTo, { recursive: true });
-  let vars = { ...opts.vars };
+  const vars: Record<string, string> = { ...opts.vars };
   const options = (): V4MiniflareOptions => {
     // What the benchmark needs of wrangler.toml (the site's assets are left out: the benchmark
     // talks to the API only, so no asset router sits in front).
@@ -155,7 +159,10 @@ export async function startRuntime(opts: {
       await worker.scheduled({ cron: '*/10 * * * *' });
     },
     restart: async (next) => {
-      if (next) vars = { ...vars, ...next };
+      for (const [name, value] of Object.entries(next ?? {})) {
+        if (value === undefined) delete vars[name];
+        else vars[name] = value;
+      }
       await mf?.dispose();
       mf = create();
       await mf.ready;

@@ -1,8 +1,10 @@
-// The local product stack for the benchmark and the reliability suite: Postgres (embedded PGlite
-// unless DATABASE_URL names a server) and the Neon bridge in a child process, migrations, and
-// `wrangler dev` (workerd: the Worker and the AccountHub Durable Objects) on a free port with its own
-// --persist-to directory. Everything it starts it stops, by process id.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+// The local product stack for the reliability suite (test/reliability; the benchmark runs the
+// production bundle in Miniflare instead, bench/lib/runtime.ts): Postgres (embedded PGlite unless
+// DATABASE_URL names a server) and the Neon bridge in a child process, migrations, and `wrangler
+// dev` (workerd: the Worker and the AccountHub Durable Objects) on a free port with its own
+// --persist-to directory, so it can be killed and started again like a crash. Everything it starts
+// it stops, by process id.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   cpSync,
@@ -36,15 +38,13 @@ export interface StackOptions {
 
 export interface Stack {
   url: string;
-  port: number;
   databaseUrl: string;
   /** host:port/path of the bridge the Worker's Neon driver uses (the harness can use it too). */
   wsProxy: string;
   embedded: boolean;
   secret: string;
   token(claims: Partial<TokenClaims> & { acct: string }, ttlSeconds?: number): Promise<string>;
-  /** Kills workerd and wrangler (SIGKILL: a crash, not a drain) and starts them again on the same port and state. */
-  restartWorker(): Promise<void>;
+  /** Kills workerd and wrangler (SIGKILL: a crash, not a drain); `startWorker` brings them back on the same port and state. */
   killWorker(): Promise<void>;
   startWorker(): Promise<void>;
   /** Embedded: stops the PGlite server. Real server: stops the bridge (the shared server is not ours to stop). */
@@ -52,53 +52,9 @@ export interface Stack {
   startDatabase(): Promise<void>;
   /** Runs the cron trigger once (the outbox relay). */
   runCron(): Promise<number>;
-  /**
-   * The runtime workerd's own entry socket, bypassing the dev proxy workerd that wrangler puts in
-   * front of it (for the "where the time goes" rows only). Undefined if it cannot be found.
-   */
-  directUrl(): Promise<string | undefined>;
-  /** The workerd processes under our wrangler (locally the Worker and every hub share them). */
-  workerdPids(): number[];
   /** The persisted SQLite files of the AccountHub objects (for fault injection with workerd down). */
   hubFiles(): string[];
   stop(): Promise<void>;
-}
-
-function descendants(pid: number): { pid: number; comm: string }[] {
-  const children = new Map<number, { pid: number; comm: string }[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push({ pid: Number(entry), comm });
-      children.set(ppid, list);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const out: { pid: number; comm: string }[] = [];
-  const queue = [pid];
-  while (queue.length) {
-    const p = queue.shift() as number;
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      queue.push(c.pid);
-    }
-  }
-  return out;
-}
-
-export function rssBytes(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -166,7 +122,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     JWT_SECRET: secret,
     LOG_LEVEL: 'warn',
     DEV_MODE: 'false',
-    // Webhook receivers of the bench and the reliability suite listen on loopback.
+    // The suite's webhook receivers listen on loopback.
     WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
     // The harness plays many people with one token (hundreds of subscribers, publishers flat
     // out): the per-user limits are for real users, and are tested in the suite.
@@ -247,7 +203,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   return {
     url,
-    port,
     databaseUrl,
     wsProxy,
     embedded: !external,
@@ -265,41 +220,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ),
     killWorker,
     startWorker,
-    restartWorker: async () => {
-      await killWorker();
-      await startWorker();
-    },
     stopDatabase: () => pgCommand('stop'),
     startDatabase: () => pgCommand('start'),
     runCron: async () => {
       // node:http, not fetch: fetch's `Sec-Fetch-Mode: navigate` makes the assets layer answer instead.
       const res = await call(url, 'GET', `/__scheduled?cron=${encodeURIComponent('* * * * *')}`);
       return res.status;
-    },
-    directUrl: async () => {
-      const pids = wrangler?.pid ? descendants(wrangler.pid).filter((p) => p.comm.startsWith('workerd')) : [];
-      for (const { pid } of pids) {
-        let listing = '';
-        try {
-          listing = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' })
-            .split('\n')
-            .filter((l) => l.includes(`pid=${pid},`))
-            .join('\n');
-        } catch {
-          return undefined;
-        }
-        for (const m of listing.matchAll(/127\.0\.0\.1:(\d+)/g)) {
-          const candidate = `http://127.0.0.1:${m[1]}`;
-          if (Number(m[1]) === port) continue;
-          try {
-            const res = await call(candidate, 'GET', '/v1/__probe', { timeoutMs: 2_000 });
-            if (res.status === 401 && res.text.includes('"error"')) return candidate;
-          } catch {
-            // not an HTTP entry
-          }
-        }
-      }
-      return undefined;
     },
     hubFiles: () => {
       const out: string[] = [];
@@ -313,12 +239,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       walk(resolve(dir, 'wrangler'));
       return out;
     },
-    workerdPids: () =>
-      wrangler?.pid
-        ? descendants(wrangler.pid)
-            .filter((p) => p.comm.startsWith('workerd'))
-            .map((p) => p.pid)
-        : [],
     stop: async () => {
       await killWorker();
       if (pg.exitCode === null) {
