@@ -13,7 +13,15 @@ export const replaySuite: Suite = {
     const behind = b.quick ? 2_000 : 10_000;
     const runs = Math.max(5, b.repeats);
     const account = await b.account();
-    const card = JSON.parse(b.cardJson) as Record<string, unknown>;
+    const card = JSON.parse(b.cardJson) as Record<string, unknown> & { sla: Record<string, unknown> };
+    // A resolved card: its clocks stopped, so the 10,000 cards arm no SLA or re-escalation timers
+    // (an open one would, and they would all fall due together in the middle of a later suite).
+    const resolved = {
+      ...card,
+      status: 'resolved',
+      next_level_at: null,
+      sla: { ...card.sla, pickup: 'met', resolve: 'met' },
+    };
     // The log is filled straight through the hub's publish, 500 events a call (as the outbox
     // relay publishes a backlog), each a real card of its own id.
     for (let i = 0; i < behind; i += 500) {
@@ -21,7 +29,7 @@ export const replaySuite: Suite = {
         key: randomUUID(),
         topic: 'escalations',
         type: 'escalation.resolved',
-        data: { card: { ...card, id: randomUUID() }, version: 2 },
+        data: { card: { ...resolved, id: randomUUID() }, version: 2 },
       }));
       const res = await call(b.runtime.publisherUrl, 'POST', '/', {
         body: { account: account.accountId, events },
