@@ -38,6 +38,8 @@ const CONTRACT_ROUTES = [
   'get /v1/runs/{id}/stream',
   'post /v1/runs/{id}/resume',
   'post /v1/runs/{id}/cancel',
+  'post /v1/runs/{id}/rerun',
+  'get /v1/usage',
   'post /v1/webhooks',
   'get /v1/webhooks',
   'get /v1/webhooks/{id}',

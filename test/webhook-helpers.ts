@@ -1,4 +1,6 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { hubFor } from '../worker/hub/hub-client';
 import { waitFor } from './escalation-helpers';
 import { call, json, type TestUser } from './helpers';
 
@@ -106,3 +108,16 @@ export async function getEndpoint(admin: TestUser, id: string): Promise<Endpoint
   if (res.status !== 200) throw new Error(`webhook get failed: ${res.status} ${await res.text()}`);
   return json<Endpoint>(res);
 }
+
+/**
+ * The hub's delivery jobs for an endpoint (queued, waiting for a retry, or being sent). With none
+ * left, nothing more is ever sent to it: fan-out enqueues them inside the publish.
+ */
+export const deliveryJobs = (accountId: string, endpointId: string) =>
+  runInDurableObject(
+    hubFor(env, accountId),
+    (_h, state) =>
+      state.storage.sql
+        .exec<{ n: number }>('select count(*) as n from jobs where id like ?', `webhook:${endpointId}:%`)
+        .one().n,
+  );
