@@ -1,6 +1,20 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { app } from '../worker/app';
+import { outboxMarker } from '../worker/escalations/outbox';
+import { scheduled } from '../worker/scheduled';
+import { escalate } from './escalation-helpers';
 import { call, colleague, expectError, json, makeUser } from './helpers';
-import { deliveries, type Endpoint, getEndpoint, newHook, register } from './webhook-helpers';
+import { callWith } from './runs-helpers';
+import {
+  deliveries,
+  type Endpoint,
+  getEndpoint,
+  newHook,
+  receivedAtLeast,
+  register,
+} from './webhook-helpers';
 
 const admin = () => makeUser({ role: 'admin', name: 'Ada Admin' });
 
@@ -167,5 +181,86 @@ describe('webhook endpoints: the API', () => {
       'validation_failed',
     );
     expect(await deliveries(ada, e.id)).toEqual([]);
+  });
+
+  it('refuses an endpoint past MAX_WEBHOOKS_PER_ACCOUNT with 409 limit_reached, and writes nothing', async () => {
+    const ada = await admin();
+    const limits = { MAX_WEBHOOKS_PER_ACCOUNT: '2' };
+    const create = () =>
+      callWith(limits, '/v1/webhooks', ada, { body: { url: newHook().url, events: ['ping'] } });
+    expect((await create()).status).toBe(201);
+    expect((await create()).status).toBe(201);
+    const err = await expectError(await create(), 409, 'limit_reached');
+    expect(err.message).toContain('MAX_WEBHOOKS_PER_ACCOUNT');
+    expect(err.details).toEqual({ limit: 2 });
+    const list = await json<{ items: Endpoint[] }>(await call('/v1/webhooks', ada));
+    expect(list.items).toHaveLength(2);
+  });
+
+  it('sends at most 5 tests per endpoint in any minute: then 429 rate_limited with Retry-After', async () => {
+    const ada = await admin();
+    const a = await register(ada, { url: newHook().url, events: ['ping'] });
+    const b = await register(ada, { url: newHook().url, events: ['ping'] });
+    for (let i = 0; i < 5; i++)
+      expect((await call(`/v1/webhooks/${a.id}/test`, ada, { method: 'POST' })).status).toBe(202);
+    const again = await call(`/v1/webhooks/${a.id}/test`, ada, { method: 'POST' });
+    const err = await expectError(again, 429, 'rate_limited');
+    expect(err.message).toContain('5 tests per endpoint');
+    const retryAfter = Number(again.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    await receivedAtLeast(a.url.split('/').pop() ?? '', 5);
+    // Per endpoint: another one of the account is not held back.
+    expect((await call(`/v1/webhooks/${b.id}/test`, ada, { method: 'POST' })).status).toBe(202);
+  });
+
+  // Regression: a change reached the hub only by an RPC after the commit, retried three times in
+  // the background; when all failed, the hub delivered by its old copy until the next change.
+  it('tells the hub of an endpoint change even when it cannot be reached at once (the outbox notice)', async () => {
+    const ada = await admin();
+    const alice = await colleague(ada, 'engineer', 'Alice');
+    // The hub holds a copy of the account's endpoints already (it would load a first one anyway).
+    await register(ada, { url: newHook().url, events: ['ping'] });
+    const hook = newHook();
+    // The hub is unreachable from this request only: the commit succeeds, every publish fails.
+    let attempts = 0;
+    const brokenHub = {
+      idFromName: (n: string) => env.ACCOUNT_HUB.idFromName(n),
+      get: () => ({
+        publish: () => {
+          attempts++;
+          return Promise.reject(new Error('hub unreachable'));
+        },
+      }),
+    };
+    const ctx = createExecutionContext();
+    const res = await app.request(
+      '/v1/webhooks',
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ada.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: hook.url, events: ['escalation.created'] }),
+      },
+      { ...env, ACCOUNT_HUB: brokenHub },
+      ctx,
+    );
+    expect(res.status).toBe(201);
+    expect((await json<Endpoint>(res)).url).toBe(hook.url);
+    await waitOnExecutionContext(ctx);
+    expect(attempts).toBe(4);
+    expect((await outboxMarker(env).pending()).map((m) => m.accountId)).toContain(ada.acct);
+
+    // The rare cron delivers the notice; the hub reloads its copy, so the next event reaches the endpoint.
+    const c = createScheduledController();
+    const sctx = createExecutionContext();
+    await scheduled(c, env, sctx);
+    await waitOnExecutionContext(sctx);
+    expect((await outboxMarker(env).pending()).map((m) => m.accountId)).not.toContain(ada.acct);
+    const card = await escalate(alice);
+    const [delivery] = await receivedAtLeast(hook.key, 1);
+    expect(JSON.parse(delivery?.body ?? '{}')).toMatchObject({
+      type: 'escalation.created',
+      data: { card: { id: card.id } },
+    });
   });
 });

@@ -1,6 +1,7 @@
 import type { PresenceSnapshot, PresenceUser } from './contract/events';
 import { escalationsModule } from './escalations/escalations-module';
 import { HubHost } from './hub/hub-host';
+import type { HubEvent, PublishResult } from './hub/hub-module';
 import { type PresenceModule, presenceModule } from './presence/presence-module';
 import type {
   CancelRunResult,
@@ -14,6 +15,7 @@ import type {
 } from './runs/run-types';
 import { type RunsModule, runsModule } from './runs/runs-module';
 import { usageSinkFor } from './usage/usage-store';
+import { isEndpointsChanged } from './webhooks/webhook-store';
 import { type TestResult, type WebhooksModule, webhooksModule } from './webhooks/webhooks-module';
 
 // The one place the hub's modules are wired together. AccountHub is a HubHost (event log,
@@ -43,6 +45,21 @@ export class AccountHub extends HubHost<Modules> {
       {
         usageSink: usageSinkFor(env, (work) => ctx.waitUntil(work)),
       },
+    );
+  }
+
+  /**
+   * Events from the Worker (the outbox path). A notice that the account's webhook endpoints changed
+   * reloads the hub's copy before the answer (so the change's request is answered once the copy
+   * holds it) and is not logged: no subscriber or endpoint ever sees it. A reload that fails throws,
+   * so the notice stays pending in the outbox and comes again.
+   */
+  override async publish(accountId: string, events: HubEvent[]): Promise<PublishResult> {
+    if (!events.some(isEndpointsChanged)) return super.publish(accountId, events);
+    await this.modules.webhooks.refresh();
+    return super.publish(
+      accountId,
+      events.filter((e) => !isEndpointsChanged(e)),
     );
   }
 
@@ -83,11 +100,6 @@ export class AccountHub extends HubHost<Modules> {
   }
 
   // ── webhooks ──────────────────────────────────────────────────────────────────────────────
-
-  /** The account's endpoints changed in Postgres: reload the hub's copy. */
-  refreshWebhooks(): Promise<void> {
-    return this.modules.webhooks.refresh();
-  }
 
   testWebhook(endpointId: string): Promise<TestResult> {
     return this.modules.webhooks.sendTest(endpointId);

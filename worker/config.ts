@@ -86,6 +86,9 @@ export const configSchema = z
     WEBHOOK_RETRY_SCHEDULE: secondsList,
     WEBHOOK_TIMEOUT_MS: int(10_000, 100),
     WEBHOOK_DELIVERY_RETENTION_DAYS: int(30, 1),
+    // Each endpoint is a job per event, so their number is bounded; past it 409, not 429: the
+    // account holds too many, and waiting would not change the answer.
+    MAX_WEBHOOKS_PER_ACCOUNT: int(50, 1),
     // Where the site is served, for links that leave it (the Slack button to a card).
     PUBLIC_URL: z.url().optional(),
     // Past this many subscribers an account hub sends new ones to relay hubs of this size (DESIGN "Scale").

@@ -65,6 +65,22 @@ export async function recordEvents(
   return rows.map((r) => ({ key: r.id, topic: ESCALATIONS_TOPIC, type: r.eventType, data: r.payload }));
 }
 
+/**
+ * Records a notice to the account's hub in the transaction of a change it must hear of (a control
+ * topic: the hub acts on it and never logs it, see worker/account-hub.ts). It travels the same
+ * path as every event, so an unreachable hub hears of it later instead of never.
+ */
+export async function recordNotice(
+  tx: Tx,
+  accountId: string,
+  topic: string,
+  type: string,
+): Promise<HubEvent> {
+  const id = crypto.randomUUID();
+  await tx.insert(outbox).values({ id, accountId, topic, eventType: type, payload: {} });
+  return { key: id, topic, type, data: {} };
+}
+
 /** Hands committed events to a hub: the account hub's RPC from the Worker, or the hub's own publish. */
 export type PublishToHub = (events: HubEvent[]) => Promise<unknown>;
 
@@ -80,48 +96,29 @@ export async function deliverCommitted(
   publish: PublishToHub,
 ): Promise<boolean> {
   if (events.length === 0) return true;
-  try {
-    await publish(events);
-  } catch (err) {
-    log('warn', 'publish after commit failed; the outbox relay will deliver', { accountId, err });
-    return false;
-  }
-  try {
-    await db
-      .update(outbox)
-      .set({ publishedAt: sql`now()` })
-      .where(
-        inArray(
-          outbox.id,
-          events.map((e) => e.key),
-        ),
-      );
-  } catch (err) {
-    // Published but not acknowledged: the relay publishes again and the hub drops the duplicate.
-    log('warn', 'outbox acknowledgement failed', { accountId, err });
-  }
+  if (!(await tryPublish(accountId, events, publish))) return false;
+  await acknowledge(db, accountId, events);
   return true;
 }
 
-/** The one outbox marker instance (worker/escalations/outbox-marker.ts). */
-export const outboxMarker = (env: Env) => env.OUTBOX_MARKER.get(env.OUTBOX_MARKER.idFromName('outbox'));
-
-/** How long a request waits for the hub to log its change before answering anyway (delivery continues). */
-const FIRST_PUBLISH_TIMEOUT_MS = 2_000;
-/** Further attempts after the response, within the request's `waitUntil`, before the marker. */
-const RETRY_DELAYS_MS = [250, 1_000, 4_000];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function publishToHub(env: Env, accountId: string, events: HubEvent[]): Promise<boolean> {
-  return Promise.resolve(hubFor(env, accountId).publish(accountId, events)).then(
-    () => true,
-    (err: unknown) => {
-      log('warn', 'publish to the account hub failed', { accountId, err });
-      return false;
-    },
-  );
+/** Whether the hub took the events; a failure is logged, never thrown (the outbox keeps them). */
+function tryPublish(accountId: string, events: HubEvent[], publish: PublishToHub): Promise<boolean> {
+  return Promise.resolve()
+    .then(() => publish(events))
+    .then(
+      () => true,
+      (err: unknown) => {
+        log('warn', 'publish to the account hub failed', { accountId, err });
+        return false;
+      },
+    );
 }
+
+/** The account hub's own publish, over RPC from the Worker. */
+const toAccountHub =
+  (env: Env, accountId: string): PublishToHub =>
+  (events) =>
+    hubFor(env, accountId).publish(accountId, events);
 
 async function acknowledge(db: Db, accountId: string, events: HubEvent[]): Promise<void> {
   try {
@@ -139,6 +136,16 @@ async function acknowledge(db: Db, accountId: string, events: HubEvent[]): Promi
     log('warn', 'outbox acknowledgement failed', { accountId, err });
   }
 }
+
+/** The one outbox marker instance (worker/escalations/outbox-marker.ts). */
+export const outboxMarker = (env: Env) => env.OUTBOX_MARKER.get(env.OUTBOX_MARKER.idFromName('outbox'));
+
+/** How long a request waits for the hub to log its change before answering anyway (delivery continues). */
+const FIRST_PUBLISH_TIMEOUT_MS = 2_000;
+/** Further attempts after the response, within the request's `waitUntil`, before the marker. */
+const RETRY_DELAYS_MS = [250, 1_000, 4_000];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Delivery {
   /** Resolves (bounded) once the hub has logged the events, or with false if it has not yet. */
@@ -163,20 +170,47 @@ export function publishAfterCommit(
   redeliverAfterSeconds: number,
 ): Delivery {
   if (events.length === 0) return { logged: Promise.resolve(true), settled: Promise.resolve() };
-  const first = publishToHub(env, accountId, events);
+  const first = tryPublish(accountId, events, toAccountHub(env, accountId));
   const logged = Promise.race([first, sleep(FIRST_PUBLISH_TIMEOUT_MS).then(() => false)]);
   const settled = (async () => {
     let ok = await first;
     for (const delay of RETRY_DELAYS_MS) {
       if (ok) break;
       await sleep(delay);
-      ok = await publishToHub(env, accountId, events);
+      ok = await tryPublish(accountId, events, toAccountHub(env, accountId));
     }
     if (ok) await acknowledge(db, accountId, events);
     else await markPending(env, accountId);
     await sweepAccount(env, db, accountId, redeliverAfterSeconds);
   })();
   return { logged, settled };
+}
+
+/** What a request hands to `publishFromRequest` (a Hono context of the app has it). */
+export interface RequestScope {
+  env: Env;
+  var: {
+    identity: { accountId: string };
+    config: { OUTBOX_REDELIVER_AFTER_SECONDS: number };
+    afterResponse(work: Promise<unknown>): void;
+  };
+}
+
+/**
+ * `publishAfterCommit` from a request: the answer waits until the hub has logged (or acted on) the
+ * events, bounded (the outbox guarantees delivery anyway), not for the fan-out, which the hub does
+ * after answering; retries, the acknowledgement and the marker continue after the response.
+ */
+export async function publishFromRequest(c: RequestScope, db: Db, events: HubEvent[]): Promise<void> {
+  const delivery = publishAfterCommit(
+    c.env,
+    db,
+    c.var.identity.accountId,
+    events,
+    c.var.config.OUTBOX_REDELIVER_AFTER_SECONDS,
+  );
+  c.var.afterResponse(delivery.settled);
+  await delivery.logged;
 }
 
 /** Records that an account has undelivered outbox rows (where the cron looks before Postgres). */
@@ -220,7 +254,7 @@ export async function sweepAccount(
 
 /** `deliverCommitted` from the Worker, to the account's hub. */
 export const publishCommitted = (env: Env, db: Db, accountId: string, events: HubEvent[]) =>
-  deliverCommitted(db, accountId, events, (list) => hubFor(env, accountId).publish(accountId, list));
+  deliverCommitted(db, accountId, events, toAccountHub(env, accountId));
 
 /**
  * Re-publishes outbox rows older than `olderThanSeconds` that were never acknowledged, of the

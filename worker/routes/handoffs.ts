@@ -1,15 +1,11 @@
-import type { Context } from 'hono';
 import type { EscalationCard } from '../contract/events';
-import type { Db } from '../db/client';
 import { handoffExists } from '../escalations/cards';
 import { handoffContext } from '../escalations/handoff-context';
 import { createHandoffOnce } from '../escalations/handoff-idempotency';
 import { type HandoffTransition, transitionHandoff } from '../escalations/handoff-transitions';
-import { publishAfterCommit } from '../escalations/outbox';
+import { publishFromRequest } from '../escalations/outbox';
 import { loadTimeline } from '../escalations/timeline-store';
 import { hubFor } from '../hub/hub-client';
-import type { HubEvent } from '../hub/hub-module';
-import type { AppEnv } from '../lib/app-env';
 import { requireRole } from '../lib/auth';
 import {
   conflict,
@@ -157,27 +153,10 @@ const router = createRouter().openapi(escalate, async (c) => {
         { limit },
       );
     case 'created':
-      await published(c, db, [created.event]);
+      await publishFromRequest(c, db, [created.event]);
       return c.json(created.card, 201, { Location: `/v1/handoffs/${created.card.id}/context` });
   }
 });
-
-/**
- * After a change committed with its outbox row: the answer waits until the hub has logged the
- * event (bounded; the outbox guarantees delivery anyway), not for the fan-out, which the hub does
- * after answering. Retries, the acknowledgement and the marker continue after the response.
- */
-async function published(c: Context<AppEnv>, db: Db, events: HubEvent[]): Promise<void> {
-  const delivery = publishAfterCommit(
-    c.env,
-    db,
-    c.var.identity.accountId,
-    events,
-    c.var.config.OUTBOX_REDELIVER_AFTER_SECONDS,
-  );
-  c.var.afterResponse(delivery.settled);
-  await delivery.logged;
-}
 
 /** Why a refused change was refused, as the API says it. */
 function refusal(name: HandoffTransition, current: EscalationCard) {
@@ -206,7 +185,7 @@ for (const name of ['pickup', 'resolve', 'cancel'] as const) {
     const result = await transitionHandoff(db, who, name, id);
     if (!result.ok && result.reason === 'not_found') throw notFound('handoff');
     if (!result.ok) throw refusal(name, result.current);
-    await published(c, db, [result.event]);
+    await publishFromRequest(c, db, [result.event]);
     return c.json(result.card, 200);
   });
 }
@@ -224,7 +203,7 @@ router.openapi(release, async (c) => {
     );
   }
   if (!result.ok) throw refusal('release', result.current);
-  await published(c, db, [result.event]);
+  await publishFromRequest(c, db, [result.event]);
   return c.json(result.card, 200);
 });
 

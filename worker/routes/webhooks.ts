@@ -1,8 +1,9 @@
 import type { Context } from 'hono';
+import { publishFromRequest } from '../escalations/outbox';
 import { hubFor } from '../hub/hub-client';
 import type { AppEnv } from '../lib/app-env';
 import { requireRole } from '../lib/auth';
-import { badRequest, conflict, notFound } from '../lib/errors';
+import { badRequest, conflict, notFound, tooManyRequests } from '../lib/errors';
 import { hubCall } from '../lib/hub-call';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { decodeCursor, page, pageQuery } from '../lib/pagination';
@@ -18,18 +19,16 @@ import {
   WebhookWithSecretSchema,
   webhookJson,
 } from '../schemas/webhooks';
-import { refreshHub } from '../webhooks/refresh-hub';
 import {
   createEndpoint,
   deleteEndpoint,
   findEndpoint,
   listDeliveries,
   listEndpoints,
-  MAX_WEBHOOKS_PER_ACCOUNT,
   updateEndpoint,
 } from '../webhooks/webhook-store';
 import { checkWebhookTarget } from '../webhooks/webhook-target';
-import type { TestResult } from '../webhooks/webhooks-module';
+import { TESTS_PER_MINUTE, type TestResult } from '../webhooks/webhooks-module';
 
 const admins = requireRole('admin');
 const route = routesOf('Webhooks');
@@ -42,14 +41,12 @@ function targetOf(c: Context<AppEnv>, raw: string): string {
   return check.url;
 }
 
-const refresh = (c: Context<AppEnv>) =>
-  refreshHub(c.env, c.var.identity.accountId, (work) => c.var.afterResponse(work));
-
 const create = route({
   method: 'post',
   path: '/',
   summary: 'Register an outbound endpoint',
-  description: `Admins only. The answer holds the signing secret, once. At most ${MAX_WEBHOOKS_PER_ACCOUNT} endpoints per account (409 \`limit_reached\`).`,
+  description:
+    'Admins only. The answer holds the signing secret, once. At most `MAX_WEBHOOKS_PER_ACCOUNT` endpoints per account (default 50): one more is 409 `limit_reached` (the account holds too many; waiting does not help, deleting one does).',
   middleware: admins,
   request: { body: jsonBody(CreateWebhookBody) },
   answers: { 201: jsonResponse(WebhookWithSecretSchema, 'The endpoint, with its secret') },
@@ -120,28 +117,28 @@ const test = route({
   path: '/{id}/test',
   summary: 'Send a `ping` to the endpoint',
   description:
-    'Whatever its event filter, and also while it is disabled; the attempt appears in its delivery log.',
+    'Whatever its event filter, and also while it is disabled; the attempt appears in its delivery log. At most 5 tests per endpoint in any minute (else 429 `rate_limited` with `Retry-After`): a test is a request to somebody’s server.',
   middleware: admins,
   request: { params: IdParam },
   answers: { 202: jsonResponse(WebhookTestSchema, 'Queued; `event_id` is its `webhook-id`') },
-  errors: [400, 403, 404],
+  errors: [400, 403, 404, 429],
 });
 
 export const webhookRoutes = createRouter()
   .openapi(create, async (c) => {
     const body = c.req.valid('json');
     const url = targetOf(c, body.url);
-    const created = await createEndpoint(await c.var.db(), c.var.identity.accountId, { ...body, url });
+    const max = c.var.config.MAX_WEBHOOKS_PER_ACCOUNT;
+    const db = await c.var.db();
+    const created = await createEndpoint(db, c.var.identity.accountId, { ...body, url }, max);
     if (!created.ok) {
       throw conflict(
         'limit_reached',
-        `an account has at most ${MAX_WEBHOOKS_PER_ACCOUNT} webhook endpoints`,
-        {
-          limit: MAX_WEBHOOKS_PER_ACCOUNT,
-        },
+        `an account has at most ${max} webhook endpoints (MAX_WEBHOOKS_PER_ACCOUNT); delete one to add another`,
+        { limit: max },
       );
     }
-    await refresh(c);
+    await publishFromRequest(c, db, [created.notice]);
     const row = created.row;
     return c.json({ ...webhookJson(row), secret: row.secret }, 201, { Location: `/v1/webhooks/${row.id}` });
   })
@@ -162,7 +159,8 @@ export const webhookRoutes = createRouter()
   .openapi(update, async (c) => {
     const body = c.req.valid('json');
     const url = body.url === undefined ? undefined : targetOf(c, body.url);
-    const row = await updateEndpoint(await c.var.db(), c.var.identity.accountId, c.req.valid('param').id, {
+    const db = await c.var.db();
+    const updated = await updateEndpoint(db, c.var.identity.accountId, c.req.valid('param').id, {
       url,
       events: body.events,
       format: body.format,
@@ -170,14 +168,16 @@ export const webhookRoutes = createRouter()
       enabled: body.enabled,
       rotateSecret: body.rotate_secret,
     });
-    if (!row) throw notFound('webhook');
-    await refresh(c);
+    if (!updated) throw notFound('webhook');
+    await publishFromRequest(c, db, [updated.notice]);
+    const { row } = updated;
     return c.json({ ...webhookJson(row), ...(body.rotate_secret ? { secret: row.secret } : {}) }, 200);
   })
   .openapi(remove, async (c) => {
-    const deleted = await deleteEndpoint(await c.var.db(), c.var.identity.accountId, c.req.valid('param').id);
-    if (!deleted) throw notFound('webhook');
-    await refresh(c);
+    const db = await c.var.db();
+    const notice = await deleteEndpoint(db, c.var.identity.accountId, c.req.valid('param').id);
+    if (!notice) throw notFound('webhook');
+    await publishFromRequest(c, db, [notice]);
     return c.body(null, 204);
   })
   .openapi(deliveries, async (c) => {
@@ -194,6 +194,12 @@ export const webhookRoutes = createRouter()
     const accountId = c.var.identity.accountId;
     if (!(await findEndpoint(await c.var.db(), accountId, id))) throw notFound('webhook');
     const sent = await hubCall<TestResult>('testWebhook', () => hubFor(c.env, accountId).testWebhook(id));
+    if (!sent.ok && sent.reason === 'throttled')
+      throw tooManyRequests(
+        'rate_limited',
+        `at most ${TESTS_PER_MINUTE} tests per endpoint in any minute; try again in ${sent.retryAfterSeconds} s`,
+        sent.retryAfterSeconds,
+      );
     if (!sent.ok) throw notFound('webhook');
     return c.json({ event_id: sent.event_id, status: 'queued' as const }, 202);
   });

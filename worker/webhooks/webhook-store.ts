@@ -1,6 +1,6 @@
 import { and, count, eq, inArray, lt, min, sql } from 'drizzle-orm';
 import type { WebhookDeliveryStatus, WebhookDisabledReason, WebhookFormat } from '../contract/statuses';
-import { type Db, transaction } from '../db/client';
+import { type Db, type Tx, transaction } from '../db/client';
 import {
   accounts,
   type WebhookDeliveryRow,
@@ -8,6 +8,8 @@ import {
   webhookDeliveries,
   webhookEndpoints,
 } from '../db/schema';
+import { recordNotice } from '../escalations/outbox';
+import type { HubEvent } from '../hub/hub-module';
 import { afterCursor, type CursorKey, newestFirst } from '../lib/pagination';
 import { newSecret } from './signing';
 
@@ -15,8 +17,16 @@ import { newSecret } from './signing';
 // them goes through here. The routes change endpoints; the hub reads them all (its cache) and
 // writes delivery rows and the disables it decides.
 
-/** Endpoints per account: each one is a job per event, so the count is bounded. */
-export const MAX_WEBHOOKS_PER_ACCOUNT = 50;
+/**
+ * How a change of the account's endpoints reaches its hub: an outbox notice written in the change's
+ * transaction, on a control topic that no client subscribes to and the hub never logs; the hub
+ * reloads its copy when it gets one (worker/account-hub.ts). Being an outbox row, a notice the hub
+ * missed is delivered again (retries, the marker, the sweep), so the copy cannot stay stale.
+ */
+export const ENDPOINTS_CHANGED = { topic: 'control:webhooks', type: 'webhooks.endpoints_changed' } as const;
+export const isEndpointsChanged = (event: { topic: string }) => event.topic === ENDPOINTS_CHANGED.topic;
+const endpointsChanged = (tx: Tx, accountId: string) =>
+  recordNotice(tx, accountId, ENDPOINTS_CHANGED.topic, ENDPOINTS_CHANGED.type);
 /** For 24 h after a rotation every delivery also carries a signature under the old secret. */
 export const PREVIOUS_SECRET_GRACE_MS = 24 * 60 * 60_000;
 
@@ -36,12 +46,16 @@ export interface EndpointChange {
   rotateSecret?: boolean | undefined;
 }
 
-/** Creates an endpoint with a fresh secret, unless the account already has the most it may. */
+/**
+ * Creates an endpoint with a fresh secret, unless the account already has `max` (the
+ * `MAX_WEBHOOKS_PER_ACCOUNT` setting); with it, the notice for the hub.
+ */
 export function createEndpoint(
   db: Db,
   accountId: string,
   body: NewEndpoint,
-): Promise<{ ok: true; row: WebhookEndpointRow } | { ok: false; reason: 'limit' }> {
+  max: number,
+): Promise<{ ok: true; row: WebhookEndpointRow; notice: HubEvent } | { ok: false; reason: 'limit' }> {
   return transaction(db, async (tx) => {
     // Locks the account row: concurrent creates are counted one after another.
     await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for('update');
@@ -49,7 +63,7 @@ export function createEndpoint(
       .select({ n: count() })
       .from(webhookEndpoints)
       .where(eq(webhookEndpoints.accountId, accountId));
-    if ((existing?.n ?? 0) >= MAX_WEBHOOKS_PER_ACCOUNT) return { ok: false, reason: 'limit' } as const;
+    if ((existing?.n ?? 0) >= max) return { ok: false, reason: 'limit' } as const;
     const [row] = await tx
       .insert(webhookEndpoints)
       .values({
@@ -62,7 +76,7 @@ export function createEndpoint(
       })
       .returning();
     if (!row) throw new Error('webhook endpoint insert returned no row');
-    return { ok: true, row } as const;
+    return { ok: true, row, notice: await endpointsChanged(tx, accountId) } as const;
   });
 }
 
@@ -92,44 +106,51 @@ export async function findEndpoint(
   return row;
 }
 
-/** Applies an admin's change; every change bumps `version`. Undefined when it is not in the account. */
-export async function updateEndpoint(
+/**
+ * Applies an admin's change (every change bumps `version`) with the notice for the hub; undefined
+ * when the endpoint is not in the account.
+ */
+export function updateEndpoint(
   db: Db,
   accountId: string,
   id: string,
   change: EndpointChange,
-): Promise<WebhookEndpointRow | undefined> {
-  const [row] = await db
-    .update(webhookEndpoints)
-    .set({
-      ...(change.url !== undefined ? { url: change.url } : {}),
-      ...(change.events !== undefined ? { events: change.events } : {}),
-      ...(change.format !== undefined ? { format: change.format } : {}),
-      ...(change.description !== undefined ? { description: change.description } : {}),
-      // An admin's choice either way; a reason is only kept for what Switchboard decided itself.
-      ...(change.enabled !== undefined ? { enabled: change.enabled, disabledReason: null } : {}),
-      ...(change.rotateSecret
-        ? {
-            previousSecret: webhookEndpoints.secret,
-            previousSecretExpiresAt: sql`now() + make_interval(secs => ${PREVIOUS_SECRET_GRACE_MS / 1000})`,
-            secret: newSecret(),
-          }
-        : {}),
-      version: sql`${webhookEndpoints.version} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.accountId, accountId)))
-    .returning();
-  return row;
+): Promise<{ row: WebhookEndpointRow; notice: HubEvent } | undefined> {
+  return transaction(db, async (tx) => {
+    const [row] = await tx
+      .update(webhookEndpoints)
+      .set({
+        ...(change.url !== undefined ? { url: change.url } : {}),
+        ...(change.events !== undefined ? { events: change.events } : {}),
+        ...(change.format !== undefined ? { format: change.format } : {}),
+        ...(change.description !== undefined ? { description: change.description } : {}),
+        // An admin's choice either way; a reason is only kept for what Switchboard decided itself.
+        ...(change.enabled !== undefined ? { enabled: change.enabled, disabledReason: null } : {}),
+        ...(change.rotateSecret
+          ? {
+              previousSecret: webhookEndpoints.secret,
+              previousSecretExpiresAt: sql`now() + make_interval(secs => ${PREVIOUS_SECRET_GRACE_MS / 1000})`,
+              secret: newSecret(),
+            }
+          : {}),
+        version: sql`${webhookEndpoints.version} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.accountId, accountId)))
+      .returning();
+    return row ? { row, notice: await endpointsChanged(tx, accountId) } : undefined;
+  });
 }
 
-/** Deletes the endpoint and (by cascade) its delivery log. */
-export async function deleteEndpoint(db: Db, accountId: string, id: string): Promise<boolean> {
-  const rows = await db
-    .delete(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.accountId, accountId)))
-    .returning({ id: webhookEndpoints.id });
-  return rows.length > 0;
+/** Deletes the endpoint and (by cascade) its delivery log; the notice for the hub, if it was there. */
+export function deleteEndpoint(db: Db, accountId: string, id: string): Promise<HubEvent | undefined> {
+  return transaction(db, async (tx) => {
+    const rows = await tx
+      .delete(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.accountId, accountId)))
+      .returning({ id: webhookEndpoints.id });
+    return rows.length > 0 ? endpointsChanged(tx, accountId) : undefined;
+  });
 }
 
 /** Every endpoint of the account, for the hub's copy. */

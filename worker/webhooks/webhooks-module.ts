@@ -56,10 +56,16 @@ export interface DeliveryPayload {
   bodyFormat?: WebhookFormat;
 }
 
-export type TestResult = { ok: true; event_id: string } | { ok: false };
+export type TestResult =
+  | { ok: true; event_id: string }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
+
+/** Test pings per endpoint in any minute: each is a request to somebody's server. */
+export const TESTS_PER_MINUTE = 5;
 
 export interface WebhooksModule extends HubModule {
-  /** Reloads the endpoints from Postgres: the Worker calls it after every change of one. */
+  /** Reloads the endpoints from Postgres: on every notice that they changed (worker/account-hub.ts). */
   refresh(): Promise<void>;
   /** Enqueues a `ping` to the endpoint (whatever its event filter, also when disabled). */
   sendTest(endpointId: string): Promise<TestResult>;
@@ -70,6 +76,8 @@ const deliveryJobId = (endpointId: string, key: string) => `webhook:${endpointId
 
 export function webhooksModule(hub: Hub): WebhooksModule {
   const cache = new EndpointCache(hub.sql);
+  /** When each endpoint was sent its test pings of the last minute. */
+  const testsAt = new Map<string, number[]>();
   const config = () => getConfig(hub.env);
 
   /** A database handle opened on first use only, closed after the caller is done. */
@@ -330,9 +338,17 @@ export function webhooksModule(hub: Hub): WebhooksModule {
     refresh: reload,
     async sendTest(endpointId) {
       if (!cache.get(endpointId)) await reload();
-      if (!cache.get(endpointId)) return { ok: false };
-      const messageId = newMessageId();
+      if (!cache.get(endpointId)) return { ok: false, reason: 'not_found' };
       const at = Date.now();
+      // A sliding minute, in memory: a hub that slept forgets, which only ever allows a test sooner.
+      const recent = (testsAt.get(endpointId) ?? []).filter((t) => t > at - 60_000);
+      if (recent.length >= TESTS_PER_MINUTE) {
+        const wait = (recent[0] ?? at) + 60_000 - at;
+        return { ok: false, reason: 'throttled', retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)) };
+      }
+      if (testsAt.size >= 1_000) testsAt.clear();
+      testsAt.set(endpointId, [...recent, at]);
+      const messageId = newMessageId();
       const payload: DeliveryPayload = {
         endpointId,
         messageId,

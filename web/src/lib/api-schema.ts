@@ -2852,7 +2852,7 @@ export interface paths {
         put?: never;
         /**
          * Register an outbound endpoint
-         * @description Admins only. The answer holds the signing secret, once. At most 50 endpoints per account (409 `limit_reached`).
+         * @description Admins only. The answer holds the signing secret, once. At most `MAX_WEBHOOKS_PER_ACCOUNT` endpoints per account (default 50): one more is 409 `limit_reached` (the account holds too many; waiting does not help, deleting one does).
          */
         post: {
             parameters: {
@@ -3295,7 +3295,7 @@ export interface paths {
         put?: never;
         /**
          * Send a `ping` to the endpoint
-         * @description Whatever its event filter, and also while it is disabled; the attempt appears in its delivery log.
+         * @description Whatever its event filter, and also while it is disabled; the attempt appears in its delivery log. At most 5 tests per endpoint in any minute (else 429 `rate_limited` with `Retry-After`): a test is a request to somebody’s server.
          */
         post: {
             parameters: {
@@ -3347,6 +3347,17 @@ export interface paths {
                 /** @description Not found in the caller’s account */
                 404: {
                     headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Over a limit; `Retry-After` says when to retry */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
