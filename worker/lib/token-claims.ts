@@ -26,7 +26,8 @@ const claimsSchema = z.object({
   sub: uuidClaim,
   acct: uuidClaim,
   role: z.enum(ROLES),
-  name: z.unknown(),
+  // Optional: zod 4 refuses a missing key even for z.unknown(), and a token may carry no name.
+  name: z.unknown().optional(),
   exp: time,
   nbf: time.optional(),
   iat: time.optional(),
