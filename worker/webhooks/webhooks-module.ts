@@ -4,6 +4,7 @@ import type { WebhookFormat } from '../contract/statuses';
 import { type DbHandle, openDb } from '../db/client';
 import type { Hub, HubModule, LoggedEvent } from '../hub/hub-module';
 import type { Job } from '../hub/job-queue';
+import { getOrCreate } from '../lib/get-or-create';
 import { log } from '../lib/log';
 import {
   type CachedEndpoint,
@@ -21,9 +22,10 @@ import { describeTarget } from './webhook-target';
 // Outbound webhooks inside the account's hub (docs/webhooks.md). `onPublished` decides, inside
 // the publishing transaction, which endpoints each new event goes to, from the module's own copy
 // of the account's endpoints, and enqueues one delivery job per event and endpoint (keyed by both,
-// so never twice). The alarm sends them, off every request's path; each attempt is recorded in the
-// hub's SQLite in the same transaction that completes or reschedules its job, and copied to
-// Postgres in batches by the `webhook-log-sync` job.
+// so never twice). The alarm starts them in the background, off every request's path and without
+// holding up the hub's other jobs; each attempt is recorded in the hub's SQLite in the same
+// transaction that completes or reschedules its job, and copied to Postgres in batches by the
+// `webhook-log-sync` job.
 
 /** An endpoint that has failed every attempt for this long is disabled (DESIGN.md). */
 export const FAILING_DISABLE_AFTER_MS = 5 * 24 * 60 * 60_000;
@@ -31,6 +33,24 @@ const SYNC_BATCH = 500;
 /** Attempts are copied to Postgres this long after the first one waiting: one batch, not a write each. */
 const LOG_SYNC_DELAY_MS = 1_000;
 const USER_AGENT = 'Switchboard-Webhooks/1';
+/**
+ * Deliveries in flight at once from one hub. They run in the background (the alarm does not wait
+ * for them); a Worker invocation opens at most 6 connections at a time, and one more would wait
+ * for a free one while its own timeout runs.
+ */
+const DELIVERIES_IN_FLIGHT = 6;
+/**
+ * Deliveries in flight to one endpoint: a receiver that stalls holds this many, and the others'
+ * deliveries keep flowing. Order is not promised (docs/webhooks.md), so more than one.
+ */
+const PER_ENDPOINT_IN_FLIGHT = 3;
+/**
+ * A delivery due while its endpoint has no free slot waits this long; a slot that frees first
+ * makes the earliest waiting one due at once, so this only matters after a restart.
+ */
+const ENDPOINT_BUSY_WAIT_MS = 30_000;
+/** A delivery's lease beyond its attempt's timeout: the body may wait on Postgres first. */
+const DELIVERY_LEASE_SLACK_MS = 60_000;
 
 export const JOB = {
   delivery: 'webhook-delivery',
@@ -71,6 +91,9 @@ const deliveryJobId = (endpointId: string, key: string) => `webhook:${endpointId
 export function webhooksModule(hub: Hub): WebhooksModule {
   const cache = new EndpointCache(hub.sql);
   const config = () => getConfig(hub.env);
+  /** Deliveries in flight per endpoint, and the ones waiting for a slot (job id, the time it waits to). */
+  const sending = new Map<string, number>();
+  const waiting = new Map<string, { id: string; at: number }[]>();
 
   /** A database handle opened on first use only, closed after the caller is done. */
   async function withDb<T>(fn: (db: () => DbHandle['db']) => Promise<T>): Promise<T> {
@@ -193,6 +216,10 @@ export function webhooksModule(hub: Hub): WebhooksModule {
     });
   }
 
+  /**
+   * A background job (the alarm does not wait for it): one attempt, unless the endpoint already
+   * has PER_ENDPOINT_IN_FLIGHT attempts out; then it waits for a slot without spinning the alarm.
+   */
   async function deliver(job: Job): Promise<void> {
     const p = job.payload as DeliveryPayload;
     const endpoint = cache.get(p.endpointId);
@@ -209,6 +236,35 @@ export function webhooksModule(hub: Hub): WebhooksModule {
       );
       return;
     }
+    const busy = sending.get(endpoint.id) ?? 0;
+    if (busy >= PER_ENDPOINT_IN_FLIGHT) {
+      const at = now + ENDPOINT_BUSY_WAIT_MS;
+      if (hub.jobs.reschedule(job, at)) getOrCreate(waiting, endpoint.id, () => []).push({ id: job.id, at });
+      return;
+    }
+    sending.set(endpoint.id, busy + 1);
+    try {
+      await attempt(job, p, endpoint, now);
+    } finally {
+      freeSlot(endpoint.id);
+    }
+  }
+
+  /** An attempt to the endpoint ended: the earliest delivery waiting for its slot is due now. */
+  function freeSlot(endpointId: string): void {
+    const left = (sending.get(endpointId) ?? 1) - 1;
+    if (left > 0) sending.set(endpointId, left);
+    else sending.delete(endpointId);
+    const queue = waiting.get(endpointId) ?? [];
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const job = hub.jobs.get(next.id);
+      // Still waiting as it was put off (not run, moved or deleted since).
+      if (job?.runAt === next.at && hub.jobs.reschedule(job, Date.now())) break;
+    }
+    if (queue.length === 0) waiting.delete(endpointId);
+  }
+
+  async function attempt(job: Job, p: DeliveryPayload, endpoint: CachedEndpoint, now: number): Promise<void> {
     const c = config();
     let body = p.bodyFormat === endpoint.format ? p.body : undefined;
     if (body === undefined) {
@@ -311,7 +367,13 @@ export function webhooksModule(hub: Hub): WebhooksModule {
       await hub.armAlarm();
     },
     jobs: {
-      [JOB.delivery]: { run: deliver },
+      [JOB.delivery]: {
+        run: deliver,
+        background: {
+          leaseMs: config().WEBHOOK_TIMEOUT_MS + DELIVERY_LEASE_SLACK_MS,
+          maxInFlight: DELIVERIES_IN_FLIGHT,
+        },
+      },
       [JOB.logSync]: { run: syncLog },
       [JOB.reload]: {
         run: async (job) => {
