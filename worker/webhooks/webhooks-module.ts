@@ -15,7 +15,7 @@ import {
 import { webhookTypeOf } from './event-types';
 import { sendAttempt } from './send-attempt';
 import { signatureHeader } from './signing';
-import { buildBody, RUN_CATCH_UP_POLL_MS } from './webhook-body';
+import { EventDataMemo, eventData, RUN_CATCH_UP_POLL_MS, renderBody } from './webhook-body';
 import { disableEndpoint, endpointsOf, insertDeliveries, pruneDeliveries } from './webhook-store';
 import { describeTarget } from './webhook-target';
 
@@ -88,9 +88,17 @@ export interface WebhooksModule extends HubModule {
 const newMessageId = () => `msg_${crypto.randomUUID().replace(/-/g, '')}`;
 const deliveryJobId = (endpointId: string, key: string) => `webhook:${endpointId}:${key}`;
 
-export function webhooksModule(hub: Hub): WebhooksModule {
+/** What a test may swap: where an event's `data` comes from (Postgres, for a run event). */
+export interface WebhooksModuleDeps {
+  eventData?: typeof eventData;
+}
+
+export function webhooksModule(hub: Hub, deps: WebhooksModuleDeps = {}): WebhooksModule {
   const cache = new EndpointCache(hub.sql);
   const config = () => getConfig(hub.env);
+  const readData = deps.eventData ?? eventData;
+  /** Each event's data, read once for all its endpoints (keyed by its `webhook-id`). */
+  const shared = new EventDataMemo();
   /** Deliveries in flight per endpoint, and the ones waiting for a slot (job id, the time it waits to). */
   const sending = new Map<string, number>();
   const waiting = new Map<string, { id: string; at: number }[]>();
@@ -268,14 +276,14 @@ export function webhooksModule(hub: Hub): WebhooksModule {
     const c = config();
     let body = p.bodyFormat === endpoint.format ? p.body : undefined;
     if (body === undefined) {
-      const built = await withDb((db) =>
-        buildBody(p, endpoint.format, { accountId: hub.name, db, publicUrl: c.PUBLIC_URL, now }),
+      const data = await shared.get(p.messageId, () =>
+        withDb((db) => readData(p, { accountId: hub.name, db, now })),
       );
-      if (built.kind === 'wait') {
+      if (data.kind === 'wait') {
         hub.jobs.upsert(job.id, job.kind, p, now + RUN_CATCH_UP_POLL_MS);
         return;
       }
-      body = built.body;
+      body = renderBody(p, data.data, endpoint.format, c.PUBLIC_URL);
     }
     const timestamp = Math.floor(Date.now() / 1000);
     const secrets = [endpoint.secret];
