@@ -49,8 +49,11 @@ const PER_ENDPOINT_IN_FLIGHT = 3;
  * makes the earliest waiting one due at once, so this only matters after a restart.
  */
 const ENDPOINT_BUSY_WAIT_MS = 30_000;
-/** A delivery's lease beyond its attempt's timeout: the body may wait on Postgres first. */
-const DELIVERY_LEASE_SLACK_MS = 60_000;
+/**
+ * A delivery's lease beyond its attempt's timeout (the body may wait on Postgres first). A hub
+ * that died mid-attempt sends it again this long after; one still sending here gets a longer lease.
+ */
+const DELIVERY_LEASE_SLACK_MS = 15_000;
 
 export const JOB = {
   delivery: 'webhook-delivery',
@@ -84,6 +87,12 @@ export interface WebhooksModule extends HubModule {
   /** Enqueues a `ping` to the endpoint (whatever its event filter, also when disabled). */
   sendTest(endpointId: string): Promise<TestResult>;
 }
+
+/**
+ * A time to move a running delivery's job to. The host completes the leased row once the handler
+ * returns unless it moved, and a move to the lease's own millisecond would not look like one.
+ */
+const awayFrom = (job: Job, at: number) => (at === job.runAt ? at + 1 : at);
 
 const newMessageId = () => `msg_${crypto.randomUUID().replace(/-/g, '')}`;
 const deliveryJobId = (endpointId: string, key: string) => `webhook:${endpointId}:${key}`;
@@ -246,7 +255,7 @@ export function webhooksModule(hub: Hub, deps: WebhooksModuleDeps = {}): Webhook
     }
     const busy = sending.get(endpoint.id) ?? 0;
     if (busy >= PER_ENDPOINT_IN_FLIGHT) {
-      const at = now + ENDPOINT_BUSY_WAIT_MS;
+      const at = awayFrom(job, now + ENDPOINT_BUSY_WAIT_MS);
       if (hub.jobs.reschedule(job, at)) getOrCreate(waiting, endpoint.id, () => []).push({ id: job.id, at });
       return;
     }
@@ -280,7 +289,7 @@ export function webhooksModule(hub: Hub, deps: WebhooksModuleDeps = {}): Webhook
         withDb((db) => readData(p, { accountId: hub.name, db, now })),
       );
       if (data.kind === 'wait') {
-        hub.jobs.upsert(job.id, job.kind, p, now + RUN_CATCH_UP_POLL_MS);
+        hub.jobs.upsert(job.id, job.kind, p, awayFrom(job, now + RUN_CATCH_UP_POLL_MS));
         return;
       }
       body = renderBody(p, data.data, endpoint.format, c.PUBLIC_URL);
