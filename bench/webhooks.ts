@@ -15,8 +15,11 @@ import { call, median, percentile, sleep } from './lib/http';
 const SLOW_MS = 50;
 /** Between two timed creates (each card's assessment runs in the hub right after; see create.ts). */
 const PAUSE_MS = 60;
-/** Jobs one hub runs at once (worker/hub/hub-host.ts): the Node sender gets as many. */
-const CONCURRENCY = 8;
+/**
+ * Deliveries one hub has out at once (DELIVERIES_IN_FLIGHT in worker/webhooks/webhooks-module.ts;
+ * 3 per endpoint, and the suite has 2): the Node sender gets as many.
+ */
+const CONCURRENCY = 6;
 
 /** A Node receiver on loopback that answers 200, at once or after `delayMs`. */
 async function receiver(delayMs: number) {
@@ -270,7 +273,7 @@ export const webhooksSuite: Suite = {
 Throughput: ${events.toLocaleString('en')} \`escalation.resolved\` events go into one account's log through the
 hub's publish (500 a call, as the outbox relay delivers a backlog), each for ${endpoints} endpoints on a Node
 receiver on loopback that answers 200 at once. The hub enqueues one delivery job per event and
-endpoint inside the publish; its alarm sends them ${CONCURRENCY} at a time (the body built, signed with
+endpoint inside the publish; its alarm starts them in the background, ${CONCURRENCY} out at a time (the body built, signed with
 WebCrypto, POSTed, the attempt recorded in the hub's SQLite with the job's completion; the attempts
 reach Postgres in batches). Deliveries per second from the first received to the last. Beside it, a
 Node process sends as many deliveries of the same body, signed by the same code, to a new receiver

@@ -50,6 +50,8 @@ export interface Step {
   body?: string;
   bytes?: number;
   hang?: boolean;
+  /** Answer (as the step says) only once the test calls `release`. */
+  hold?: boolean;
   location?: string;
 }
 
@@ -57,6 +59,18 @@ export interface Step {
 export async function script(key: string, steps: Step[]): Promise<void> {
   const res = await fetch(`${base}/__script/${key}`, { method: 'PUT', body: JSON.stringify(steps) });
   if (!res.ok) throw new Error(`receiver script: ${res.status}`);
+}
+
+/** How many deliveries to `key` the receiver holds unanswered (and their sender still waits on). */
+export async function held(key: string): Promise<number> {
+  return ((await (await fetch(`${base}/__held/${key}`)).json()) as { held: number }).held;
+}
+
+/** Answers every held delivery to `key`; later ones are answered at once. */
+export async function release(key: string): Promise<number> {
+  const res = await fetch(`${base}/__release/${key}`, { method: 'POST' });
+  if (!res.ok) throw new Error(`receiver release: ${res.status}`);
+  return ((await res.json()) as { released: number }).released;
 }
 
 export async function received(key: string): Promise<Received[]> {

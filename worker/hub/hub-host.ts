@@ -4,6 +4,7 @@ import { getOrCreate } from '../lib/get-or-create';
 import { log, safeErrorMessage } from '../lib/log';
 import { type AppendResult, checkFrameSize, createEventLogTables, EventLog } from './event-log';
 import type {
+  BackgroundJobs,
   Hub,
   HubEvent,
   HubModule,
@@ -115,6 +116,10 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   private flushScheduled = false;
   /** The alarm as last set or read; undefined when unknown (read before the next decision). */
   private alarmAt: number | null | undefined;
+  /** Background jobs running in this instance: id → the leased row their settle must match. */
+  private readonly inFlight = new Map<string, Job>();
+  /** How many background jobs of each kind run now (see `BackgroundJobs.maxInFlight`). */
+  private readonly inFlightByKind = new Map<string, number>();
   /** Relay slots handed out but not yet registered: relay → expiry times. */
   private readonly reserved = new Map<number, number[]>();
 
@@ -505,33 +510,55 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
    * in memory (read once on wake), so a publish that schedules nothing new makes no storage call.
    */
   private async armAlarm(): Promise<void> {
-    const next = this.jobs.nextRunAt();
+    const now = Date.now();
+    const next = this.nextJobAt(now);
     if (next === undefined) return;
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
     if (this.alarmAt === null || this.alarmAt > next) {
       // A job already overdue (made due by hand, or left over by a batch) runs now.
-      const at = Math.max(next, Date.now());
+      const at = Math.max(next, now);
       this.alarmAt = at;
       await this.ctx.storage.setAlarm(at);
     }
   }
 
   /**
+   * The earliest job the alarm could start. Due jobs of a background kind with every slot taken
+   * do not count: they would only wake an alarm that cannot start them (a settle re-arms instead).
+   */
+  private nextJobAt(now: number): number | undefined {
+    return this.jobs.nextRunAt(now, this.fullKinds());
+  }
+
+  /** Background kinds with `maxInFlight` jobs running. */
+  private fullKinds(): string[] {
+    const full: string[] = [];
+    for (const [kind, n] of this.inFlightByKind) {
+      const max = this.handlers.get(kind)?.background?.maxInFlight;
+      if (max !== undefined && n >= max) full.push(kind);
+    }
+    return full;
+  }
+
+  /**
    * Drains due jobs; each records its own completion or retry, so a re-run is harmless. They run
    * side by side: a slow one (an LLM call, a Postgres that hangs until its timeout) must not hold
-   * back a run's deadline that is due in the same alarm. Re-arms for whatever is left.
+   * back a run's deadline that is due in the same alarm. Background jobs (webhook deliveries) are
+   * only started: neither this alarm nor the next waits for them. Re-arms for whatever is left.
    */
   override async alarm(): Promise<void> {
     // The alarm that woke us is spent; until it is set again below, none is pending.
     this.alarmAt = null;
     try {
-      const due = this.jobs.due(Date.now(), DUE_PER_ALARM);
+      const now = Date.now();
+      const due = this.jobs.due(now, DUE_PER_ALARM, this.fullKinds());
       // Jobs of a kind that runs in batches go in chunks, the others one by one; earliest first.
       const tasks: { at: number; run: () => Promise<void> }[] = [];
       const batched = new Map<JobHandler, Job[]>();
       for (const job of due) {
         const handler = this.handlers.get(job.kind);
-        if (handler?.runBatch) batched.set(handler, [...(batched.get(handler) ?? []), job]);
+        if (handler?.background) this.startBackground(handler, handler.background, job, now);
+        else if (handler?.runBatch) batched.set(handler, [...(batched.get(handler) ?? []), job]);
         else tasks.push({ at: job.runAt, run: () => this.runJob(job) });
       }
       for (const [handler, jobs] of batched) {
@@ -547,14 +574,61 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
       };
       await Promise.all(Array.from({ length: JOB_CONCURRENCY }, worker));
     } finally {
-      const next = this.jobs.nextRunAt();
+      const now = Date.now();
+      const next = this.nextJobAt(now);
       if (next !== undefined) {
-        const at = Math.max(next, Date.now() + 10);
+        const at = Math.max(next, now + 10);
         if (this.alarmAt === null || this.alarmAt > at) {
           this.alarmAt = at;
           await this.ctx.storage.setAlarm(at);
         }
       }
+    }
+  }
+
+  /**
+   * Leases a due background job (its row moves to now + leaseMs, so a hub that dies meanwhile
+   * runs it again then) and starts it without waiting. A kind with every slot taken leaves it
+   * due; one still running here whose lease ran out gets a longer lease, not a second run.
+   */
+  private startBackground(handler: JobHandler, background: BackgroundJobs, job: Job, now: number): void {
+    const running = this.inFlight.get(job.id);
+    if (running) {
+      const extended = this.jobs.reschedule(job, now + background.leaseMs);
+      if (extended) this.inFlight.set(job.id, extended);
+      return;
+    }
+    const inKind = this.inFlightByKind.get(job.kind) ?? 0;
+    if (inKind >= background.maxInFlight) return;
+    const leased = this.jobs.reschedule(job, now + background.leaseMs);
+    if (!leased) return;
+    this.inFlight.set(job.id, leased);
+    this.inFlightByKind.set(job.kind, inKind + 1);
+    this.ctx.waitUntil(this.runBackground(handler, leased));
+  }
+
+  /** Runs a leased job to its end, then completes or retries its row if it is still the leased one. */
+  private async runBackground(handler: JobHandler, leased: Job): Promise<void> {
+    let failure: { err: unknown } | undefined;
+    try {
+      await handler.run(leased);
+    } catch (err) {
+      log('error', 'hub job failed', { kind: leased.kind, id: leased.id, err });
+      failure = { err };
+    }
+    // The lease may have been extended while it ran: that row is the one to match.
+    const current = this.inFlight.get(leased.id) ?? leased;
+    this.inFlight.delete(leased.id);
+    const left = (this.inFlightByKind.get(leased.kind) ?? 1) - 1;
+    if (left > 0) this.inFlightByKind.set(leased.kind, left);
+    else this.inFlightByKind.delete(leased.kind);
+    try {
+      if (failure) this.retryLater(handler, current, failure.err);
+      else this.jobs.complete(current.id, current);
+      // A slot is free: due jobs of this kind that waited for one can start.
+      await this.armAlarm();
+    } catch (err) {
+      log('error', 'hub background job not settled', { kind: leased.kind, id: leased.id, err });
     }
   }
 

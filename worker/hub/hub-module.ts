@@ -44,9 +44,30 @@ export interface SubscriberInfo {
   name: string | null;
 }
 
+/**
+ * A job kind the alarm starts without waiting for it (a slow network call): nothing else due in
+ * the same alarm, nor a later alarm, waits for it.
+ */
+export interface BackgroundJobs {
+  /**
+   * Before it starts, the job's row is moved this far ahead: a hub that dies (or is evicted)
+   * before the job settles finds it due again then and runs it again. Longer than a run can take;
+   * a run still going here when it ends is not started twice (its lease is extended).
+   */
+  leaseMs: number;
+  /** Jobs of this kind running at once; more that are due stay due until one settles. */
+  maxInFlight: number;
+}
+
 export interface JobHandler {
-  /** Runs a due job. It completes, moves or re-enqueues the job itself; a throw retries it. */
+  /**
+   * Runs a due job. It completes, moves or re-enqueues the job itself; a throw retries it.
+   * A background job is given its leased row; once `run` resolves, the host completes that row
+   * unless the handler moved, replaced or completed it meanwhile (a throw retries it the same way).
+   */
   run(job: Job): Promise<void> | void;
+  /** Run in the background, off the alarm (not with `runBatch`). */
+  background?: BackgroundJobs;
   /**
    * Runs several due jobs of this kind at once (e.g. one database transaction for a thousand
    * timers that fall due together); used instead of `run` when present. It completes or moves

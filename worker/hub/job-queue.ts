@@ -9,6 +9,8 @@ export interface Job {
 /** A row is still the job a handler was given: neither moved nor replaced since. */
 const SAME_JOB = 'run_at = ? and payload = ?';
 
+const marks = (list: readonly unknown[]) => list.map(() => '?').join(', ');
+
 /** The job table (the host schema's first migration). */
 export function createJobTable(sql: SqlStorage): void {
   sql.exec(`create table if not exists jobs (
@@ -54,8 +56,29 @@ export class JobQueue {
     );
   }
 
-  due(now: number, limit = 50): Job[] {
-    return this.select('where run_at <= ? order by run_at limit ?', now, limit);
+  /** Due jobs, earliest first; none of the kinds in `skipKinds` (kinds that may not start more now). */
+  due(now: number, limit = 50, skipKinds: readonly string[] = []): Job[] {
+    return this.select(
+      `where run_at <= ?${skipKinds.length ? ` and kind not in (${marks(skipKinds)})` : ''} order by run_at limit ?`,
+      now,
+      ...skipKinds,
+      limit,
+    );
+  }
+
+  /**
+   * Moves a job to `runAt` only while the row is still `job`; returns the moved row (what a later
+   * guarded `complete` or `retry` must be given), or undefined when it was moved or removed meanwhile.
+   */
+  reschedule(job: Job, runAt: number): Job | undefined {
+    const moved = this.sql.exec(
+      `update jobs set run_at = ? where id = ? and ${SAME_JOB}`,
+      runAt,
+      job.id,
+      job.runAt,
+      JSON.stringify(job.payload),
+    ).rowsWritten;
+    return moved > 0 ? { ...job, runAt } : undefined;
   }
 
   /**
@@ -105,8 +128,17 @@ export class JobQueue {
       }));
   }
 
-  nextRunAt(): number | undefined {
-    return this.sql.exec<{ t: number | null }>('select min(run_at) as t from jobs').one().t ?? undefined;
+  /**
+   * The earliest job's time. Given kinds to skip, their jobs due by `now` do not count (they wait
+   * for a free slot, which re-arms the alarm); their later ones (leases) still do.
+   */
+  nextRunAt(now = 0, skipDueKinds: readonly string[] = []): number | undefined {
+    const where = skipDueKinds.length ? ` where run_at > ? or kind not in (${marks(skipDueKinds)})` : '';
+    const args = skipDueKinds.length ? [now, ...skipDueKinds] : [];
+    return (
+      this.sql.exec<{ t: number | null }>(`select min(run_at) as t from jobs${where}`, ...args).one().t ??
+      undefined
+    );
   }
 }
 

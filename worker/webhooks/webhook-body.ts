@@ -25,7 +25,8 @@ export interface BodySource {
   data: unknown;
 }
 
-export type BuiltBody = { kind: 'body'; body: string } | { kind: 'wait' };
+/** A delivery's `data`: the event's own, plus `run` for a run event once Postgres caught up. */
+export type EventData = { kind: 'data'; data: unknown } | { kind: 'wait' };
 
 /** Whether the run's row shows the state `type` announced (or one after it). */
 function caughtUp(type: string, status: string): boolean {
@@ -33,25 +34,75 @@ function caughtUp(type: string, status: string): boolean {
   return isTerminalStatus(status);
 }
 
-export async function buildBody(
+/** What every endpoint of the event is sent, whatever its format; a run event reads Postgres. */
+export async function eventData(
   source: BodySource,
-  format: WebhookFormat,
-  opts: { accountId: string; db: () => Db; publicUrl: string | undefined; now: number },
-): Promise<BuiltBody> {
-  let data = source.data;
+  opts: { accountId: string; db: () => Db; now: number },
+): Promise<EventData> {
   const runId = source.topic ? runIdOfTopic(source.topic) : null;
-  if (runId && source.type.startsWith('run.')) {
-    const row = await findRun(opts.db(), opts.accountId, runId);
-    if ((!row || !caughtUp(source.type, row.status)) && opts.now - source.at < RUN_CATCH_UP_MS) {
-      return { kind: 'wait' };
+  if (!runId || !source.type.startsWith('run.')) return { kind: 'data', data: source.data };
+  const row = await findRun(opts.db(), opts.accountId, runId);
+  if ((!row || !caughtUp(source.type, row.status)) && opts.now - source.at < RUN_CATCH_UP_MS) {
+    return { kind: 'wait' };
+  }
+  return { kind: 'data', data: { ...(source.data as object), run: row ? runJson(row) : null } };
+}
+
+/** The bytes sent to an endpoint of this format. */
+export function renderBody(
+  source: BodySource,
+  data: unknown,
+  format: WebhookFormat,
+  publicUrl: string | undefined,
+): string {
+  if (format === 'slack') return JSON.stringify(slackMessage(source.type, data, source.at, publicUrl));
+  return JSON.stringify({ type: source.type, timestamp: new Date(source.at).toISOString(), data });
+}
+
+/**
+ * The `data` of events being delivered, shared by their deliveries: an event for five endpoints
+ * reads its run's row from Postgres once, not five times, and deliveries that run side by side
+ * wait on the same read. In memory and bounded (oldest out first, by count and by size): a
+ * restarted hub reads once more, which is all the memo saves, and a retry sends the body frozen in
+ * its job anyway. A `wait` or a failure is not kept, so the next look asks Postgres again.
+ */
+export class EventDataMemo {
+  private readonly entries = new Map<string, { value: Promise<EventData>; chars: number }>();
+  private chars = 0;
+
+  constructor(
+    private readonly maxEntries = 64,
+    private readonly maxChars = 2_000_000,
+  ) {}
+
+  get(key: string, resolve: () => Promise<EventData>): Promise<EventData> {
+    const hit = this.entries.get(key);
+    if (hit) return hit.value;
+    const entry = { value: resolve(), chars: 0 };
+    this.entries.set(key, entry);
+    const drop = () => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    };
+    entry.value.then((r) => {
+      if (r.kind === 'wait') return drop();
+      if (this.entries.get(key) !== entry) return;
+      entry.chars = JSON.stringify(r.data)?.length ?? 0;
+      this.chars += entry.chars;
+      this.trim();
+    }, drop);
+    this.trim();
+    return entry.value;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private trim(): void {
+    for (const [key, entry] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.chars <= this.maxChars) return;
+      this.entries.delete(key);
+      this.chars -= entry.chars;
     }
-    data = { ...(source.data as object), run: row ? runJson(row) : null };
   }
-  if (format === 'slack') {
-    return { kind: 'body', body: JSON.stringify(slackMessage(source.type, data, source.at, opts.publicUrl)) };
-  }
-  return {
-    kind: 'body',
-    body: JSON.stringify({ type: source.type, timestamp: new Date(source.at).toISOString(), data }),
-  };
 }

@@ -1,22 +1,30 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { newHook, received } from '../../test/webhook-helpers';
 import type { WebhookEndpointRow } from '../db/schema';
 import { hubFor } from '../hub/hub-client';
 import type { Hub, LoggedEvent } from '../hub/hub-module';
-import type { JobQueue } from '../hub/job-queue';
+import { JobQueue } from '../hub/job-queue';
 import { createWebhookTables, EndpointCache } from './endpoint-cache';
-import { type DeliveryPayload, webhooksModule } from './webhooks-module';
+import type { eventData } from './webhook-body';
+import { type DeliveryPayload, JOB, webhooksModule } from './webhooks-module';
 
 // The module alone, on a host that only records what it asks of the job table. Its own tables
 // need a real SQLite, so each test borrows a fresh hub's storage; it runs synchronously inside
 // the hub, so nothing the hub itself does interleaves with it.
 
-const endpoint = (id: string, events: string[], enabled = true): WebhookEndpointRow => ({
+const endpoint = (
+  id: string,
+  events: string[],
+  enabled = true,
+  url = `https://hooks.example.com/${id}`,
+  format: WebhookEndpointRow['format'] = 'standard',
+): WebhookEndpointRow => ({
   id,
   accountId: 'acct',
-  url: `https://hooks.example.com/${id}`,
-  format: 'standard',
+  url,
+  format,
   events,
   description: null,
   enabled,
@@ -112,5 +120,66 @@ describe('the webhooks hub module', () => {
         'webhook-prune',
         'webhook-reload',
       ]);
+    }));
+
+  // Review finding: a run event's body read the run's row from Postgres once per endpoint.
+  it('reads an event’s data once for all its endpoints, which get byte-identical bodies', () =>
+    runInDurableObject(hubFor(env, crypto.randomUUID()), async (_instance, state) => {
+      // This hub's own alarm (its webhooks module loads its copy on wake) must not run meanwhile.
+      await state.storage.deleteAlarm();
+      const sql = state.storage.sql;
+      sql.exec('delete from jobs');
+      sql.exec('delete from webhook_endpoints');
+      const jobs = new JobQueue(sql);
+      const hub = {
+        name: 'acct',
+        sql,
+        storage: state.storage,
+        jobs,
+        env,
+        count: () => undefined,
+        waitUntil: () => undefined,
+        armAlarm: async () => undefined,
+      } as unknown as Hub;
+      let reads = 0;
+      let open = () => {};
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      const read: typeof eventData = (source) => {
+        reads++;
+        return gate.then(() => ({
+          kind: 'data',
+          data: { ...(source.data as object), run: { id: 'r-1', status: 'completed' } },
+        }));
+      };
+      const module = webhooksModule(hub, { eventData: read });
+      const hooks = [newHook(), newHook(), newHook(), newHook()];
+      new EndpointCache(sql).replaceAll(
+        hooks.map((h, i) => endpoint(`e${i}`, ['run.*'], true, h.url, i === 3 ? 'slack' : 'standard')),
+        0,
+      );
+      module.onPublished?.(event('graph_completed', 'run:r-1', 9));
+      const due = jobs.due(Date.now(), 10).filter((j) => j.kind === JOB.delivery);
+      expect(due).toHaveLength(4);
+      const deliver = module.jobs?.[JOB.delivery];
+      if (!deliver) throw new Error('no delivery handler');
+      // Three side by side share one read; the fourth (Slack) comes after they are done.
+      const [standard, slack] = [due.slice(0, 3), due[3]];
+      const running = standard.map((j) => deliver.run(j));
+      open();
+      await Promise.all(running);
+      if (slack) await deliver.run(slack);
+      expect(reads).toBe(1);
+      const bodies = await Promise.all(hooks.map(async (h) => (await received(h.key)).map((r) => r.body)));
+      const [first, ...rest] = bodies.slice(0, 3);
+      expect(first).toHaveLength(1);
+      for (const b of rest) expect(b).toEqual(first);
+      expect(JSON.parse(first?.[0] ?? '{}')).toMatchObject({
+        type: 'run.completed',
+        data: { run: { id: 'r-1', status: 'completed' } },
+      });
+      expect(bodies[3]).toHaveLength(1);
+      expect(bodies[3]?.[0]).toContain('blocks');
     }));
 });

@@ -4,6 +4,7 @@ import type { WebhookFormat } from '../contract/statuses';
 import { type DbHandle, openDb } from '../db/client';
 import type { Hub, HubModule, LoggedEvent } from '../hub/hub-module';
 import type { Job } from '../hub/job-queue';
+import { getOrCreate } from '../lib/get-or-create';
 import { log } from '../lib/log';
 import {
   type CachedEndpoint,
@@ -14,16 +15,17 @@ import {
 import { webhookTypeOf } from './event-types';
 import { sendAttempt } from './send-attempt';
 import { signatureHeader } from './signing';
-import { buildBody, RUN_CATCH_UP_POLL_MS } from './webhook-body';
+import { EventDataMemo, eventData, RUN_CATCH_UP_POLL_MS, renderBody } from './webhook-body';
 import { disableEndpoint, endpointsOf, insertDeliveries, pruneDeliveries } from './webhook-store';
 import { describeTarget } from './webhook-target';
 
 // Outbound webhooks inside the account's hub (docs/webhooks.md). `onPublished` decides, inside
 // the publishing transaction, which endpoints each new event goes to, from the module's own copy
 // of the account's endpoints, and enqueues one delivery job per event and endpoint (keyed by both,
-// so never twice). The alarm sends them, off every request's path; each attempt is recorded in the
-// hub's SQLite in the same transaction that completes or reschedules its job, and copied to
-// Postgres in batches by the `webhook-log-sync` job.
+// so never twice). The alarm starts them in the background, off every request's path and without
+// holding up the hub's other jobs; each attempt is recorded in the hub's SQLite in the same
+// transaction that completes or reschedules its job, and copied to Postgres in batches by the
+// `webhook-log-sync` job.
 
 /** An endpoint that has failed every attempt for this long is disabled (DESIGN.md). */
 export const FAILING_DISABLE_AFTER_MS = 5 * 24 * 60 * 60_000;
@@ -31,6 +33,27 @@ const SYNC_BATCH = 500;
 /** Attempts are copied to Postgres this long after the first one waiting: one batch, not a write each. */
 const LOG_SYNC_DELAY_MS = 1_000;
 const USER_AGENT = 'Switchboard-Webhooks/1';
+/**
+ * Deliveries in flight at once from one hub. They run in the background (the alarm does not wait
+ * for them); a Worker invocation opens at most 6 connections at a time, and one more would wait
+ * for a free one while its own timeout runs.
+ */
+const DELIVERIES_IN_FLIGHT = 6;
+/**
+ * Deliveries in flight to one endpoint: a receiver that stalls holds this many, and the others'
+ * deliveries keep flowing. Order is not promised (docs/webhooks.md), so more than one.
+ */
+const PER_ENDPOINT_IN_FLIGHT = 3;
+/**
+ * A delivery due while its endpoint has no free slot waits this long; a slot that frees first
+ * makes the earliest waiting one due at once, so this only matters after a restart.
+ */
+const ENDPOINT_BUSY_WAIT_MS = 30_000;
+/**
+ * A delivery's lease beyond its attempt's timeout (the body may wait on Postgres first). A hub
+ * that died mid-attempt sends it again this long after; one still sending here gets a longer lease.
+ */
+const DELIVERY_LEASE_SLACK_MS = 15_000;
 
 export const JOB = {
   delivery: 'webhook-delivery',
@@ -71,14 +94,31 @@ export interface WebhooksModule extends HubModule {
   sendTest(endpointId: string): Promise<TestResult>;
 }
 
+/**
+ * A time to move a running delivery's job to. The host completes the leased row once the handler
+ * returns unless it moved, and a move to the lease's own millisecond would not look like one.
+ */
+const awayFrom = (job: Job, at: number) => (at === job.runAt ? at + 1 : at);
+
 const newMessageId = () => `msg_${crypto.randomUUID().replace(/-/g, '')}`;
 const deliveryJobId = (endpointId: string, key: string) => `webhook:${endpointId}:${key}`;
 
-export function webhooksModule(hub: Hub): WebhooksModule {
+/** What a test may swap: where an event's `data` comes from (Postgres, for a run event). */
+export interface WebhooksModuleDeps {
+  eventData?: typeof eventData;
+}
+
+export function webhooksModule(hub: Hub, deps: WebhooksModuleDeps = {}): WebhooksModule {
   const cache = new EndpointCache(hub.sql);
   /** When each endpoint was sent its test pings of the last minute. */
   const testsAt = new Map<string, number[]>();
   const config = () => getConfig(hub.env);
+  const readData = deps.eventData ?? eventData;
+  /** Each event's data, read once for all its endpoints (keyed by its `webhook-id`). */
+  const shared = new EventDataMemo();
+  /** Deliveries in flight per endpoint, and the ones waiting for a slot (job id, the time it waits to). */
+  const sending = new Map<string, number>();
+  const waiting = new Map<string, { id: string; at: number }[]>();
 
   /** A database handle opened on first use only, closed after the caller is done. */
   async function withDb<T>(fn: (db: () => DbHandle['db']) => Promise<T>): Promise<T> {
@@ -201,6 +241,10 @@ export function webhooksModule(hub: Hub): WebhooksModule {
     });
   }
 
+  /**
+   * A background job (the alarm does not wait for it): one attempt, unless the endpoint already
+   * has PER_ENDPOINT_IN_FLIGHT attempts out; then it waits for a slot without spinning the alarm.
+   */
   async function deliver(job: Job): Promise<void> {
     const p = job.payload as DeliveryPayload;
     const endpoint = cache.get(p.endpointId);
@@ -217,17 +261,46 @@ export function webhooksModule(hub: Hub): WebhooksModule {
       );
       return;
     }
+    const busy = sending.get(endpoint.id) ?? 0;
+    if (busy >= PER_ENDPOINT_IN_FLIGHT) {
+      const at = awayFrom(job, now + ENDPOINT_BUSY_WAIT_MS);
+      if (hub.jobs.reschedule(job, at)) getOrCreate(waiting, endpoint.id, () => []).push({ id: job.id, at });
+      return;
+    }
+    sending.set(endpoint.id, busy + 1);
+    try {
+      await attempt(job, p, endpoint, now);
+    } finally {
+      freeSlot(endpoint.id);
+    }
+  }
+
+  /** An attempt to the endpoint ended: the earliest delivery waiting for its slot is due now. */
+  function freeSlot(endpointId: string): void {
+    const left = (sending.get(endpointId) ?? 1) - 1;
+    if (left > 0) sending.set(endpointId, left);
+    else sending.delete(endpointId);
+    const queue = waiting.get(endpointId) ?? [];
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const job = hub.jobs.get(next.id);
+      // Still waiting as it was put off (not run, moved or deleted since).
+      if (job?.runAt === next.at && hub.jobs.reschedule(job, Date.now())) break;
+    }
+    if (queue.length === 0) waiting.delete(endpointId);
+  }
+
+  async function attempt(job: Job, p: DeliveryPayload, endpoint: CachedEndpoint, now: number): Promise<void> {
     const c = config();
     let body = p.bodyFormat === endpoint.format ? p.body : undefined;
     if (body === undefined) {
-      const built = await withDb((db) =>
-        buildBody(p, endpoint.format, { accountId: hub.name, db, publicUrl: c.PUBLIC_URL, now }),
+      const data = await shared.get(p.messageId, () =>
+        withDb((db) => readData(p, { accountId: hub.name, db, now })),
       );
-      if (built.kind === 'wait') {
-        hub.jobs.upsert(job.id, job.kind, p, now + RUN_CATCH_UP_POLL_MS);
+      if (data.kind === 'wait') {
+        hub.jobs.upsert(job.id, job.kind, p, awayFrom(job, now + RUN_CATCH_UP_POLL_MS));
         return;
       }
-      body = built.body;
+      body = renderBody(p, data.data, endpoint.format, c.PUBLIC_URL);
     }
     const timestamp = Math.floor(Date.now() / 1000);
     const secrets = [endpoint.secret];
@@ -319,7 +392,13 @@ export function webhooksModule(hub: Hub): WebhooksModule {
       await hub.armAlarm();
     },
     jobs: {
-      [JOB.delivery]: { run: deliver },
+      [JOB.delivery]: {
+        run: deliver,
+        background: {
+          leaseMs: config().WEBHOOK_TIMEOUT_MS + DELIVERY_LEASE_SLACK_MS,
+          maxInFlight: DELIVERIES_IN_FLIGHT,
+        },
+      },
       [JOB.logSync]: { run: syncLog },
       [JOB.reload]: {
         run: async (job) => {
