@@ -410,7 +410,12 @@ describe('webhook delivery', () => {
       );
     });
     await runDurableObjectAlarm(hubFor(env, ada.acct));
-    for (const e of [redirecting, large, hanging]) expect(await deliveryJobs(ada.acct, e.id)).toBe(0);
+    // Deliveries run off the alarm (background jobs): wait until each has ended.
+    for (const e of [redirecting, large, hanging])
+      await waitFor(
+        async () => ((await deliveryJobs(ada.acct, e.id)) === 0 ? true : undefined),
+        'its jobs ended',
+      );
     expect((await received(hook.key)).length).toBe(before);
   });
 
