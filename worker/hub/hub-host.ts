@@ -120,6 +120,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   private readonly inFlight = new Map<string, Job>();
   /** How many background jobs of each kind run now (see `BackgroundJobs.maxInFlight`). */
   private readonly inFlightByKind = new Map<string, number>();
+  private backgroundKindsCache: Map<string, BackgroundJobs> | undefined;
   /** Relay slots handed out but not yet registered: relay → expiry times. */
   private readonly reserved = new Map<number, number[]>();
 
@@ -530,6 +531,14 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     return this.jobs.nextRunAt(now, this.fullKinds());
   }
 
+  /** The kinds whose handler runs in the background, with their settings. */
+  private get backgroundKinds(): Map<string, BackgroundJobs> {
+    this.backgroundKindsCache ??= new Map(
+      [...this.handlers].flatMap(([kind, h]) => (h.background ? [[kind, h.background] as const] : [])),
+    );
+    return this.backgroundKindsCache;
+  }
+
   /** Background kinds with `maxInFlight` jobs running. */
   private fullKinds(): string[] {
     const full: string[] = [];
@@ -551,14 +560,17 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     this.alarmAt = null;
     try {
       const now = Date.now();
-      const due = this.jobs.due(now, DUE_PER_ALARM, this.fullKinds());
+      // Background kinds are read apart, a slot's worth at most (`maxInFlight` rows, some of which
+      // may be running here with a lease run out): a thousand due deliveries with six slots must
+      // not be read and parsed by every alarm that can start six.
+      for (const kind of this.backgroundKinds.keys()) this.startDueBackground(kind, now);
+      const due = this.jobs.due(now, DUE_PER_ALARM, [...this.backgroundKinds.keys()]);
       // Jobs of a kind that runs in batches go in chunks, the others one by one; earliest first.
       const tasks: { at: number; run: () => Promise<void> }[] = [];
       const batched = new Map<JobHandler, Job[]>();
       for (const job of due) {
         const handler = this.handlers.get(job.kind);
-        if (handler?.background) this.startBackground(handler, handler.background, job, now);
-        else if (handler?.runBatch) batched.set(handler, [...(batched.get(handler) ?? []), job]);
+        if (handler?.runBatch) batched.set(handler, [...(batched.get(handler) ?? []), job]);
         else tasks.push({ at: job.runAt, run: () => this.runJob(job) });
       }
       for (const [handler, jobs] of batched) {
@@ -584,6 +596,16 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
         }
       }
     }
+  }
+
+  /** Starts due jobs of a background kind while it has free slots. */
+  private startDueBackground(kind: string, now: number): void {
+    const handler = this.handlers.get(kind);
+    const background = handler?.background;
+    if (!handler || !background) return;
+    if ((this.inFlightByKind.get(kind) ?? 0) >= background.maxInFlight) return;
+    for (const job of this.jobs.dueOfKind(now, kind, background.maxInFlight))
+      this.startBackground(handler, background, job, now);
   }
 
   /**
@@ -625,7 +647,8 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     try {
       if (failure) this.retryLater(handler, current, failure.err);
       else this.jobs.complete(current.id, current);
-      // A slot is free: due jobs of this kind that waited for one can start.
+      // A slot is free: a due job of this kind that waited for one starts now, without an alarm.
+      this.startDueBackground(leased.kind, Date.now());
       await this.armAlarm();
     } catch (err) {
       log('error', 'hub background job not settled', { kind: leased.kind, id: leased.id, err });

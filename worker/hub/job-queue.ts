@@ -66,6 +66,11 @@ export class JobQueue {
     );
   }
 
+  /** Due jobs of one kind, earliest first (a background kind: as many as it has free slots). */
+  dueOfKind(now: number, kind: string, limit: number): Job[] {
+    return this.select('where run_at <= ? and kind = ? order by run_at limit ?', now, kind, limit);
+  }
+
   /**
    * Moves a job to `runAt` only while the row is still `job`; returns the moved row (what a later
    * guarded `complete` or `retry` must be given), or undefined when it was moved or removed meanwhile.
