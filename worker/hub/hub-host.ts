@@ -26,6 +26,7 @@ import {
 } from './relay-protocol';
 import { REPLAY_MORE, REPLAY_MORE_REQUEST } from './replay-protocol';
 import {
+  closeBack,
   FanoutQueue,
   frameId,
   type Member,
@@ -426,11 +427,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-    } catch {
-      // Already closed.
-    }
+    closeBack(ws, code, reason);
     this.unsubscribed(ws);
   }
 

@@ -9,7 +9,7 @@ import {
   type RelayPageResult,
 } from './relay-protocol';
 import { REPLAY_MORE, REPLAY_MORE_REQUEST } from './replay-protocol';
-import { FanoutQueue, type Member, type OutFrame, SocketIndex, sendOrClose } from './socket-index';
+import { closeBack, FanoutQueue, type Member, type OutFrame, SocketIndex, sendOrClose } from './socket-index';
 
 const DEFAULT_PAGE_BYTES = 256 * 1024;
 const MAX_PAGE_BYTES = 512 * 1024;
@@ -137,11 +137,7 @@ export class RelayHub extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-    } catch {
-      // Already closed.
-    }
+    closeBack(ws, code, reason);
     this.unsubscribed(ws);
   }
 

@@ -201,6 +201,18 @@ export function frameId(text: string): number | undefined {
   return Number.isInteger(n) ? n : undefined;
 }
 
+/**
+ * Answers a subscriber's close with a close of our own (the runtime needs both ends closed); 1005
+ * and 1006 are not codes one may send, so those become a normal 1000.
+ */
+export function closeBack(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+  } catch {
+    // Already closed.
+  }
+}
+
 /** Sends one message, closing the socket if it cannot (the client resumes by Last-Event-ID). */
 export function sendOrClose(ws: WebSocket, data: string | Uint8Array): boolean {
   try {
