@@ -30,6 +30,8 @@ export class Subscriber {
   lastId: number | undefined;
   firstId: number | undefined;
   received = 0;
+  /** Frames with an id (logged events), duplicates left out; `received` also counts ephemeral ones. */
+  logged = 0;
   gaps = 0;
   missing: number[] = [];
   duplicates = 0;
@@ -158,6 +160,7 @@ export class Subscriber {
       }
       this.resetPending = false;
       this.lastId = frame.id;
+      this.logged++;
     }
     this.received++;
     this.opts.onEvent?.(frame, at);
