@@ -60,3 +60,21 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * An `ACCOUNT_HUB` binding for one request whose every publish fails (the hub unreachable), and
+ * how many publishes it was asked for: the commit succeeds, the outbox must deliver.
+ */
+export function unreachableHub() {
+  let attempts = 0;
+  const binding = {
+    idFromName: (n: string) => env.ACCOUNT_HUB.idFromName(n),
+    get: () => ({
+      publish: () => {
+        attempts++;
+        return Promise.reject(new Error('hub unreachable'));
+      },
+    }),
+  };
+  return { binding, attempts: () => attempts };
+}

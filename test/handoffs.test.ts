@@ -10,7 +10,7 @@ import { handoffs, outbox } from '../worker/db/schema';
 import { assessHandoff } from '../worker/escalations/assessment';
 import { outboxMarker } from '../worker/escalations/outbox';
 import { redeliverMarked, scheduled } from '../worker/scheduled';
-import { escalate, hubOf, openStream, waitFor } from './escalation-helpers';
+import { escalate, hubOf, openStream, unreachableHub, waitFor } from './escalation-helpers';
 import { call, colleague, createSession, expectError, json, makeUser, type TestUser } from './helpers';
 
 type Context = {
@@ -287,16 +287,7 @@ describe('handoffs', () => {
     const bob = await colleague(alice, 'engineer', 'Bob');
     await call('/v1/escalations', bob);
     // The hub is unreachable from this request only: the commit succeeds, every publish fails.
-    let attempts = 0;
-    const brokenHub = {
-      idFromName: (n: string) => env.ACCOUNT_HUB.idFromName(n),
-      get: () => ({
-        publish: () => {
-          attempts++;
-          return Promise.reject(new Error('hub unreachable'));
-        },
-      }),
-    };
+    const brokenHub = unreachableHub();
     const ctx = createExecutionContext();
     const res = await app.request(
       `/v1/sessions/${session.id}/handoffs`,
@@ -310,14 +301,14 @@ describe('handoffs', () => {
           to_user_id: bob.sub,
         }),
       },
-      { ...env, ACCOUNT_HUB: brokenHub },
+      { ...env, ACCOUNT_HUB: brokenHub.binding },
       ctx,
     );
     expect(res.status).toBe(201);
     const card = await json<EscalationCard>(res);
     // The Worker retries after answering, then marks the account for the cron.
     await waitOnExecutionContext(ctx);
-    expect(attempts).toBe(4);
+    expect(brokenHub.attempts()).toBe(4);
     expect(await createdEvents(alice)).toEqual([]);
     const marked = await outboxMarker(env).pending();
     expect(marked.map((m) => m.accountId)).toEqual([alice.acct]);

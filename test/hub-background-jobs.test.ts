@@ -1,11 +1,12 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { eventsOf, fire, type JobRow, runAlarm, timerJobs } from './clock-helpers';
+import { eventsOf, fire, runAlarm, timerJobs } from './clock-helpers';
 import { escalate, hubOf, waitFor } from './escalation-helpers';
 import { makeUser, type TestUser } from './helpers';
 import {
   deliveriesUntil,
+  deliveryJobs,
   held,
   newHook,
   received,
@@ -30,15 +31,6 @@ const patientHub = (user: TestUser) =>
     const host = (instance as unknown as { host: { env: Env } }).host;
     host.env = { ...env, WEBHOOK_TIMEOUT_MS: '60000' } as Env;
   });
-
-const deliveryJobs = (user: TestUser) =>
-  runInDurableObject(hubOf(user), (_h, state) =>
-    state.storage.sql
-      .exec<JobRow>(
-        `select id, kind, run_at, attempts, last_error from jobs where kind = 'webhook-delivery' order by id`,
-      )
-      .toArray(),
-  );
 
 const heldIn = async (keys: string[]) => (await Promise.all(keys.map(held))).reduce((a, b) => a + b, 0);
 
@@ -68,7 +60,7 @@ describe('background jobs in the hub', () => {
     expect(await eventsOf(ada, card.id, 'escalation.sla_warning')).toHaveLength(1);
     expect(await heldIn(keys)).toBe(3);
     // Their rows are leased: moved ahead, so a hub that dies now sends them again later.
-    const leased = await deliveryJobs(ada);
+    const leased = await deliveryJobs(ada.acct);
     expect(leased).toHaveLength(3);
     expect(leased.filter((j) => j.run_at <= Date.now())).toEqual([]);
 
@@ -78,7 +70,10 @@ describe('background jobs in the hub', () => {
       const log = await deliveriesUntil(ada, e.id, (l) => l.length >= 1, 'the released delivery');
       expect(log.map((d) => [d.attempt, d.status])).toEqual([[1, 'succeeded']]);
     }
-    await waitFor(async () => ((await deliveryJobs(ada)).length === 0 ? true : undefined), 'no delivery job');
+    await waitFor(
+      async () => ((await deliveryJobs(ada.acct)).length === 0 ? true : undefined),
+      'no delivery job',
+    );
     for (const key of keys) expect(await received(key)).toHaveLength(1);
   });
 
@@ -95,7 +90,7 @@ describe('background jobs in the hub', () => {
     );
     // The restarted hub knows nothing of the attempt; its row waits for the lease to run out.
     await patientHub(ada);
-    const [job] = await deliveryJobs(ada);
+    const [job] = await deliveryJobs(ada.acct);
     if (!job) throw new Error('the delivery job is gone');
     // (A stub that reached the dead instance stays broken: each call takes a new one.)
     await runInDurableObject(hubOf(ada), (_h, state) =>
@@ -107,7 +102,10 @@ describe('background jobs in the hub', () => {
     await release(hook.key);
     const log = await deliveriesUntil(ada, e.id, (l) => l.length >= 1, 'the delivery after the restart');
     expect(log.map((d) => [d.attempt, d.status])).toEqual([[1, 'succeeded']]);
-    await waitFor(async () => ((await deliveryJobs(ada)).length === 0 ? true : undefined), 'no delivery job');
+    await waitFor(
+      async () => ((await deliveryJobs(ada.acct)).length === 0 ? true : undefined),
+      'no delivery job',
+    );
   });
 
   it('a delivery still running here when its lease runs out gets a longer lease, not a second run', async () => {
@@ -118,19 +116,22 @@ describe('background jobs in the hub', () => {
     const e = await register(ada, { url: hook.url, events: ['escalation.created'] });
     await escalate(ada);
     await holding([hook.key], 1);
-    const [job] = await deliveryJobs(ada);
+    const [job] = await deliveryJobs(ada.acct);
     if (!job) throw new Error('the delivery job is gone');
     await runInDurableObject(hubOf(ada), (_h, state) =>
       state.storage.sql.exec('update jobs set run_at = 0 where id = ?', job.id),
     );
     await runAlarm(ada);
-    const [extended] = await deliveryJobs(ada);
+    const [extended] = await deliveryJobs(ada.acct);
     expect(extended?.run_at).toBeGreaterThan(0);
     expect(await received(hook.key)).toHaveLength(1);
     await release(hook.key);
     const log = await deliveriesUntil(ada, e.id, (l) => l.length >= 1, 'the delivery');
     expect(log.map((d) => [d.attempt, d.status])).toEqual([[1, 'succeeded']]);
-    await waitFor(async () => ((await deliveryJobs(ada)).length === 0 ? true : undefined), 'no delivery job');
+    await waitFor(
+      async () => ((await deliveryJobs(ada.acct)).length === 0 ? true : undefined),
+      'no delivery job',
+    );
     expect(await received(hook.key)).toHaveLength(1);
   });
 
@@ -144,7 +145,7 @@ describe('background jobs in the hub', () => {
     // Three go out (the per-endpoint cap); the other two wait ahead, so they wake no alarm.
     await holding([hook.key], 3);
     await waitFor(async () => {
-      const jobs = await deliveryJobs(ada);
+      const jobs = await deliveryJobs(ada.acct);
       return jobs.length === 5 && jobs.every((j) => j.run_at > Date.now()) ? jobs : undefined;
     }, 'five delivery jobs, none due');
     expect(await received(hook.key)).toHaveLength(3);

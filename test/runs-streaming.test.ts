@@ -1,7 +1,6 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { AccountHub } from '../worker/account-hub';
 import { hubFor } from '../worker/hub/hub-client';
 import { waitFor } from './escalation-helpers';
 import { call, makeUser, usageTotals } from './helpers';

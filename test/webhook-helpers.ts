@@ -1,6 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { hubFor } from '../worker/hub/hub-client';
+import type { JobRow } from './clock-helpers';
 import { waitFor } from './escalation-helpers';
 import { call, json, type TestUser } from './helpers';
 
@@ -124,14 +125,17 @@ export async function getEndpoint(admin: TestUser, id: string): Promise<Endpoint
 }
 
 /**
- * The hub's delivery jobs for an endpoint (queued, waiting for a retry, or being sent). With none
- * left, nothing more is ever sent to it: fan-out enqueues them inside the publish.
+ * The hub's delivery jobs (queued, waiting for a retry, or being sent), of one endpoint if named.
+ * With none left for an endpoint, nothing more is ever sent to it: fan-out enqueues them inside
+ * the publish.
  */
-export const deliveryJobs = (accountId: string, endpointId: string) =>
-  runInDurableObject(
-    hubFor(env, accountId),
-    (_h, state) =>
-      state.storage.sql
-        .exec<{ n: number }>('select count(*) as n from jobs where id like ?', `webhook:${endpointId}:%`)
-        .one().n,
+export const deliveryJobs = (accountId: string, endpointId?: string) =>
+  runInDurableObject(hubFor(env, accountId), (_h, state) =>
+    state.storage.sql
+      .exec<JobRow>(
+        `select id, kind, run_at, attempts, last_error from jobs
+         where kind = 'webhook-delivery' and id like ? order by id`,
+        endpointId ? `webhook:${endpointId}:%` : 'webhook:%',
+      )
+      .toArray(),
   );

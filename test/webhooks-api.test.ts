@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { app } from '../worker/app';
 import { outboxMarker } from '../worker/escalations/outbox';
 import { scheduled } from '../worker/scheduled';
-import { escalate } from './escalation-helpers';
+import { escalate, unreachableHub } from './escalation-helpers';
 import { call, colleague, expectError, json, makeUser } from './helpers';
 import { callWith } from './runs-helpers';
 import {
@@ -223,16 +223,7 @@ describe('webhook endpoints: the API', () => {
     await register(ada, { url: newHook().url, events: ['ping'] });
     const hook = newHook();
     // The hub is unreachable from this request only: the commit succeeds, every publish fails.
-    let attempts = 0;
-    const brokenHub = {
-      idFromName: (n: string) => env.ACCOUNT_HUB.idFromName(n),
-      get: () => ({
-        publish: () => {
-          attempts++;
-          return Promise.reject(new Error('hub unreachable'));
-        },
-      }),
-    };
+    const brokenHub = unreachableHub();
     const ctx = createExecutionContext();
     const res = await app.request(
       '/v1/webhooks',
@@ -241,13 +232,13 @@ describe('webhook endpoints: the API', () => {
         headers: { authorization: `Bearer ${ada.token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ url: hook.url, events: ['escalation.created'] }),
       },
-      { ...env, ACCOUNT_HUB: brokenHub },
+      { ...env, ACCOUNT_HUB: brokenHub.binding },
       ctx,
     );
     expect(res.status).toBe(201);
     expect((await json<Endpoint>(res)).url).toBe(hook.url);
     await waitOnExecutionContext(ctx);
-    expect(attempts).toBe(4);
+    expect(brokenHub.attempts()).toBe(4);
     expect((await outboxMarker(env).pending()).map((m) => m.accountId)).toContain(ada.acct);
 
     // The rare cron delivers the notice; the hub reloads its copy, so the next event reaches the endpoint.
