@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { selectsEvent as wants } from '../contract/events';
-import { isEventSelector, runIdOfTopic, webhookTypeOf } from './event-types';
+import { runIdOfTopic } from '../runs/run-types';
+import { isEventSelector, webhookTypeOf } from './event-types';
 
 describe('which events leave as webhooks', () => {
   it('escalation events keep their names; run events become run.paused, run.completed, run.failed', () => {

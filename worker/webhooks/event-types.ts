@@ -6,11 +6,9 @@ import {
 } from '../contract/events';
 import { isOneOf } from '../contract/statuses';
 import { ESCALATIONS_TOPIC } from '../escalations/topic';
-import { runTopic } from '../runs/run-types';
+import { runIdOfTopic } from '../runs/run-types';
 
 // Which logged hub events leave as webhooks, under which name, and which endpoints want them.
-
-const RUN_TOPIC_PREFIX = runTopic('');
 
 /** A run's stream event as its webhook type: pauses and the two ends; the steps stay inside. */
 const RUN_EVENTS: Record<string, (typeof RUN_WEBHOOK_EVENT_TYPES)[number]> = {
@@ -22,13 +20,9 @@ const RUN_EVENTS: Record<string, (typeof RUN_WEBHOOK_EVENT_TYPES)[number]> = {
 /** The webhook type of a logged event, or null when it is not one that leaves. */
 export function webhookTypeOf(topic: string, type: string): WebhookEventType | null {
   if (topic === ESCALATIONS_TOPIC) return isOneOf(WEBHOOK_EVENT_TYPES, type) ? type : null;
-  if (topic.startsWith(RUN_TOPIC_PREFIX)) return RUN_EVENTS[type] ?? null;
+  if (runIdOfTopic(topic) !== null) return RUN_EVENTS[type] ?? null;
   return null;
 }
-
-/** The run a run-topic event belongs to. */
-export const runIdOfTopic = (topic: string) =>
-  topic.startsWith(RUN_TOPIC_PREFIX) ? topic.slice(RUN_TOPIC_PREFIX.length) : null;
 
 /** Whether an `events` entry is valid: an event type or one of the patterns. */
 export const isEventSelector = (value: string) =>

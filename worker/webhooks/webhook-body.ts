@@ -1,8 +1,8 @@
 import { isTerminalStatus, type WebhookFormat } from '../contract/statuses';
 import type { Db } from '../db/client';
 import { findRun } from '../runs/run-store';
+import { runIdOfTopic } from '../runs/run-types';
 import { runJson } from '../runs/run-view';
-import { runIdOfTopic } from './event-types';
 import { slackMessage } from './slack-message';
 
 // The body of a delivery: `{type, timestamp, data}` (Standard Webhooks) or a Slack message.
