@@ -170,14 +170,15 @@ export function publishAfterCommit(
   redeliverAfterSeconds: number,
 ): Delivery {
   if (events.length === 0) return { logged: Promise.resolve(true), settled: Promise.resolve() };
-  const first = tryPublish(accountId, events, toAccountHub(env, accountId));
+  const publish = toAccountHub(env, accountId);
+  const first = tryPublish(accountId, events, publish);
   const logged = Promise.race([first, sleep(FIRST_PUBLISH_TIMEOUT_MS).then(() => false)]);
   const settled = (async () => {
     let ok = await first;
     for (const delay of RETRY_DELAYS_MS) {
       if (ok) break;
       await sleep(delay);
-      ok = await tryPublish(accountId, events, toAccountHub(env, accountId));
+      ok = await tryPublish(accountId, events, publish);
     }
     if (ok) await acknowledge(db, accountId, events);
     else await markPending(env, accountId);

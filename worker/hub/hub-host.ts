@@ -540,7 +540,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
   private fullKinds(): string[] {
     const full: string[] = [];
     for (const [kind, n] of this.inFlightByKind) {
-      const max = this.handlers.get(kind)?.background?.maxInFlight;
+      const max = this.backgroundKinds.get(kind)?.maxInFlight;
       if (max !== undefined && n >= max) full.push(kind);
     }
     return full;
