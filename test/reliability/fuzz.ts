@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import fc from 'fast-check';
 import { agent } from '../../bench/lib/http';
-import type { Stack } from '../../bench/lib/stack';
 import { signToken } from '../../worker/dev/sign-token';
 import { internalTextIn } from '../internal-text';
+import type { Stack } from './stack';
 
 export interface Probe {
   status: number;

@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { sign } from 'hono/jwt';
 import { call, type Reply } from '../../bench/lib/http';
-import type { Stack } from '../../bench/lib/stack';
 import { signToken } from '../../worker/dev/sign-token';
 import {
   DEFAULT_MAX_STATE_BYTES,
@@ -27,6 +26,7 @@ import { createToolRegistry } from '../../worker/tools/registry';
 import type { Tool } from '../../worker/tools/tool';
 import { internalTextIn } from '../internal-text';
 import { probe } from './fuzz';
+import type { Stack } from './stack';
 
 export interface HardeningResult {
   ok: boolean;

@@ -2,7 +2,7 @@
 // the end-of-phase checks (every subscriber saw every id of the topic exactly once, in order).
 import { call, type Reply, sleep } from '../../bench/lib/http';
 import { Subscriber } from '../../bench/lib/sse-client';
-import type { Stack } from '../../bench/lib/stack';
+import type { Stack } from './stack';
 
 export interface PhaseResult {
   phase: string;

@@ -9,7 +9,6 @@ import { DatabaseSync } from 'node:sqlite';
 import { configureNeon, pool } from '../../bench/lib/db';
 import { call, sleep } from '../../bench/lib/http';
 import { Subscriber } from '../../bench/lib/sse-client';
-import { root, type Stack, startStack } from '../../bench/lib/stack';
 import { fuzz } from './fuzz';
 import { hardening } from './hardening';
 import {
@@ -23,6 +22,7 @@ import {
   statusSummary,
   verifySubscribers,
 } from './lib';
+import { root, type Stack, startStack } from './stack';
 import { WEBHOOK_RELIABILITY_VARS, webhookReliability } from './webhooks';
 
 const LOAD_SECONDS = Number(process.env.LOAD_SECONDS ?? 60);

@@ -8,8 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { call, sleep } from '../../bench/lib/http';
-import type { Stack } from '../../bench/lib/stack';
 import type { PhaseResult } from './lib';
+import type { Stack } from './stack';
 
 /** The stack's retry schedule for this phase: about 90 s of attempts, enough to outlast the outage. */
 export const WEBHOOK_RELIABILITY_VARS = { WEBHOOK_RETRY_SCHEDULE: '1,2,3,5,8,10,10,10,10,10,10,10' };

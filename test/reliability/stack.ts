@@ -1,4 +1,4 @@
-// The local product stack for the reliability suite (test/reliability; the benchmark runs the
+// The local product stack for the reliability suite (the benchmark runs the
 // production bundle in Miniflare instead, bench/lib/runtime.ts): Postgres (embedded PGlite unless
 // DATABASE_URL names a server) and the Neon bridge in a child process, migrations, and `wrangler
 // dev` (workerd: the Worker and the AccountHub Durable Objects) on a free port with its own
@@ -17,10 +17,10 @@ import {
 } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { call } from '../../bench/lib/http';
 import { migrateDatabase } from '../../scripts/lib/migrate';
 import { freePort, waitForHealth, wranglerDevArgs } from '../../scripts/lib/wrangler-dev';
 import { signToken, type TokenClaims } from '../../worker/dev/sign-token';
-import { call } from './http';
 
 export const root = resolve(import.meta.dirname, '../..');
 
