@@ -131,6 +131,17 @@ const ANCHORED: readonly Spec[] = [
   { severity: 'high', kind: 'released_waiting', age: 52 * MIN },
 ];
 
+/**
+ * The kinds picked up once and then resolved, and when they are picked up as a share of the
+ * pick-up window: well inside it, near its end, past it (a breach), or a transfer taken in time.
+ */
+const PICKED_UP_WITHIN = {
+  fast: [0.1, 0.5],
+  slow: [0.8, 0.95],
+  late: [1.3, 3],
+  transfer: [0.2, 0.6],
+} as const satisfies Partial<Record<Kind, readonly [number, number]>>;
+
 const FINAL_STATUS: Record<Kind, HandoffStatus> = {
   fast: 'resolved',
   slow: 'resolved',
@@ -221,22 +232,18 @@ export function demoStory(nowMs: number, tz: string, policy: EscalationPolicy): 
     const resolveWork = () => between(0.05, 0.3) * R;
     switch (spec.kind) {
       case 'fast':
-        workAndResolve(rel, between(0.1, 0.5) * P, resolveWork(), picker, problem);
-        break;
       case 'slow':
-        workAndResolve(rel, between(0.8, 0.95) * P, resolveWork(), picker, problem);
-        break;
       case 'late':
-        workAndResolve(rel, between(1.3, 3) * P, resolveWork(), picker, problem);
+      case 'transfer': {
+        const [lo, hi] = PICKED_UP_WITHIN[spec.kind];
+        workAndResolve(rel, between(lo, hi) * P, resolveWork(), picker, problem);
         break;
+      }
       case 'resolve_late': {
         const pickup = between(0.2, 0.4) * P;
         workAndResolve(rel, pickup, between(1.05, 1.3) * R - pickup, picker, problem);
         break;
       }
-      case 'transfer':
-        workAndResolve(rel, between(0.2, 0.6) * P, resolveWork(), picker, problem);
-        break;
       case 'released': {
         const first = between(0.2, 0.4) * P;
         const release = first + between(10, 30) * MIN;
