@@ -321,6 +321,63 @@ async function storeGraphs(
   };
 }
 
+/** A run the seed starts, and what it does with it once every run has started. */
+interface DemoRun {
+  by: Person;
+  graph: keyof StoredGraphs;
+  input: Record<string, unknown>;
+  note: string;
+  overrides?: Partial<RunStartSettings>;
+  afterwards?: 'answer' | 'cancel' | 'rerun';
+}
+
+/** Nine runs started in this order; the rerun of the failed one is the tenth. */
+const DEMO_RUNS: readonly DemoRun[] = [
+  {
+    by: 'alice',
+    graph: 'triage',
+    input: { customer: 'Acme Corp', summary: 'The VPN drops every five minutes.' },
+    note: 'paused, waiting for Alice',
+  },
+  {
+    by: 'bob',
+    graph: 'triage',
+    input: { customer: 'Globex', summary: 'SSO logins loop back to the sign-in page.' },
+    note: 'answered by Bob',
+    afterwards: 'answer',
+  },
+  {
+    by: 'bob',
+    graph: 'triage',
+    input: { customer: 'Initech', summary: 'Duplicate ticket.' },
+    note: 'cancelled while paused',
+    afterwards: 'cancel',
+  },
+  { by: 'alice', graph: 'status', input: { product: 'vpn' }, note: 'an incident, explained' },
+  { by: 'bob', graph: 'status', input: { product: 'sso' }, note: 'all clear' },
+  { by: 'ada', graph: 'status', input: { product: 'billing' }, note: 'retrying a 503, then failing' },
+  {
+    by: 'alice',
+    graph: 'status',
+    input: { product: 'payroll' },
+    note: 'failed: no such status page',
+    afterwards: 'rerun',
+  },
+  {
+    by: 'bob',
+    graph: 'status',
+    input: { product: 'billing' },
+    note: 'timed out while retrying',
+    overrides: { runTimeoutSeconds: 10 },
+  },
+  {
+    by: 'alice',
+    graph: 'answer',
+    input: { question: 'How do I rotate a webhook signing secret without downtime?' },
+    note: 'a streamed answer',
+  },
+];
+
 /**
  * Ten runs, live: one paused and waiting for Alice, others answered, cancelled, completed, failed
  * at once, failing after retries (running meanwhile), timed out, streamed, and a rerun.
@@ -344,21 +401,6 @@ async function startRuns(
     pauseTimeoutSeconds: config.PAUSE_TIMEOUT_SECONDS,
   };
   const runs: SeedSummary['runs'] = [];
-  const start = async (
-    person: Person,
-    graph: keyof StoredGraphs,
-    input: Record<string, unknown>,
-    note: string,
-    overrides: Partial<RunStartSettings> = {},
-  ) => {
-    const started = await startGraphRun(env, db, who[person], graphs[graph].row, input, {
-      ...settings,
-      ...overrides,
-    });
-    if (!started.ok) throw new Error(`demo seed: run of "${graphs[graph].name}" refused (${started.reason})`);
-    runs.push({ id: started.run.id, graph: graphs[graph].name, note });
-    return started.run.id;
-  };
   const until = async (runId: string, wanted: (s: RunSnapshot) => boolean) => {
     for (let i = 0; i < 150; i++) {
       const snap = (await hub.runSnapshot(runId)) as RunSnapshot | null;
@@ -376,51 +418,20 @@ async function startRuns(
       log('warn', `demo seed: ${what} did not work`, { err });
     }
   };
-  const started: Partial<Record<'answered' | 'dropped' | 'unknown', string>> = {};
-  await attempt('a triage run', () =>
-    start(
-      'alice',
-      'triage',
-      { customer: 'Acme Corp', summary: 'The VPN drops every five minutes.' },
-      'paused, waiting for Alice',
-    ),
-  );
-  await attempt('a triage run', async () => {
-    started.answered = await start(
-      'bob',
-      'triage',
-      { customer: 'Globex', summary: 'SSO logins loop back to the sign-in page.' },
-      'answered by Bob',
-    );
-  });
-  await attempt('a triage run', async () => {
-    started.dropped = await start(
-      'bob',
-      'triage',
-      { customer: 'Initech', summary: 'Duplicate ticket.' },
-      'cancelled while paused',
-    );
-  });
-  await attempt('a status run', () => start('alice', 'status', { product: 'vpn' }, 'an incident, explained'));
-  await attempt('a status run', () => start('bob', 'status', { product: 'sso' }, 'all clear'));
-  await attempt('a status run', () =>
-    start('ada', 'status', { product: 'billing' }, 'retrying a 503, then failing'),
-  );
-  await attempt('a status run', async () => {
-    started.unknown = await start('alice', 'status', { product: 'payroll' }, 'failed: no such status page');
-  });
-  await attempt('a status run', () =>
-    start('bob', 'status', { product: 'billing' }, 'timed out while retrying', { runTimeoutSeconds: 10 }),
-  );
-  await attempt('an answer run', () =>
-    start(
-      'alice',
-      'answer',
-      { question: 'How do I rotate a webhook signing secret without downtime?' },
-      'a streamed answer',
-    ),
-  );
-  const { answered, dropped, unknown } = started;
+  const later: Partial<Record<NonNullable<DemoRun['afterwards']>, string>> = {};
+  for (const run of DEMO_RUNS) {
+    const graph = graphs[run.graph];
+    await attempt(`the ${run.graph} run "${run.note}"`, async () => {
+      const started = await startGraphRun(env, db, who[run.by], graph.row, run.input, {
+        ...settings,
+        ...run.overrides,
+      });
+      if (!started.ok) throw new Error(`demo seed: run of "${graph.name}" refused (${started.reason})`);
+      runs.push({ id: started.run.id, graph: graph.name, note: run.note });
+      if (run.afterwards) later[run.afterwards] = started.run.id;
+    });
+  }
+  const { answer: answered, cancel: dropped, rerun: unknown } = later;
   if (answered) {
     await attempt('answering a paused run', async () => {
       await until(answered, (s) => s.status === 'paused');
