@@ -17,7 +17,13 @@ function graphOf(input: unknown): Graph {
   return result.graph;
 }
 
-/** A test harness: counts node runs, records every onStep call, and keeps a fake clock. */
+const start = (state: Record<string, unknown> = {}, next = 'a'): Checkpoint => ({ next, state });
+const live = () => new AbortController().signal;
+
+/**
+ * A test harness: counts node runs, records every onStep call, and keeps a fake clock. Its `run`
+ * executes a graph with these, a live signal, and any option the test sets itself.
+ */
 function harness(options: { llm?: LlmProvider; extra?: Tool[] } = {}) {
   const runs = new Map<string, number>();
   const toolSignals: AbortSignal[] = [];
@@ -54,11 +60,10 @@ function harness(options: { llm?: LlmProvider; extra?: Tool[] } = {}) {
   };
   const events = () => steps.flatMap((s) => s.events);
   const types = () => events().map((e) => `${e.type}:${'node_id' in e ? e.node_id : `${e.from}->${e.to}`}`);
-  return { runs, toolSignals, deps, onStep, steps, events, types };
+  const run = (graph: Graph, checkpoint = start(), options: Partial<ExecuteOptions> = {}) =>
+    execute({ graph, checkpoint, signal: live(), deps, onStep, ...options });
+  return { runs, toolSignals, deps, onStep, steps, events, types, run };
 }
-
-const start = (state: Record<string, unknown> = {}, next = 'a'): Checkpoint => ({ next, state });
-const live = () => new AbortController().signal;
 
 const countChain = (ids: string[]) =>
   graphOf({
@@ -89,13 +94,7 @@ describe('execute', () => {
       ],
     });
     const h = harness();
-    const result = await execute({
-      graph,
-      checkpoint: start({ name: 'Ada', profile: { n: 2 } }),
-      signal: live(),
-      deps: h.deps,
-      onStep: h.onStep,
-    });
+    const result = await h.run(graph, start({ name: 'Ada', profile: { n: 2 } }));
 
     expect(result.status).toBe('completed');
     if (result.status !== 'completed') return;
@@ -136,7 +135,7 @@ describe('execute', () => {
     const graph = countChain(['a', 'b']);
     const h = harness();
     const checkpoint = start({ keep: 1 });
-    await execute({ graph, checkpoint, signal: live(), deps: h.deps, onStep: h.onStep });
+    await h.run(graph, checkpoint);
     expect(checkpoint).toEqual({ next: 'a', state: { keep: 1 } });
     const first = h.events().find((e) => e.type === 'node_completed' && e.node_id === 'a');
     expect(first?.type === 'node_completed' && Object.keys(first.state)).toEqual(['keep', 'a']);
@@ -145,13 +144,7 @@ describe('execute', () => {
   it('treats a node without an outgoing edge as the end', async () => {
     const graph = graphOf({ entry: 'a', nodes: [{ id: 'a', type: 'transform', set: { x: 1 } }], edges: [] });
     const h = harness();
-    const result = await execute({
-      graph,
-      checkpoint: start(),
-      signal: live(),
-      deps: h.deps,
-      onStep: h.onStep,
-    });
+    const result = await h.run(graph);
     expect(result).toEqual({ status: 'completed', state: { x: 1 } });
     expect(h.events().at(-1)).toEqual({ type: 'edge_traversed', from: 'a', to: '__end__' });
   });
@@ -178,13 +171,7 @@ describe('execute', () => {
 
     it('follows the matching branch with condition_result true', async () => {
       const h = harness();
-      const result = await execute({
-        graph,
-        checkpoint: start({ product: 'vpn' }),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const result = await h.run(graph, start({ product: 'vpn' }));
       expect(result).toMatchObject({ status: 'completed', state: { went: 'vpn' } });
       expect(h.events()).toContainEqual({
         type: 'edge_traversed',
@@ -196,13 +183,7 @@ describe('execute', () => {
 
     it('can branch straight to __end__', async () => {
       const h = harness();
-      const result = await execute({
-        graph,
-        checkpoint: start({ urgent: true }),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const result = await h.run(graph, start({ urgent: true }));
       expect(result).toEqual({ status: 'completed', state: { urgent: true } });
       expect(h.events()).toContainEqual({
         type: 'edge_traversed',
@@ -214,13 +195,7 @@ describe('execute', () => {
 
     it('takes the default with condition_result false', async () => {
       const h = harness();
-      const result = await execute({
-        graph,
-        checkpoint: start({ product: 'dns' }),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const result = await h.run(graph, start({ product: 'dns' }));
       expect(result).toMatchObject({ status: 'completed', state: { went: 'other' } });
       expect(h.events()).toContainEqual({
         type: 'edge_traversed',
@@ -248,13 +223,7 @@ describe('execute', () => {
         edges: [{ from: 'a', branches: [{ when: { tool_error: true }, to: '__end__' }], default: 'b' }],
       });
       const h = harness();
-      const result = await execute({
-        graph,
-        checkpoint: start({ q: 1 }),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const result = await h.run(graph, start({ q: 1 }));
       expect(result).toEqual({ status: 'completed', state: { q: 1 } });
       expect(h.events()).toContainEqual({
         type: 'edge_traversed',
@@ -288,13 +257,7 @@ describe('execute', () => {
         ],
       });
       const h = harness();
-      const result = await execute({
-        graph,
-        checkpoint: start(),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const result = await h.run(graph);
       expect(result).toMatchObject({ status: 'completed', state: { r: { ok: true }, reached: 'b' } });
     });
 
@@ -312,13 +275,7 @@ describe('execute', () => {
         ],
       });
       const h = harness();
-      const result = await execute({
-        graph,
-        checkpoint: start(),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const result = await h.run(graph);
       expect(result).toMatchObject({
         status: 'failed',
         node_id: 'lookup',
@@ -346,13 +303,7 @@ describe('execute', () => {
       edges: [{ from: 'a', to: '__end__' }],
     });
     const h = harness({ llm });
-    const result = await execute({
-      graph,
-      checkpoint: start(),
-      signal: live(),
-      deps: h.deps,
-      onStep: h.onStep,
-    });
+    const result = await h.run(graph);
     expect(result).toMatchObject({
       status: 'failed',
       node_id: 'a',
@@ -374,13 +325,7 @@ describe('execute', () => {
 
     it('pauses, then resumes with the input stored under output_key', async () => {
       const h = harness();
-      const paused = await execute({
-        graph,
-        checkpoint: start({ user: 'Ada' }, 'ask'),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const paused = await h.run(graph, start({ user: 'Ada' }, 'ask'));
       expect(paused).toEqual({
         status: 'paused',
         node_id: 'ask',
@@ -395,13 +340,7 @@ describe('execute', () => {
       if (paused.status !== 'paused') return;
 
       const h2 = harness();
-      const resumed = await execute({
-        graph,
-        checkpoint: { ...paused.checkpoint, resume_input: 'vpn' },
-        signal: live(),
-        deps: h2.deps,
-        onStep: h2.onStep,
-      });
+      const resumed = await h2.run(graph, { ...paused.checkpoint, resume_input: 'vpn' });
       expect(resumed).toMatchObject({ status: 'completed', state: { user: 'Ada', product: 'vpn' } });
       expect(h2.types()).toEqual([
         'node_completed:ask',
@@ -417,13 +356,7 @@ describe('execute', () => {
     it('accepts any JSON as resume input, including null and objects', async () => {
       for (const input of [null, { product: 'vpn', urgent: true }, [1, 2], 0]) {
         const h = harness();
-        const result = await execute({
-          graph,
-          checkpoint: { next: 'ask', state: {}, resume_input: input },
-          signal: live(),
-          deps: h.deps,
-          onStep: h.onStep,
-        });
+        const result = await h.run(graph, { next: 'ask', state: {}, resume_input: input });
         expect(result).toMatchObject({ status: 'completed', state: { product: input } });
       }
     });
@@ -441,13 +374,7 @@ describe('execute', () => {
         ],
       });
       const h = harness();
-      const result = await execute({
-        graph: loop,
-        checkpoint: { next: 'ask', state: {}, resume_input: 'one' },
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const result = await h.run(loop, { next: 'ask', state: {}, resume_input: 'one' });
       expect(result).toMatchObject({
         status: 'paused',
         node_id: 'ask',
@@ -475,20 +402,12 @@ describe('execute', () => {
       const h = harness();
       // Calls: 1 start a, 2 done a, 3 start b, 4 done b, 5 start c -> crash before c runs.
       const store = crashingStore(5);
-      await expect(
-        execute({ graph, checkpoint: start(), signal: live(), deps: h.deps, onStep: store.onStep }),
-      ).rejects.toThrow('hub evicted');
+      await expect(h.run(graph, start(), { onStep: store.onStep })).rejects.toThrow('hub evicted');
       expect(Object.fromEntries(h.runs)).toEqual({ a: 1, b: 1 });
       const saved = store.saved();
       expect(saved?.next).toBe('c');
 
-      const result = await execute({
-        graph,
-        checkpoint: saved ?? start(),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const result = await h.run(graph, saved ?? start());
       expect(result.status).toBe('completed');
       expect(Object.fromEntries(h.runs)).toEqual({ a: 1, b: 1, c: 1, d: 1 });
       expect(h.types()[0]).toBe('node_started:c');
@@ -500,29 +419,15 @@ describe('execute', () => {
       const h = harness();
       // Call 4 is b's completion: b ran, but its checkpoint never landed.
       const store = crashingStore(4);
-      await expect(
-        execute({ graph, checkpoint: start(), signal: live(), deps: h.deps, onStep: store.onStep }),
-      ).rejects.toThrow('hub evicted');
+      await expect(h.run(graph, start(), { onStep: store.onStep })).rejects.toThrow('hub evicted');
       expect(store.saved()?.next).toBe('b');
-      await execute({
-        graph,
-        checkpoint: store.saved() ?? start(),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      await h.run(graph, store.saved() ?? start());
       expect(Object.fromEntries(h.runs)).toEqual({ a: 1, b: 2, c: 1 });
     });
 
     it('completes immediately from an __end__ checkpoint', async () => {
       const h = harness();
-      const result = await execute({
-        graph: countChain(['a']),
-        checkpoint: { next: '__end__', state: { done: 1 } },
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const result = await h.run(countChain(['a']), { next: '__end__', state: { done: 1 } });
       expect(result).toEqual({ status: 'completed', state: { done: 1 } });
       expect(h.steps).toHaveLength(0);
       expect(h.runs.size).toBe(0);
@@ -553,68 +458,37 @@ describe('execute', () => {
       });
       const h = harness({ llm });
       // No clock here: a cancel that did not abort the call would hang until the test timeout.
-      const result = await execute({
-        graph,
-        checkpoint: start(),
-        signal: controller.signal,
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const result = await h.run(graph, start(), { signal: controller.signal });
       expect(result).toEqual({ status: 'cancelled', checkpoint: { next: 'b', state: { x: 1 } } });
       expect(seen?.aborted).toBe(true);
       expect(h.types().at(-1)).toBe('node_started:b');
     });
 
-    it('aborts an in-flight tool call through its context signal', async () => {
-      const graph = graphOf({
-        entry: 'a',
-        nodes: [{ id: 'a', type: 'tool', tool: 'hang', args: {} }],
-        edges: [],
-      });
+    /** Runs a graph of the one tool and cancels it while the tool is in flight. */
+    async function cancelDuring(tool: string) {
+      const graph = graphOf({ entry: 'a', nodes: [{ id: 'a', type: 'tool', tool, args: {} }], edges: [] });
       const h = harness();
       const controller = new AbortController();
-      const pending = execute({
-        graph,
-        checkpoint: start(),
-        signal: controller.signal,
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const pending = h.run(graph, start(), { signal: controller.signal });
       await new Promise((r) => setTimeout(r, 1));
       controller.abort();
-      expect(await pending).toMatchObject({ status: 'cancelled', checkpoint: { next: 'a' } });
+      return { result: await pending, h };
+    }
+
+    it('aborts an in-flight tool call through its context signal', async () => {
+      const { result, h } = await cancelDuring('hang');
+      expect(result).toMatchObject({ status: 'cancelled', checkpoint: { next: 'a' } });
       expect(h.toolSignals[0]?.aborted).toBe(true);
     });
 
     it('does not wait for a tool that ignores the signal', async () => {
-      const graph = graphOf({
-        entry: 'a',
-        nodes: [{ id: 'a', type: 'tool', tool: 'stubborn', args: {} }],
-        edges: [],
-      });
-      const h = harness();
-      const controller = new AbortController();
-      const pending = execute({
-        graph,
-        checkpoint: start(),
-        signal: controller.signal,
-        deps: h.deps,
-        onStep: h.onStep,
-      });
-      await new Promise((r) => setTimeout(r, 1));
-      controller.abort();
-      expect(await pending).toMatchObject({ status: 'cancelled' });
+      const { result } = await cancelDuring('stubborn');
+      expect(result).toMatchObject({ status: 'cancelled' });
     });
 
     it('returns cancelled without running anything when already aborted', async () => {
       const h = harness();
-      const result = await execute({
-        graph: countChain(['a']),
-        checkpoint: start(),
-        signal: AbortSignal.abort(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const result = await h.run(countChain(['a']), start(), { signal: AbortSignal.abort() });
       expect(result).toEqual({ status: 'cancelled', checkpoint: { next: 'a', state: {} } });
       expect(h.steps).toHaveLength(0);
     });
@@ -627,13 +501,7 @@ describe('execute', () => {
         h.onStep(events, checkpoint);
         if (events[0]?.type === 'node_completed') controller.abort();
       };
-      const result = await execute({
-        graph,
-        checkpoint: start(),
-        signal: controller.signal,
-        deps: h.deps,
-        onStep,
-      });
+      const result = await h.run(graph, start(), { signal: controller.signal, onStep });
       expect(result).toMatchObject({ status: 'cancelled', checkpoint: { next: 'b' } });
       expect(Object.fromEntries(h.runs)).toEqual({ a: 1 });
     });
@@ -652,14 +520,7 @@ describe('execute', () => {
       ],
     });
     const h = harness();
-    const result = await execute({
-      graph,
-      checkpoint: start({}, 'poll'),
-      signal: live(),
-      deps: h.deps,
-      onStep: h.onStep,
-      maxSteps: 10,
-    });
+    const result = await h.run(graph, start({}, 'poll'), { maxSteps: 10 });
     expect(result).toMatchObject({ status: 'failed', code: 'node_failed', node_id: 'poll' });
     if (result.status === 'failed') expect(result.message).toContain('10 steps');
     expect(h.runs.get('poll')).toBe(5);
@@ -667,24 +528,14 @@ describe('execute', () => {
 
   it('fails when the checkpoint names a node the graph does not have', async () => {
     const h = harness();
-    const result = await execute({
-      graph: countChain(['a']),
-      checkpoint: start({}, 'zzz'),
-      signal: live(),
-      deps: h.deps,
-      onStep: h.onStep,
-    });
+    const result = await h.run(countChain(['a']), start({}, 'zzz'));
     expect(result).toMatchObject({ status: 'failed', node_id: 'zzz' });
   });
 
   it('propagates onStep failures', async () => {
     const h = harness();
     await expect(
-      execute({
-        graph: countChain(['a']),
-        checkpoint: start(),
-        signal: live(),
-        deps: h.deps,
+      h.run(countChain(['a']), start(), {
         onStep: async () => {
           throw new Error('storage full');
         },
@@ -714,26 +565,14 @@ describe('execute', () => {
     }) as typeof fetch;
     const h = harness();
     const deps = { ...h.deps, fetch: fakeFetch, allowHosts: ['*.example.com'] };
-    const result = await execute({
-      graph,
-      checkpoint: start({ p: 'vpn' }, 'get'),
-      signal: live(),
-      deps,
-      onStep: h.onStep,
-    });
+    const result = await h.run(graph, start({ p: 'vpn' }, 'get'), { deps });
     expect(result).toEqual({
       status: 'completed',
       state: { p: 'vpn', status: { status: 200, body: { up: true } } },
     });
     expect(urls).toEqual(['https://status.example.com/vpn']);
 
-    const denied = await execute({
-      graph,
-      checkpoint: start({ p: 'vpn' }, 'get'),
-      signal: live(),
-      deps: h.deps,
-      onStep: h.onStep,
-    });
+    const denied = await h.run(graph, start({ p: 'vpn' }, 'get'));
     expect(denied).toMatchObject({ status: 'failed', node_id: 'get' });
     if (denied.status === 'failed') expect(denied.message).toContain('allow-list');
   });
@@ -758,12 +597,8 @@ describe('execute', () => {
       return new Response('ok');
     }) as typeof fetch;
     const h = harness();
-    const result = await execute({
-      graph,
-      checkpoint: start({ p: '../admin#x', q: 'a&b=c @evil.com/' }, 'get'),
-      signal: live(),
+    const result = await h.run(graph, start({ p: '../admin#x', q: 'a&b=c @evil.com/' }, 'get'), {
       deps: { ...h.deps, fetch: fakeFetch, allowHosts: ['status.example.com'] },
-      onStep: h.onStep,
     });
     expect(result.status).toBe('completed');
     expect(urls).toEqual(['https://status.example.com/p/..%2Fadmin%23x?q=a%26b%3Dc%20%40evil.com%2F']);
@@ -774,12 +609,8 @@ describe('execute', () => {
       nodes: [{ id: 'get', type: 'tool', tool: 'http_get', args: { url: '{{u}}' }, output_key: 's' }],
       edges: [],
     });
-    const refused = await execute({
-      graph: whole,
-      checkpoint: start({ u: 'https://evil.example.com/' }, 'get'),
-      signal: live(),
+    const refused = await h.run(whole, start({ u: 'https://evil.example.com/' }, 'get'), {
       deps: { ...h.deps, fetch: fakeFetch, allowHosts: ['*.example.com'] },
-      onStep: h.onStep,
     });
     expect(refused).toMatchObject({ status: 'failed', node_id: 'get' });
     if (refused.status === 'failed') expect(refused.message).toContain('not a valid URL');
@@ -792,13 +623,7 @@ describe('execute', () => {
       run: () => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'x')")),
     };
     const h = harness({ extra: [broken] });
-    const result = await execute({
-      graph: countChain(['a']),
-      checkpoint: start(),
-      signal: live(),
-      deps: h.deps,
-      onStep: h.onStep,
-    });
+    const result = await h.run(countChain(['a']));
     expect(result).toMatchObject({ status: 'failed', node_id: 'a' });
     if (result.status === 'failed') {
       expect(result.message).toMatch(
@@ -818,15 +643,7 @@ describe('execute', () => {
 
     it('counts the steps of earlier calls (stepsBefore) toward the step limit', async () => {
       const h = harness();
-      const result = await execute({
-        graph: selfLoop({ x: '{{x}}' }),
-        checkpoint: start({ x: 1 }),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-        maxSteps: 10,
-        stepsBefore: 7,
-      });
+      const result = await h.run(selfLoop({ x: '{{x}}' }), start({ x: 1 }), { maxSteps: 10, stepsBefore: 7 });
       expect(result).toMatchObject({ status: 'failed', code: 'node_failed', node_id: 'a' });
       if (result.status === 'failed') expect(result.message).toContain('step limit (10 steps)');
       expect(h.events().filter((e) => e.type === 'node_completed')).toHaveLength(3);
@@ -834,12 +651,7 @@ describe('execute', () => {
 
     it('fails a node that would grow the state past the state limit, naming the limit', async () => {
       const h = harness();
-      const result = await execute({
-        graph: selfLoop({ x: '{{x}}{{x}}' }),
-        checkpoint: start({ x: 'y'.repeat(100) }),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
+      const result = await h.run(selfLoop({ x: '{{x}}{{x}}' }), start({ x: 'y'.repeat(100) }), {
         maxStateBytes: 1000,
       });
       expect(result).toMatchObject({ status: 'failed', code: 'node_failed', node_id: 'a' });
@@ -861,13 +673,7 @@ describe('execute', () => {
         nodes: [{ id: 'a', type: 'llm', prompt: '{{x}}'.repeat(9), output_key: 'out' }],
         edges: [{ from: 'a', to: '__end__' }],
       });
-      const result = await execute({
-        graph,
-        checkpoint: start({ x: 'y'.repeat(20_000) }),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const result = await h.run(graph, start({ x: 'y'.repeat(20_000) }));
       expect(result).toMatchObject({ status: 'failed', code: 'node_failed', node_id: 'a' });
       if (result.status === 'failed') {
         expect(result.message).toBe(
@@ -885,14 +691,11 @@ describe('execute', () => {
       ];
       for (const node of cases) {
         const h = harness();
-        const result = await execute({
-          graph: graphOf({ entry: 'a', nodes: [node], edges: [{ from: 'a', to: '__end__' }] }),
-          checkpoint: start({ x: 'y'.repeat(600) }),
-          signal: live(),
-          deps: h.deps,
-          onStep: h.onStep,
-          maxTemplateBytes: 1000,
-        });
+        const result = await h.run(
+          graphOf({ entry: 'a', nodes: [node], edges: [{ from: 'a', to: '__end__' }] }),
+          start({ x: 'y'.repeat(600) }),
+          { maxTemplateBytes: 1000 },
+        );
         expect(result, node.type).toMatchObject({ status: 'failed', code: 'node_failed', node_id: 'a' });
         if (result.status === 'failed') expect(result.message).toContain('TEMPLATE_MAX_BYTES (1000 bytes)');
       }
@@ -905,14 +708,11 @@ describe('execute', () => {
         edges: [{ from: 'ask', to: '__end__' }],
       });
       const h = harness();
-      const result = await execute({
+      const result = await h.run(
         graph,
-        checkpoint: { next: 'ask', state: {}, resume_input: 'z'.repeat(2000) },
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-        maxStateBytes: 1000,
-      });
+        { next: 'ask', state: {}, resume_input: 'z'.repeat(2000) },
+        { maxStateBytes: 1000 },
+      );
       expect(result).toMatchObject({ status: 'failed', node_id: 'ask' });
     });
 
@@ -930,13 +730,7 @@ describe('execute', () => {
         { toolNames: ['deep'] },
       );
       if (!graph.ok) throw new Error('invalid graph');
-      const result = await execute({
-        graph: graph.graph,
-        checkpoint: start(),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-      });
+      const result = await h.run(graph.graph);
       expect(result).toMatchObject({ status: 'failed', node_id: 'a' });
       if (result.status === 'failed') expect(result.message).toMatch(/levels deep, the state limit/);
     });
@@ -961,13 +755,7 @@ describe('execute', () => {
       { toolNames: ['nul'] },
     );
     if (!graph.ok) throw new Error('invalid graph');
-    const result = await execute({
-      graph: graph.graph,
-      checkpoint: start({}, 't'),
-      signal: live(),
-      deps: h.deps,
-      onStep: h.onStep,
-    });
+    const result = await h.run(graph.graph, start({}, 't'));
     expect(result).toEqual({
       status: 'completed',
       state: { tool: { key: ['ab'], lone: '\uFFFDx' }, llm: 'xy' },
@@ -1001,8 +789,8 @@ describe('execute', () => {
     };
     const h = harness({ llm: chatty });
     const deltas: string[] = [];
-    const result = await execute({
-      graph: graphOf({
+    const result = await h.run(
+      graphOf({
         entry: 'a',
         nodes: [
           {
@@ -1016,13 +804,9 @@ describe('execute', () => {
         ],
         edges: [],
       }),
-      checkpoint: start(),
-      signal: live(),
-      deps: h.deps,
-      onStep: h.onStep,
-      onDelta: (_n, t) => void deltas.push(t),
-      maxStateBytes: 8 * 1024,
-    });
+      start(),
+      { onDelta: (_n, t) => void deltas.push(t), maxStateBytes: 8 * 1024 },
+    );
     expect(result).toMatchObject({
       status: 'failed',
       code: 'node_failed',
@@ -1068,8 +852,6 @@ describe('execute', () => {
         },
         { toolNames: ['flaky'] },
       );
-    const run = async (graph: Graph, h: ReturnType<typeof harness>, checkpoint: Checkpoint) =>
-      execute({ graph, checkpoint, signal: live(), deps: h.deps, onStep: h.onStep });
 
     it('reports "retry at T" with the backoff instead of failing, then runs the next attempt from that checkpoint', async () => {
       const tool = flakyTool((n) =>
@@ -1078,7 +860,7 @@ describe('execute', () => {
       const h = harness({ extra: [tool] });
       const g = flakyGraph({ max_attempts: 3, initial_interval_ms: 100, backoff_coefficient: 2 });
       if (!g.ok) throw new Error('invalid');
-      const first = await run(g.graph, h, start());
+      const first = await h.run(g.graph);
       expect(first).toMatchObject({ status: 'retrying', node_id: 'a', attempt: 1 });
       if (first.status !== 'retrying') return;
       // The clock moves 5 ms per read: the wait is counted from the failure.
@@ -1096,12 +878,12 @@ describe('execute', () => {
       ]);
       expect(h.steps.at(-1)?.checkpoint).toEqual(first.checkpoint);
 
-      const second = await run(g.graph, h, first.checkpoint);
+      const second = await h.run(g.graph, first.checkpoint);
       expect(second).toMatchObject({ status: 'retrying', attempt: 2 });
       if (second.status !== 'retrying') return;
       // 100 ms × 2: the second wait is twice the first.
       expect(second.next_attempt_at - (h.steps.at(-2)?.checkpoint.retry_at ?? 0)).toBeGreaterThan(0);
-      const third = await run(g.graph, h, second.checkpoint);
+      const third = await h.run(g.graph, second.checkpoint);
       expect(third).toEqual({ status: 'completed', state: { out: { n: 3 } } });
       // Each attempt starts the node again, saying which attempt it is; the wait is gone from the checkpoint.
       expect(h.events().filter((e) => e.type === 'node_started')).toEqual([
@@ -1123,9 +905,9 @@ describe('execute', () => {
       const g = flakyGraph({ max_attempts: 2, initial_interval_ms: 0 });
       if (!g.ok) throw new Error('invalid');
       const h = harness({ extra: [always()] });
-      const first = await run(g.graph, h, start());
+      const first = await h.run(g.graph);
       if (first.status !== 'retrying') throw new Error(`expected retrying, got ${first.status}`);
-      expect(await run(g.graph, h, first.checkpoint)).toMatchObject({
+      expect(await h.run(g.graph, first.checkpoint)).toMatchObject({
         status: 'failed',
         node_id: 'a',
         message: 'node "a" (tool flaky) failed: failed: nope',
@@ -1136,9 +918,9 @@ describe('execute', () => {
       );
       if (!routed.ok) throw new Error('invalid');
       const h2 = harness({ extra: [always()] });
-      const r1 = await run(routed.graph, h2, start());
+      const r1 = await h2.run(routed.graph);
       if (r1.status !== 'retrying') throw new Error('expected retrying');
-      expect(await run(routed.graph, h2, r1.checkpoint)).toEqual({ status: 'completed', state: {} });
+      expect(await h2.run(routed.graph, r1.checkpoint)).toEqual({ status: 'completed', state: {} });
       expect(h2.events().find((e) => e.type === 'node_completed')).toMatchObject({
         tool_error: 'node "a" (tool flaky) failed: failed: nope',
       });
@@ -1150,7 +932,7 @@ describe('execute', () => {
       const h = harness({
         extra: [flakyTool(() => new ToolError('http_status', 'missing', { status: 404 }))],
       });
-      expect(await run(g.graph, h, start())).toMatchObject({ status: 'failed' });
+      expect(await h.run(g.graph)).toMatchObject({ status: 'failed' });
       expect(h.events().some((e) => e.type === 'node_retrying')).toBe(false);
     });
 
@@ -1175,7 +957,7 @@ describe('execute', () => {
         ],
         edges: [],
       });
-      const result = await run(g, h, start());
+      const result = await h.run(g);
       expect(result).toMatchObject({ status: 'retrying', next_attempt_at: 1010 + 7000 });
     });
   });
@@ -1191,12 +973,7 @@ describe('execute', () => {
     it('hands a streaming node its text as it comes, and its usage on node_completed', async () => {
       const h = harness({ llm: createFakeProvider({ wordDelayMs: 0 }) });
       const deltas: [string, string][] = [];
-      const result = await execute({
-        graph: streamGraph(true),
-        checkpoint: start({ topic: 'vpn' }),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
+      const result = await h.run(streamGraph(true), start({ topic: 'vpn' }), {
         onDelta: (node, text) => deltas.push([node, text]),
       });
       if (result.status !== 'completed') throw new Error(result.status);
@@ -1217,14 +994,7 @@ describe('execute', () => {
       };
       const h = harness({ llm });
       const deltas: string[] = [];
-      await execute({
-        graph: streamGraph(false),
-        checkpoint: start({ topic: 'dns' }),
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-        onDelta: (_n, t) => deltas.push(t),
-      });
+      await h.run(streamGraph(false), start({ topic: 'dns' }), { onDelta: (_n, t) => deltas.push(t) });
       expect(deltas).toEqual([]);
       expect(h.events().find((e) => e.type === 'node_completed')).toMatchObject({
         usage: {
@@ -1252,14 +1022,8 @@ describe('execute', () => {
         edges: [],
       });
       const deltas: string[] = [];
-      const opts = {
-        graph: g,
-        signal: live(),
-        deps: h.deps,
-        onStep: h.onStep,
-        onDelta: (_n: string, t: string) => deltas.push(t),
-      };
-      const first = await execute({ ...opts, checkpoint: start() });
+      const onDelta = (_n: string, t: string) => void deltas.push(t);
+      const first = await h.run(g, start(), { onDelta });
       if (first.status !== 'retrying') throw new Error(`expected retrying, got ${first.status}`);
       const partial = deltas.join('');
       expect(partial.length).toBeGreaterThan(0);
@@ -1268,7 +1032,7 @@ describe('execute', () => {
         error: expect.stringContaining('dropped'),
       });
       deltas.length = 0;
-      const second = await execute({ ...opts, checkpoint: first.checkpoint });
+      const second = await h.run(g, first.checkpoint, { onDelta });
       if (second.status !== 'completed') throw new Error(second.status);
       expect(deltas.join('')).toBe(second.state.answer);
       expect(String(second.state.answer).startsWith(partial)).toBe(true);
