@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Hub, LoggedEvent } from '../hub/hub-module';
-import type { JobQueue } from '../hub/job-queue';
+import { loggedEvent, recordingJobs } from '../../test/hub-module-fakes';
+import type { Hub } from '../hub/hub-module';
 import { escalationsModule } from './escalations-module';
 
 /** A host that only records what the module asks of its job table. */
 function fakeHub() {
-  const enqueued: { id: string; kind: string; payload: unknown; runAt: number }[] = [];
-  const jobs = {
-    enqueue: (id: string, kind: string, payload: unknown, runAt: number) => {
-      enqueued.push({ id, kind, payload, runAt });
-      return true;
-    },
-  } as unknown as JobQueue;
+  const { jobs, enqueued } = recordingJobs();
   const kv = new Map<string, unknown>();
   const storage = {
     kv: { get: (k: string) => kv.get(k), put: (k: string, v: unknown) => void kv.set(k, v) },
@@ -20,19 +14,10 @@ function fakeHub() {
   return { hub, enqueued };
 }
 
-const event = (type: string, topic = 'escalations'): LoggedEvent => ({
-  key: 'k',
-  topic,
-  type,
-  data: { card: { id: 'h-1' }, version: 1 },
-  id: 1,
-  at: 1_000,
-});
-
 describe('the escalations hub module', () => {
   it('asks for an assessment of each new card, and keeps the log trimmed', () => {
     const { hub, enqueued } = fakeHub();
-    escalationsModule(hub).onPublished?.(event('escalation.created'));
+    escalationsModule(hub).onPublished?.(loggedEvent('escalation.created'));
     expect(enqueued).toEqual([
       { id: 'assess:h-1', kind: 'assess', payload: { accountId: 'acct-1', handoffId: 'h-1' }, runAt: 1_000 },
       { id: 'purge:escalations', kind: 'purge', payload: { topic: 'escalations' }, runAt: 1_000 + 3_600_000 },
@@ -43,7 +28,7 @@ describe('the escalations hub module', () => {
   it('prunes Postgres right after activity, at most once an hour, never on a timer of its own', () => {
     const { hub, enqueued } = fakeHub();
     const module = escalationsModule(hub);
-    const at = (ms: number) => ({ ...event('escalation.picked_up'), at: ms });
+    const at = (ms: number) => ({ ...loggedEvent('escalation.picked_up'), at: ms });
     module.onPublished?.(at(3_600_000));
     module.onPublished?.(at(3_600_000 + 59 * 60_000));
     module.onPublished?.(at(3_600_000 + 60 * 60_000));
@@ -56,8 +41,8 @@ describe('the escalations hub module', () => {
   it('does not assess other changes, and ignores other topics', () => {
     const { hub, enqueued } = fakeHub();
     const module = escalationsModule(hub);
-    module.onPublished?.(event('escalation.picked_up'));
-    module.onPublished?.(event('graph_completed', 'run:r-1'));
+    module.onPublished?.(loggedEvent('escalation.picked_up'));
+    module.onPublished?.(loggedEvent('graph_completed', 'run:r-1'));
     expect(enqueued.map((j) => j.kind)).toEqual(['purge', 'prune-postgres']);
   });
 

@@ -1,10 +1,11 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { type EnqueuedJob, loggedEvent, recordingJobs } from '../../test/hub-module-fakes';
 import { newHook, received } from '../../test/webhook-helpers';
 import type { WebhookEndpointRow } from '../db/schema';
 import { hubFor } from '../hub/hub-client';
-import type { Hub, LoggedEvent } from '../hub/hub-module';
+import type { Hub } from '../hub/hub-module';
 import { JobQueue } from '../hub/job-queue';
 import { createWebhookTables, EndpointCache } from './endpoint-cache';
 import type { eventData } from './webhook-body';
@@ -37,20 +38,11 @@ const endpoint = (
   updatedAt: new Date(),
 });
 
-const event = (type: string, topic = 'escalations', id = 7): LoggedEvent => ({
-  key: 'k',
-  topic,
-  type,
-  data: { card: { id: 'h-1' }, version: 1 },
-  id,
-  at: 1_000,
-});
-
 function withModule<T>(
   fn: (ctx: {
     module: ReturnType<typeof webhooksModule>;
     cache: EndpointCache;
-    enqueued: { id: string; kind: string; payload: DeliveryPayload; runAt: number }[];
+    enqueued: EnqueuedJob<DeliveryPayload>[];
   }) => T,
 ) {
   return runInDurableObject(hubFor(env, crypto.randomUUID()), (_instance, state) => {
@@ -58,13 +50,7 @@ function withModule<T>(
     createWebhookTables(sql);
     sql.exec('delete from webhook_endpoints');
     sql.exec('delete from webhook_meta');
-    const enqueued: { id: string; kind: string; payload: DeliveryPayload; runAt: number }[] = [];
-    const jobs = {
-      enqueue: (id: string, kind: string, payload: DeliveryPayload, runAt: number) => {
-        enqueued.push({ id, kind, payload, runAt });
-        return true;
-      },
-    } as unknown as JobQueue;
+    const { jobs, enqueued } = recordingJobs<DeliveryPayload>();
     const hub = { name: 'acct', sql, storage: state.storage, jobs, env } as unknown as Hub;
     return fn({ module: webhooksModule(hub), cache: new EndpointCache(sql), enqueued });
   });
@@ -82,7 +68,7 @@ describe('the webhooks hub module', () => {
         ],
         0,
       );
-      module.onPublished?.(event('escalation.created'));
+      module.onPublished?.(loggedEvent('escalation.created'));
       expect(enqueued.map((j) => [j.id, j.kind, j.runAt])).toEqual([
         ['webhook:a:escalations#7', 'webhook-delivery', 1_000],
         ['webhook:b:escalations#7', 'webhook-delivery', 1_000],
@@ -100,14 +86,14 @@ describe('the webhooks hub module', () => {
   it('maps run events and ignores the steps', () =>
     withModule(({ module, cache, enqueued }) => {
       cache.replaceAll([endpoint('c', ['run.*'])], 0);
-      module.onPublished?.(event('node_completed', 'run:r-1', 3));
-      module.onPublished?.(event('graph_paused', 'run:r-1', 4));
+      module.onPublished?.(loggedEvent('node_completed', 'run:r-1', 3));
+      module.onPublished?.(loggedEvent('graph_paused', 'run:r-1', 4));
       expect(enqueued.map((j) => [j.id, j.payload.type])).toEqual([['webhook:c:run:r-1#4', 'run.paused']]);
     }));
 
   it('before its copy is loaded, keeps the event and asks for a reload', () =>
     withModule(({ module, cache, enqueued }) => {
-      module.onPublished?.(event('escalation.created'));
+      module.onPublished?.(loggedEvent('escalation.created'));
       expect(enqueued.map((j) => j.kind)).toEqual(['webhook-reload']);
       expect(cache.takeBacklog().map((e) => e.type)).toEqual(['escalation.created']);
     }));
@@ -159,7 +145,7 @@ describe('the webhooks hub module', () => {
         hooks.map((h, i) => endpoint(`e${i}`, ['run.*'], true, h.url, i === 3 ? 'slack' : 'standard')),
         0,
       );
-      module.onPublished?.(event('graph_completed', 'run:r-1', 9));
+      module.onPublished?.(loggedEvent('graph_completed', 'run:r-1', 9));
       const due = jobs.due(Date.now(), 10).filter((j) => j.kind === JOB.delivery);
       expect(due).toHaveLength(4);
       const deliver = module.jobs?.[JOB.delivery];
