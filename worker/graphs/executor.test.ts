@@ -72,6 +72,24 @@ const countChain = (ids: string[]) =>
     edges: ids.slice(0, -1).map((id, i) => ({ from: id, to: ids[i + 1] })),
   });
 
+/** A graph of one http_get node, "get", that stores its answer under `status`. */
+const httpGetGraph = (url: string) =>
+  graphOf({
+    entry: 'get',
+    nodes: [{ id: 'get', type: 'tool', tool: 'http_get', args: { url }, output_key: 'status' }],
+    edges: [],
+  });
+
+/** A fetch that records every URL it is asked for and gives `answer()`. */
+function recordingFetch(answer: () => Response) {
+  const urls: string[] = [];
+  const fetch = (async (input: RequestInfo | URL) => {
+    urls.push(String(input));
+    return answer();
+  }) as typeof globalThis.fetch;
+  return { urls, fetch };
+}
+
 describe('execute', () => {
   it('runs a linear graph, emitting events per node and ending at __end__', async () => {
     const graph = graphOf({
@@ -545,26 +563,12 @@ describe('execute', () => {
   });
 
   it('hands tools the injected fetch and allow-list', async () => {
-    const graph = graphOf({
-      entry: 'get',
-      nodes: [
-        {
-          id: 'get',
-          type: 'tool',
-          tool: 'http_get',
-          args: { url: 'https://status.example.com/{{p}}' },
-          output_key: 'status',
-        },
-      ],
-      edges: [],
-    });
-    const urls: string[] = [];
-    const fakeFetch = (async (input: RequestInfo | URL) => {
-      urls.push(String(input));
-      return new Response('{"up":true}', { headers: { 'content-type': 'application/json' } });
-    }) as typeof fetch;
+    const graph = httpGetGraph('https://status.example.com/{{p}}');
+    const { urls, fetch } = recordingFetch(
+      () => new Response('{"up":true}', { headers: { 'content-type': 'application/json' } }),
+    );
     const h = harness();
-    const deps = { ...h.deps, fetch: fakeFetch, allowHosts: ['*.example.com'] };
+    const deps = { ...h.deps, fetch, allowHosts: ['*.example.com'] };
     const result = await h.run(graph, start({ p: 'vpn' }, 'get'), { deps });
     expect(result).toEqual({
       status: 'completed',
@@ -578,39 +582,18 @@ describe('execute', () => {
   });
 
   it('percent-encodes every value put into an http_get URL, so state cannot change its path or host', async () => {
-    const graph = graphOf({
-      entry: 'get',
-      nodes: [
-        {
-          id: 'get',
-          type: 'tool',
-          tool: 'http_get',
-          args: { url: 'https://status.example.com/p/{{p}}?q={{q}}' },
-          output_key: 'status',
-        },
-      ],
-      edges: [],
-    });
-    const urls: string[] = [];
-    const fakeFetch = (async (input: RequestInfo | URL) => {
-      urls.push(String(input));
-      return new Response('ok');
-    }) as typeof fetch;
+    const graph = httpGetGraph('https://status.example.com/p/{{p}}?q={{q}}');
+    const { urls, fetch } = recordingFetch(() => new Response('ok'));
     const h = harness();
     const result = await h.run(graph, start({ p: '../admin#x', q: 'a&b=c @evil.com/' }, 'get'), {
-      deps: { ...h.deps, fetch: fakeFetch, allowHosts: ['status.example.com'] },
+      deps: { ...h.deps, fetch, allowHosts: ['status.example.com'] },
     });
     expect(result.status).toBe('completed');
     expect(urls).toEqual(['https://status.example.com/p/..%2Fadmin%23x?q=a%26b%3Dc%20%40evil.com%2F']);
 
     // A whole URL from state is a value like any other: encoded, it no longer parses as a URL.
-    const whole = graphOf({
-      entry: 'get',
-      nodes: [{ id: 'get', type: 'tool', tool: 'http_get', args: { url: '{{u}}' }, output_key: 's' }],
-      edges: [],
-    });
-    const refused = await h.run(whole, start({ u: 'https://evil.example.com/' }, 'get'), {
-      deps: { ...h.deps, fetch: fakeFetch, allowHosts: ['*.example.com'] },
+    const refused = await h.run(httpGetGraph('{{u}}'), start({ u: 'https://evil.example.com/' }, 'get'), {
+      deps: { ...h.deps, fetch, allowHosts: ['*.example.com'] },
     });
     expect(refused).toMatchObject({ status: 'failed', node_id: 'get' });
     if (refused.status === 'failed') expect(refused.message).toContain('not a valid URL');
