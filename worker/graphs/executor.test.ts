@@ -187,40 +187,32 @@ describe('execute', () => {
       ],
     });
 
-    it('follows the matching branch with condition_result true', async () => {
-      const h = harness();
-      const result = await h.run(graph, start({ product: 'vpn' }));
-      expect(result).toMatchObject({ status: 'completed', state: { went: 'vpn' } });
-      expect(h.events()).toContainEqual({
-        type: 'edge_traversed',
-        from: 'a',
+    it.each([
+      {
+        name: 'follows the matching branch with condition_result true',
+        given: { product: 'vpn' },
         to: 'vpn',
-        condition_result: true,
-      });
-    });
-
-    it('can branch straight to __end__', async () => {
-      const h = harness();
-      const result = await h.run(graph, start({ urgent: true }));
-      expect(result).toEqual({ status: 'completed', state: { urgent: true } });
-      expect(h.events()).toContainEqual({
-        type: 'edge_traversed',
-        from: 'a',
+        matched: true,
+        state: { product: 'vpn', went: 'vpn' },
+      },
+      {
+        name: 'can branch straight to __end__',
+        given: { urgent: true },
         to: '__end__',
-        condition_result: true,
-      });
-    });
-
-    it('takes the default with condition_result false', async () => {
-      const h = harness();
-      const result = await h.run(graph, start({ product: 'dns' }));
-      expect(result).toMatchObject({ status: 'completed', state: { went: 'other' } });
-      expect(h.events()).toContainEqual({
-        type: 'edge_traversed',
-        from: 'a',
+        matched: true,
+        state: { urgent: true },
+      },
+      {
+        name: 'takes the default with condition_result false',
+        given: { product: 'dns' },
         to: 'other',
-        condition_result: false,
-      });
+        matched: false,
+        state: { product: 'dns', went: 'other' },
+      },
+    ])('$name', async ({ given, to, matched, state }) => {
+      const h = harness();
+      expect(await h.run(graph, start(given))).toEqual({ status: 'completed', state });
+      expect(h.events()).toContainEqual({ type: 'edge_traversed', from: 'a', to, condition_result: matched });
     });
   });
 

@@ -86,16 +86,91 @@ describe('validateGraph', () => {
     expectIssue({ ...designExample(), extra: 1 }, 'unknown field "extra"');
   });
 
-  it('rejects an entry that is not a node', () => {
-    const hit = expectIssue({ ...designExample(), entry: 'start' }, 'entry "start" is not a node');
-    expect(hit?.path).toBe('entry');
-  });
+  /** The DESIGN.md example with one thing wrong: the issue it is rejected with, and where. */
+  const oneThingWrong: {
+    name: string;
+    change: (g: ReturnType<typeof designExample>) => void;
+    issue: string[];
+    path: string;
+  }[] = [
+    {
+      name: 'rejects an entry that is not a node',
+      change: (g) => {
+        g.entry = 'start';
+      },
+      issue: ['entry "start" is not a node'],
+      path: 'entry',
+    },
+    {
+      name: 'rejects unknown node types, naming the node',
+      change: (g) => {
+        g.nodes[1] = { id: 'route', type: 'switch', set: {} };
+      },
+      issue: ['node "route"', 'unknown node type "switch"'],
+      path: 'nodes[1].type',
+    },
+    {
+      name: 'rejects duplicate node ids',
+      change: (g) => {
+        g.nodes.push({ id: 'route', type: 'transform', set: {} });
+      },
+      issue: ['node "route"', 'duplicate node id'],
+      path: 'nodes[4].id',
+    },
+    {
+      name: 'rejects the reserved id __end__',
+      change: (g) => {
+        g.nodes.push({ id: '__end__', type: 'transform', set: {} });
+      },
+      issue: ['node "__end__"', 'reserved'],
+      path: 'nodes[4].id',
+    },
+    {
+      name: 'rejects a node with more than one outgoing edge',
+      change: (g) => {
+        g.edges.push({ from: 'ask', to: 'answer' });
+      },
+      issue: ['edge "ask" → "answer"', 'node "ask" already has an outgoing edge'],
+      path: 'edges[4]',
+    },
+    {
+      name: 'rejects a branch edge without a default',
+      change: (g) => {
+        g.edges[2] = { from: 'lookup', branches: [{ when: { tool_error: true }, to: '__end__' }] };
+      },
+      issue: ['edge from "lookup"', 'needs a "default"'],
+      path: 'edges[2].default',
+    },
+    {
+      name: 'rejects malformed conditions',
+      change: (g) => {
+        g.edges[1] = { ...g.edges[1], branches: [{ when: { field_is: 'x' }, to: 'lookup' }] };
+      },
+      issue: ['edge from "route"', 'condition must be'],
+      path: 'edges[1].branches[0].when',
+    },
+    {
+      name: 'rejects tool_error conditions on edges from non-tool nodes',
+      change: (g) => {
+        g.edges[1] = { ...g.edges[1], branches: [{ when: { tool_error: true }, to: 'lookup' }] };
+      },
+      issue: ['edge from "route"', 'tool_error conditions only apply'],
+      path: 'edges[1].branches[0].when',
+    },
+    {
+      name: 'rejects unreachable nodes',
+      change: (g) => {
+        g.nodes.push({ id: 'orphan', type: 'transform', set: { x: 1 } });
+      },
+      issue: ['node "orphan" is unreachable from entry "ask"'],
+      path: 'nodes[4]',
+    },
+  ];
 
-  it('rejects unknown node types, naming the node', () => {
+  it.each(oneThingWrong)('$name', ({ change, issue, path }) => {
     const g = designExample();
-    g.nodes[1] = { id: 'route', type: 'switch', set: {} };
-    const hit = expectIssue(g, 'node "route"', 'unknown node type "switch"');
-    expect(hit?.path).toBe('nodes[1].type');
+    change(g);
+    expect(expectIssue(g, ...issue)?.path).toBe(path);
   });
 
   it('names the node and field for a malformed node', () => {
@@ -109,18 +184,6 @@ describe('validateGraph', () => {
     const badId = designExample();
     badId.nodes.push({ id: 'bad id!', type: 'transform', set: {} });
     expectIssue(badId, 'nodes[4]', 'id');
-  });
-
-  it('rejects duplicate node ids', () => {
-    const g = designExample();
-    g.nodes.push({ id: 'route', type: 'transform', set: {} });
-    expectIssue(g, 'node "route"', 'duplicate node id');
-  });
-
-  it('rejects the reserved id __end__', () => {
-    const g = designExample();
-    g.nodes.push({ id: '__end__', type: 'transform', set: {} });
-    expectIssue(g, 'node "__end__"', 'reserved');
   });
 
   it('rejects dangling edges, naming the edge', () => {
@@ -141,43 +204,6 @@ describe('validateGraph', () => {
     };
     expectIssue(branchMissing, 'edge from "route"', 'target node "x"');
     expectIssue(branchMissing, 'edge from "route"', 'target node "y"');
-  });
-
-  it('rejects a node with more than one outgoing edge', () => {
-    const g = designExample();
-    g.edges.push({ from: 'ask', to: 'answer' });
-    expectIssue(g, 'edge "ask" → "answer"', 'node "ask" already has an outgoing edge');
-  });
-
-  it('rejects a branch edge without a default', () => {
-    const g = designExample();
-    g.edges[2] = { from: 'lookup', branches: [{ when: { tool_error: true }, to: '__end__' }] };
-    const hit = expectIssue(g, 'edge from "lookup"', 'needs a "default"');
-    expect(hit?.path).toBe('edges[2].default');
-  });
-
-  it('rejects malformed conditions', () => {
-    const g = designExample();
-    g.edges[1] = { from: 'route', branches: [{ when: { field_is: 'x' }, to: 'lookup' }], default: '__end__' };
-    const hit = expectIssue(g, 'edge from "route"', 'condition must be');
-    expect(hit?.path).toBe('edges[1].branches[0].when');
-  });
-
-  it('rejects tool_error conditions on edges from non-tool nodes', () => {
-    const g = designExample();
-    g.edges[1] = {
-      from: 'route',
-      branches: [{ when: { tool_error: true }, to: 'lookup' }],
-      default: 'lookup',
-    };
-    expectIssue(g, 'edge from "route"', 'tool_error conditions only apply');
-  });
-
-  it('rejects unreachable nodes', () => {
-    const g = designExample();
-    g.nodes.push({ id: 'orphan', type: 'transform', set: { x: 1 } });
-    const hit = expectIssue(g, 'node "orphan" is unreachable from entry "ask"');
-    expect(hit?.path).toBe('nodes[4]');
   });
 
   it('rejects a cycle with no human_input and no way out', () => {
