@@ -963,10 +963,17 @@ describe('execute', () => {
       const llm: LlmProvider = {
         name: 'quiet',
         complete: async (req) => {
-          req.onDelta?.('should not be asked to stream');
+          req.onDelta?.('streamed');
           return { text: '12345678', model: 'q' };
         },
       };
+      // The same provider and run with stream: true does stream, so an empty list below means the
+      // node was not asked to, not that deltas never reach the caller.
+      const streamed: string[] = [];
+      await harness({ llm }).run(streamGraph(true), start({ topic: 'dns' }), {
+        onDelta: (_n, t) => streamed.push(t),
+      });
+      expect(streamed).toEqual(['streamed']);
       const h = harness({ llm });
       const deltas: string[] = [];
       await h.run(streamGraph(false), start({ topic: 'dns' }), { onDelta: (_n, t) => deltas.push(t) });
