@@ -1,9 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { AppEnv } from './app-env';
 import { ApiError } from './errors';
-import { errorResponses, validationHook } from './openapi';
+import { errorResponses, jsonBody, jsonResponse, routesOf, validationHook } from './openapi';
 
 const context = {} as Context<AppEnv>;
 
@@ -57,5 +57,40 @@ describe('errorResponses', () => {
     expect('headers' in r[400]).toBe(false);
     expect(r[429].headers?.['Retry-After']).toBeDefined();
     expect(r[503].headers?.['Retry-After']).toBeDefined();
+  });
+});
+
+describe('routesOf', () => {
+  const route = routesOf('Things');
+  const Thing = z.object({ name: z.string() });
+  const answers = { 200: jsonResponse(Thing, 'The thing') };
+  const statuses = (responses: object) => Object.keys(responses).map(Number);
+
+  it('gives a route without input the errors of any authenticated route only', () => {
+    const r = route.get('/', { summary: 'All', answers });
+    expect([r.method, r.path, r.tags]).toEqual(['get', '/', ['Things']]);
+    expect(statuses(r.responses)).toEqual([200, 401, 503]);
+    expect(r.middleware).toBeUndefined();
+    expectTypeOf<keyof typeof r.responses>().toEqualTypeOf<200 | 401 | 503>();
+  });
+
+  it('adds 400 for a validated request, 413 and 415 for a body, 403 for roles, 404 for a path id, then its own', () => {
+    const queried = route.get('/', { summary: 'Some', request: { query: Thing }, answers });
+    expect(statuses(queried.responses)).toEqual([200, 400, 401, 503]);
+    expectTypeOf<keyof typeof queried.responses>().toEqualTypeOf<200 | 400 | 401 | 503>();
+
+    const full = route.put('/{id}/thing', {
+      summary: 'Change one',
+      roles: ['admin'],
+      request: { body: jsonBody(Thing) },
+      answers,
+      errors: [409],
+    });
+    expect([full.method, full.path]).toEqual(['put', '/{id}/thing']);
+    expect(statuses(full.responses)).toEqual([200, 400, 401, 403, 404, 409, 413, 415, 503]);
+    expect(full.middleware).toBeTypeOf('function');
+    expectTypeOf<keyof typeof full.responses>().toEqualTypeOf<
+      200 | 400 | 401 | 403 | 404 | 409 | 413 | 415 | 503
+    >();
   });
 });

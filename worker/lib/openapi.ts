@@ -1,5 +1,7 @@
 import { createRoute, type Hook, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
-import type { AppEnv } from './app-env';
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv, Role } from './app-env';
+import { requireRole } from './auth';
 import { type FieldIssue, validationFailed } from './errors';
 
 // The pieces every router uses to declare its routes with @hono/zod-openapi: one zod schema both
@@ -64,11 +66,6 @@ export function errorResponses<const S extends ErrorStatus[]>(...statuses: S): E
   return Object.fromEntries(statuses.map((s) => [s, errorResponse(s)])) as ErrorResponses<S[number]>;
 }
 
-/** What every authenticated route may answer besides its own errors. */
-export const AUTHENTICATED_ERRORS = [401, 503] as const;
-/** What a route with a JSON body may also answer. */
-export const BODY_ERRORS = [400, 413, 415] as const;
-
 /** A JSON answer. */
 export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
@@ -108,29 +105,85 @@ export const lastEventIdDoc = {
   }),
 };
 
-type BodyErrors<Req> = Req extends { body: unknown } ? (typeof BODY_ERRORS)[number] : never;
-type RouteSpec = Omit<RouteConfig, 'responses' | 'tags'> & {
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+type RouteSpec = Omit<RouteConfig, 'method' | 'path' | 'responses' | 'tags' | 'middleware'> & {
+  /** Who may call it; any other role is refused with 403. Without it, every role of the account. */
+  roles?: readonly Role[];
   /** The success answers, e.g. `{ 201: jsonResponse(Schema, 'what it is') }`. */
   answers: RouteConfig['responses'];
-  /** The route's own error statuses; 401 and 503 (and 400, 413, 415 with a body) are added. */
-  errors: readonly ErrorStatus[];
+  /** The route's own error statuses (409, 422, 429…); those its declaration implies are added. */
+  errors?: readonly ErrorStatus[];
 };
-type Declared<S extends RouteSpec> = Omit<S, 'answers' | 'errors'> & {
+
+/** A path that names a resource (`/runs/{id}`): a 404 when it is not in the caller's account. */
+const PATH_PARAM = /\{[^}]+\}/;
+
+/**
+ * The errors a declaration implies: any authenticated route may answer 401 and 503; one that
+ * validates its request, 400; one with a JSON body, 413 and 415; one limited to roles, 403; one
+ * whose path names a resource, 404.
+ */
+type ImpliedErrors<P extends string, S extends RouteSpec> =
+  | 401
+  | 503
+  | (S extends { request: object } ? 400 : never)
+  | (S extends { request: { body: object } } ? 413 | 415 : never)
+  | (S extends { roles: readonly Role[] } ? 403 : never)
+  | (P extends `${string}{${string}}${string}` ? 404 : never);
+
+function impliedErrors(path: string, spec: RouteSpec): ErrorStatus[] {
+  return [
+    401,
+    503,
+    ...(spec.request ? ([400] as const) : []),
+    ...(spec.request?.body ? ([413, 415] as const) : []),
+    ...(spec.roles ? ([403] as const) : []),
+    ...(PATH_PARAM.test(path) ? ([404] as const) : []),
+  ];
+}
+
+type OwnErrors<S extends RouteSpec> = S extends { errors: readonly (infer E extends ErrorStatus)[] }
+  ? E
+  : never;
+type Declared<M extends Method, P extends string, S extends RouteSpec> = Omit<
+  S,
+  'answers' | 'errors' | 'roles'
+> & {
+  method: M;
+  path: P;
+  middleware?: MiddlewareHandler<AppEnv>;
   tags: string[];
-  responses: S['answers'] &
-    ErrorResponses<S['errors'][number] | (typeof AUTHENTICATED_ERRORS)[number] | BodyErrors<S['request']>>;
+  responses: S['answers'] & ErrorResponses<ImpliedErrors<P, S> | OwnErrors<S>>;
 };
 
 /**
- * `createRoute` for one resource's routes: the tag is the resource's, and every route gets the
- * error answers any authenticated route may give, plus the body errors when it takes a body.
+ * `createRoute` for one resource's routes, Hono-style (`route.get(path, spec)`): the tag is the
+ * resource's, `roles` becomes the role check, and the error answers the declaration implies are
+ * added to the route's own.
  */
-export const routesOf =
-  (tag: string) =>
-  <const P extends string, const S extends RouteSpec & { path: P }>(spec: S) => {
-    const { answers, errors, ...config } = spec;
-    const statuses = [...AUTHENTICATED_ERRORS, ...(config.request?.body ? BODY_ERRORS : []), ...errors];
-    // The spread loses what TypeScript knew of each key; the declared type restores it.
-    const declared = { ...config, tags: [tag], responses: { ...answers, ...errorResponses(...statuses) } };
-    return createRoute(declared as unknown as Declared<S> & { path: P });
+export function routesOf(tag: string) {
+  const declare =
+    <const M extends Method>(method: M) =>
+    <const P extends string, const S extends RouteSpec>(path: P, spec: S) => {
+      const { answers, errors = [], roles, ...config } = spec;
+      const statuses = [...impliedErrors(path, spec), ...errors];
+      // The spread loses what TypeScript knew of each key; the declared type restores it.
+      const declared = {
+        method,
+        path,
+        ...config,
+        ...(roles ? { middleware: requireRole(...roles) } : {}),
+        tags: [tag],
+        responses: { ...answers, ...errorResponses(...statuses) },
+      };
+      return createRoute(declared as unknown as Declared<M, P, S>);
+    };
+  return {
+    get: declare('get'),
+    post: declare('post'),
+    put: declare('put'),
+    patch: declare('patch'),
+    delete: declare('delete'),
   };
+}
