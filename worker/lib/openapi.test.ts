@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { IdParam } from '../schemas/common';
 import type { AppEnv } from './app-env';
 import { ApiError } from './errors';
 import { errorResponses, jsonBody, jsonResponse, routesOf, validationHook } from './openapi';
@@ -71,10 +72,11 @@ describe('routesOf', () => {
     expect([r.method, r.path, r.tags]).toEqual(['get', '/', ['Things']]);
     expect(statuses(r.responses)).toEqual([200, 401, 503]);
     expect(r.middleware).toBeUndefined();
+    expect(r.request).toBeUndefined();
     expectTypeOf<keyof typeof r.responses>().toEqualTypeOf<200 | 401 | 503>();
   });
 
-  it('adds 400 for a validated request, 413 and 415 for a body, 403 for roles, 404 for a path id, then its own', () => {
+  it('adds what a declaration implies: 400 to validation, 413 and 415 to a body, 403 to roles, the id and 404 to a path’s {id}', () => {
     const queried = route.get('/', { summary: 'Some', request: { query: Thing }, answers });
     expect(statuses(queried.responses)).toEqual([200, 400, 401, 503]);
     expectTypeOf<keyof typeof queried.responses>().toEqualTypeOf<200 | 400 | 401 | 503>();
@@ -87,6 +89,9 @@ describe('routesOf', () => {
       errors: [409],
     });
     expect([full.method, full.path]).toEqual(['put', '/{id}/thing']);
+    expect(full.request.params).toBe(IdParam);
+    expect(full.request.body.content['application/json'].schema).toBe(Thing);
+    expectTypeOf(full.request.params).toEqualTypeOf<typeof IdParam>();
     expect(statuses(full.responses)).toEqual([200, 400, 401, 403, 404, 409, 413, 415, 503]);
     expect(full.middleware).toBeTypeOf('function');
     expectTypeOf<keyof typeof full.responses>().toEqualTypeOf<

@@ -1,5 +1,6 @@
 import { createRoute, type Hook, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { IdParam } from '../schemas/common';
 import type { AppEnv, Role } from './app-env';
 import { requireRole } from './auth';
 import { type FieldIssue, validationFailed } from './errors';
@@ -116,8 +117,19 @@ type RouteSpec = Omit<RouteConfig, 'method' | 'path' | 'responses' | 'tags' | 'm
   errors?: readonly ErrorStatus[];
 };
 
-/** A path that names a resource (`/runs/{id}`): a 404 when it is not in the caller's account. */
-const PATH_PARAM = /\{[^}]+\}/;
+/**
+ * A path with `{id}` names a resource (`/runs/{id}`): the id is validated as a UUID (`IdParam`)
+ * without each route saying so, and one not in the caller's account is a 404.
+ */
+const ID_IN_PATH = '{id}';
+type IdParams<P extends string> = P extends `${string}{id}${string}` ? { params: typeof IdParam } : undefined;
+
+/** What a route validates: its path's id and what its declaration asks for. */
+type RequestOf<P extends string, S extends RouteSpec> = S extends { request: infer R extends object }
+  ? IdParams<P> extends object
+    ? IdParams<P> & R
+    : R
+  : IdParams<P>;
 
 /**
  * The errors a declaration implies: any authenticated route may answer 401 and 503; one that
@@ -127,19 +139,23 @@ const PATH_PARAM = /\{[^}]+\}/;
 type ImpliedErrors<P extends string, S extends RouteSpec> =
   | 401
   | 503
-  | (S extends { request: object } ? 400 : never)
+  | (RequestOf<P, S> extends object ? 400 : never)
   | (S extends { request: { body: object } } ? 413 | 415 : never)
   | (S extends { roles: readonly Role[] } ? 403 : never)
-  | (P extends `${string}{${string}}${string}` ? 404 : never);
+  | (IdParams<P> extends object ? 404 : never);
 
-function impliedErrors(path: string, spec: RouteSpec): ErrorStatus[] {
+function impliedErrors(
+  request: RouteConfig['request'],
+  roles: boolean,
+  namesResource: boolean,
+): ErrorStatus[] {
   return [
     401,
     503,
-    ...(spec.request ? ([400] as const) : []),
-    ...(spec.request?.body ? ([413, 415] as const) : []),
-    ...(spec.roles ? ([403] as const) : []),
-    ...(PATH_PARAM.test(path) ? ([404] as const) : []),
+    ...(request ? ([400] as const) : []),
+    ...(request?.body ? ([413, 415] as const) : []),
+    ...(roles ? ([403] as const) : []),
+    ...(namesResource ? ([404] as const) : []),
   ];
 }
 
@@ -148,10 +164,11 @@ type OwnErrors<S extends RouteSpec> = S extends { errors: readonly (infer E exte
   : never;
 type Declared<M extends Method, P extends string, S extends RouteSpec> = Omit<
   S,
-  'answers' | 'errors' | 'roles'
+  'answers' | 'errors' | 'roles' | 'request'
 > & {
   method: M;
   path: P;
+  request: RequestOf<P, S>;
   middleware?: MiddlewareHandler<AppEnv>;
   tags: string[];
   responses: S['answers'] & ErrorResponses<ImpliedErrors<P, S> | OwnErrors<S>>;
@@ -159,20 +176,23 @@ type Declared<M extends Method, P extends string, S extends RouteSpec> = Omit<
 
 /**
  * `createRoute` for one resource's routes, Hono-style (`route.get(path, spec)`): the tag is the
- * resource's, `roles` becomes the role check, and the error answers the declaration implies are
- * added to the route's own.
+ * resource's, a path's `{id}` is validated, `roles` becomes the role check, and the error answers
+ * the declaration implies are added to the route's own.
  */
 export function routesOf(tag: string) {
   const declare =
     <const M extends Method>(method: M) =>
     <const P extends string, const S extends RouteSpec>(path: P, spec: S) => {
-      const { answers, errors = [], roles, ...config } = spec;
-      const statuses = [...impliedErrors(path, spec), ...errors];
+      const { answers, errors = [], roles, request: asked, ...config } = spec;
+      const namesResource = path.includes(ID_IN_PATH);
+      const request = namesResource ? { params: IdParam, ...asked } : asked;
+      const statuses = [...impliedErrors(request, roles !== undefined, namesResource), ...errors];
       // The spread loses what TypeScript knew of each key; the declared type restores it.
       const declared = {
         method,
         path,
         ...config,
+        ...(request ? { request } : {}),
         ...(roles ? { middleware: requireRole(...roles) } : {}),
         tags: [tag],
         responses: { ...answers, ...errorResponses(...statuses) },

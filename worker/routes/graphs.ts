@@ -4,7 +4,7 @@ import type { Role } from '../lib/app-env';
 import { badRequest, forbidden, notFound } from '../lib/errors';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { listPage } from '../lib/pagination';
-import { IdParam, pageOf } from '../schemas/common';
+import { pageOf } from '../schemas/common';
 import { CreateGraphBody, GraphListQuery, GraphSchema, graphJson } from '../schemas/graphs';
 
 const writers: Role[] = ['engineer', 'admin'];
@@ -27,7 +27,6 @@ const list = route.get('/', {
 
 const one = route.get('/{id}', {
   summary: 'One graph',
-  request: { params: IdParam },
   answers: { 200: jsonResponse(GraphSchema, 'The graph') },
 });
 

@@ -17,7 +17,6 @@ import {
 } from '../lib/errors';
 import { hubCall } from '../lib/hub-call';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
-import { IdParam } from '../schemas/common';
 import {
   CreateHandoffBody,
   EscalationCardSchema,
@@ -35,7 +34,7 @@ const escalate = route.post('/sessions/{id}/handoffs', {
   description:
     'Writes the handoff and its outbox row in one statement and answers once the account hub has logged the event (its fan-out to the streams follows); the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`. 429 past `MAX_HANDOFFS_PER_MINUTE` handoffs of the caller in the last minute.',
   roles: writers,
-  request: { params: IdParam, headers: IdempotencyHeaders, body: jsonBody(CreateHandoffBody) },
+  request: { headers: IdempotencyHeaders, body: jsonBody(CreateHandoffBody) },
   answers: { 201: jsonResponse(EscalationCardSchema, 'The handoff’s card, AI assessment `pending`') },
   errors: [409, 422, 429],
 });
@@ -62,7 +61,6 @@ const transitionRoute = <N extends SimpleTransition>(name: N) =>
   route.post(`/handoffs/{id}/${name}`, {
     ...transitionDocs[name],
     roles: writers,
-    request: { params: IdParam },
     answers: { 200: jsonResponse(EscalationCardSchema, 'The card after the change') },
     errors: [409],
   });
@@ -72,7 +70,7 @@ const release = route.post('/handoffs/{id}/release', {
   description:
     'The holder or an admin (anyone else 403; a card that is not picked up 409). The card is `open` again, asking everyone; re-escalation restarts at level 1; `escalation.released` carries `by` and `reason`.',
   roles: writers,
-  request: { params: IdParam, body: jsonBody(ReleaseBody) },
+  request: { body: jsonBody(ReleaseBody) },
   answers: { 200: jsonResponse(EscalationCardSchema, 'The card, back in the queue') },
   errors: [409],
 });
@@ -81,7 +79,6 @@ const timeline = route.get('/handoffs/{id}/timeline', {
   summary: 'Every change of a card, oldest first',
   description:
     'Kept in Postgres, written in the transaction of each change: the audit trail outlives the hub’s log.',
-  request: { params: IdParam },
   answers: { 200: jsonResponse(TimelineSchema, 'The card’s changes') },
 });
 
@@ -96,13 +93,11 @@ const viewingRoute = (method: 'put' | 'delete') =>
       : { summary: 'I stopped looking at this card', description: 'Ends what PUT started, at once.' }),
     // A viewer reads; saying "I am on it" to the team is acting on the queue.
     roles: writers,
-    request: { params: IdParam },
     answers: { 204: { description: 'Done' } },
   });
 
 const context = route.get('/handoffs/{id}/context', {
   summary: 'The pick-up screen of a handoff',
-  request: { params: IdParam },
   answers: {
     200: jsonResponse(
       HandoffContextSchema,

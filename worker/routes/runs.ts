@@ -40,7 +40,7 @@ import type {
   RunLimits,
 } from '../runs/run-types';
 import { runJson } from '../runs/run-view';
-import { IdParam, pageOf } from '../schemas/common';
+import { pageOf } from '../schemas/common';
 import {
   checkpointsAnswer,
   RerunBody,
@@ -130,7 +130,7 @@ const start = route.post('/graphs/{id}/run', {
   description:
     'The run executes in the account’s hub; follow it on `stream_url`. 429 over a limit of active runs, or when the account holds `MAX_PAUSED_RUNS_PER_ACCOUNT` paused runs.',
   roles: writers,
-  request: { params: IdParam, headers: StartRunHeaders, body: jsonBody(StartRunBody) },
+  request: { headers: StartRunHeaders, body: jsonBody(StartRunBody) },
   answers: {
     202: jsonResponse(RunStartedSchema, 'Started (or, for a repeated Idempotency-Key, the run it started)'),
   },
@@ -145,7 +145,6 @@ const list = route.get('/runs', {
 
 const status = route.get('/runs/{id}/status', {
   summary: 'One run’s status, also after it ended',
-  request: { params: IdParam },
   answers: { 200: jsonResponse(RunSchema, 'The run, live from its hub while it has it, else from Postgres') },
 });
 
@@ -154,7 +153,7 @@ const stream = route.get('/runs/{id}/stream', {
   description:
     'From the run’s first event unless `Last-Event-ID` says otherwise; ends after `graph_completed` or `error`. A finished run whose log is gone sends its terminal event from Postgres and closes.',
   roles: writers,
-  request: { params: IdParam, ...lastEventIdDoc },
+  request: lastEventIdDoc,
   answers: { 200: eventStreamResponse('Server-Sent Events') },
   errors: [429],
 });
@@ -162,7 +161,7 @@ const stream = route.get('/runs/{id}/stream', {
 const resume = route.post('/runs/{id}/resume', {
   summary: 'Answer a paused run',
   roles: writers,
-  request: { params: IdParam, body: jsonBody(ResumeRunBody) },
+  request: { body: jsonBody(ResumeRunBody) },
   answers: { 202: jsonResponse(RunResumedSchema, 'Resumed') },
   errors: [409, 429],
 });
@@ -171,7 +170,6 @@ const cancel = route.post('/runs/{id}/cancel', {
   summary: 'Cancel a running or paused run',
   description: 'By the user who started the run or an admin (others 403).',
   roles: writers,
-  request: { params: IdParam },
   answers: { 202: jsonResponse(RunCancelledSchema, 'Cancelled') },
   errors: [409],
 });
@@ -181,7 +179,7 @@ const rerun = route.post('/runs/{id}/rerun', {
   description:
     'Starts a new run (its `parent_run_id` is this one) at `from_node` (default: the node a failed run stopped at, else the node the run started at) with the state this run had before that node ran, shallow-merged with `state_patch`. Only a finished run (else 409 `run_active`), by its starter or an admin (else 403); a node it never reached is 400 `node_not_reached`; its checkpoints are kept 7 days after it ended (then 409 `checkpoints_expired`).',
   roles: writers,
-  request: { params: IdParam, body: jsonBody(RerunBody) },
+  request: { body: jsonBody(RerunBody) },
   answers: { 202: jsonResponse(RunStartedSchema, 'The new run, started') },
   errors: [409, 429],
 });
@@ -190,7 +188,6 @@ const checkpoints = route.get('/runs/{id}/checkpoints', {
   summary: 'The state before each node the run reached',
   description:
     'What a rerun starts from: one item per node the run started (the last time it did), oldest first. Kept 7 days after the run ended.',
-  request: { params: IdParam },
   answers: { 200: jsonResponse(RunCheckpointsSchema, 'The run’s checkpoints') },
 });
 

@@ -2,7 +2,7 @@ import type { Role } from '../lib/app-env';
 import { conflict, notFound } from '../lib/errors';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { listPage, pageQuery } from '../lib/pagination';
-import { IdParam, pageOf } from '../schemas/common';
+import { pageOf } from '../schemas/common';
 import {
   CreateSessionBody,
   CreateStepBody,
@@ -39,14 +39,13 @@ const list = route.get('/', {
 
 const one = route.get('/{id}', {
   summary: 'One session, with its steps',
-  request: { params: IdParam },
   answers: { 200: jsonResponse(SessionDetailSchema, 'The session and every step, oldest first') },
 });
 
 const recordStep = route.post('/{id}/steps', {
   summary: 'Record what was tried',
   roles: writers,
-  request: { params: IdParam, body: jsonBody(CreateStepBody) },
+  request: { body: jsonBody(CreateStepBody) },
   answers: { 201: jsonResponse(StepSchema, 'The recorded step') },
   errors: [409],
 });

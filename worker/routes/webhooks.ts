@@ -6,7 +6,7 @@ import { badRequest, conflict, notFound, tooManyRequests } from '../lib/errors';
 import { hubCall } from '../lib/hub-call';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { decodeCursor, page, pageQuery } from '../lib/pagination';
-import { IdParam, pageOf } from '../schemas/common';
+import { pageOf } from '../schemas/common';
 import {
   CreateWebhookBody,
   DeliveryListQuery,
@@ -60,7 +60,6 @@ const list = route.get('/', {
 const one = route.get('/{id}', {
   summary: 'One endpoint',
   roles: admins,
-  request: { params: IdParam },
   answers: { 200: jsonResponse(WebhookSchema, 'The endpoint (never its secret)') },
 });
 
@@ -69,7 +68,7 @@ const update = route.patch('/{id}', {
   description:
     'With `rotate_secret: true` the answer holds the new secret, once; for 24 h deliveries carry a signature under each.',
   roles: admins,
-  request: { params: IdParam, body: jsonBody(UpdateWebhookBody) },
+  request: { body: jsonBody(UpdateWebhookBody) },
   answers: {
     200: jsonResponse(
       WebhookWithSecretSchema.partial({ secret: true }).openapi('UpdatedWebhook'),
@@ -81,14 +80,13 @@ const update = route.patch('/{id}', {
 const remove = route.delete('/{id}', {
   summary: 'Delete an endpoint and its delivery log',
   roles: admins,
-  request: { params: IdParam },
   answers: { 204: { description: 'Deleted; pending deliveries are dropped' } },
 });
 
 const deliveries = route.get('/{id}/deliveries', {
   summary: 'The endpoint’s delivery log: every attempt, newest first',
   roles: admins,
-  request: { params: IdParam, query: DeliveryListQuery },
+  request: { query: DeliveryListQuery },
   answers: {
     200: jsonResponse(pageOf(DeliverySchema).openapi('WebhookDeliveryPage'), 'One page of attempts'),
   },
@@ -99,7 +97,6 @@ const test = route.post('/{id}/test', {
   description:
     'Whatever its event filter, and also while it is disabled; the attempt appears in its delivery log. At most 5 tests per endpoint in any minute (else 429 `rate_limited` with `Retry-After`): a test is a request to somebody’s server.',
   roles: admins,
-  request: { params: IdParam },
   answers: { 202: jsonResponse(WebhookTestSchema, 'Queued; `event_id` is its `webhook-id`') },
   errors: [429],
 });
