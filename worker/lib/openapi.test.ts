@@ -98,4 +98,11 @@ describe('routesOf', () => {
       200 | 400 | 401 | 403 | 404 | 409 | 413 | 415 | 503
     >();
   });
+
+  it('checks the resource’s roles on each of its routes, and answers their 403', () => {
+    const r = routesOf('Secrets', { roles: ['admin'] }).get('/', { summary: 'All', answers });
+    expect(statuses(r.responses)).toEqual([200, 401, 403, 503]);
+    expect(r.middleware).toBeTypeOf('function');
+    expectTypeOf<keyof typeof r.responses>().toEqualTypeOf<200 | 401 | 403 | 503>();
+  });
 });

@@ -108,14 +108,16 @@ export const lastEventIdDoc = {
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-type RouteSpec = Omit<RouteConfig, 'method' | 'path' | 'responses' | 'tags' | 'middleware'> & {
-  /** Who may call it; any other role is refused with 403. Without it, every role of the account. */
-  roles?: readonly Role[];
-  /** The success answers, e.g. `{ 201: jsonResponse(Schema, 'what it is') }`. */
-  answers: RouteConfig['responses'];
-  /** The route's own error statuses (409, 422, 429…); those its declaration implies are added. */
-  errors?: readonly ErrorStatus[];
-};
+/** Who may call a route; any other role is refused with 403. Without it, every role of the account. */
+type Roles = { roles?: readonly Role[] };
+
+type RouteSpec = Omit<RouteConfig, 'method' | 'path' | 'responses' | 'tags' | 'middleware'> &
+  Roles & {
+    /** The success answers, e.g. `{ 201: jsonResponse(Schema, 'what it is') }`. */
+    answers: RouteConfig['responses'];
+    /** The route's own error statuses (409, 422, 429…); those its declaration implies are added. */
+    errors?: readonly ErrorStatus[];
+  };
 
 /**
  * A path with `{id}` names a resource (`/runs/{id}`): the id is validated as a UUID (`IdParam`)
@@ -136,12 +138,13 @@ type RequestOf<P extends string, S extends RouteSpec> = S extends { request: inf
  * validates its request, 400; one with a JSON body, 413 and 415; one limited to roles, 403; one
  * whose path names a resource, 404.
  */
-type ImpliedErrors<P extends string, S extends RouteSpec> =
+type ImpliedErrors<P extends string, S extends RouteSpec, D extends Roles> =
   | 401
   | 503
   | (RequestOf<P, S> extends object ? 400 : never)
   | (S extends { request: { body: object } } ? 413 | 415 : never)
   | (S extends { roles: readonly Role[] } ? 403 : never)
+  | (D extends { roles: readonly Role[] } ? 403 : never)
   | (IdParams<P> extends object ? 404 : never);
 
 function impliedErrors(
@@ -162,7 +165,7 @@ function impliedErrors(
 type OwnErrors<S extends RouteSpec> = S extends { errors: readonly (infer E extends ErrorStatus)[] }
   ? E
   : never;
-type Declared<M extends Method, P extends string, S extends RouteSpec> = Omit<
+type Declared<M extends Method, P extends string, S extends RouteSpec, D extends Roles> = Omit<
   S,
   'answers' | 'errors' | 'roles' | 'request'
 > & {
@@ -171,19 +174,20 @@ type Declared<M extends Method, P extends string, S extends RouteSpec> = Omit<
   request: RequestOf<P, S>;
   middleware?: MiddlewareHandler<AppEnv>;
   tags: string[];
-  responses: S['answers'] & ErrorResponses<ImpliedErrors<P, S> | OwnErrors<S>>;
+  responses: S['answers'] & ErrorResponses<ImpliedErrors<P, S, D> | OwnErrors<S>>;
 };
 
 /**
  * `createRoute` for one resource's routes, Hono-style (`route.get(path, spec)`): the tag is the
- * resource's, a path's `{id}` is validated, `roles` becomes the role check, and the error answers
- * the declaration implies are added to the route's own.
+ * resource's, a path's `{id}` is validated, `roles` (the route's, else the resource's) becomes the
+ * role check, and the error answers the declaration implies are added to the route's own.
  */
-export function routesOf(tag: string) {
+export function routesOf<const D extends Roles = Roles>(tag: string, resource?: D) {
   const declare =
     <const M extends Method>(method: M) =>
     <const P extends string, const S extends RouteSpec>(path: P, spec: S) => {
-      const { answers, errors = [], roles, request: asked, ...config } = spec;
+      const { answers, errors = [], roles: own, request: asked, ...config } = spec;
+      const roles = own ?? resource?.roles;
       const namesResource = path.includes(ID_IN_PATH);
       const request = namesResource ? { params: IdParam, ...asked } : asked;
       const statuses = [...impliedErrors(request, roles !== undefined, namesResource), ...errors];
@@ -197,7 +201,7 @@ export function routesOf(tag: string) {
         tags: [tag],
         responses: { ...answers, ...errorResponses(...statuses) },
       };
-      return createRoute(declared as unknown as Declared<M, P, S>);
+      return createRoute(declared as unknown as Declared<M, P, S, D>);
     };
   return {
     get: declare('get'),

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { publishFromRequest } from '../escalations/outbox';
 import { hubFor } from '../hub/hub-client';
-import type { AppEnv, Role } from '../lib/app-env';
+import type { AppEnv } from '../lib/app-env';
 import { badRequest, conflict, notFound, tooManyRequests } from '../lib/errors';
 import { hubCall } from '../lib/hub-call';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
@@ -29,8 +29,8 @@ import {
 import { checkWebhookTarget } from '../webhooks/webhook-target';
 import { TESTS_PER_MINUTE, type TestResult } from '../webhooks/webhooks-module';
 
-const admins: Role[] = ['admin'];
-const route = routesOf('Webhooks');
+// Endpoints send the account's events out and hold their signing secrets: admins' business.
+const route = routesOf('Webhooks', { roles: ['admin'] });
 
 /** The URL as it will be stored, or a 400 naming why it may not be a target. */
 function targetOf(c: Context<AppEnv>, raw: string): string {
@@ -44,7 +44,6 @@ const create = route.post('/', {
   summary: 'Register an outbound endpoint',
   description:
     'Admins only. The answer holds the signing secret, once. At most `MAX_WEBHOOKS_PER_ACCOUNT` endpoints per account (default 50): one more is 409 `limit_reached` (the account holds too many; waiting does not help, deleting one does).',
-  roles: admins,
   request: { body: jsonBody(CreateWebhookBody) },
   answers: { 201: jsonResponse(WebhookWithSecretSchema, 'The endpoint, with its secret') },
   errors: [409],
@@ -52,14 +51,12 @@ const create = route.post('/', {
 
 const list = route.get('/', {
   summary: 'List the account’s endpoints, newest first',
-  roles: admins,
   request: { query: pageQuery },
   answers: { 200: jsonResponse(pageOf(WebhookSchema).openapi('WebhookPage'), 'One page of endpoints') },
 });
 
 const one = route.get('/{id}', {
   summary: 'One endpoint',
-  roles: admins,
   answers: { 200: jsonResponse(WebhookSchema, 'The endpoint (never its secret)') },
 });
 
@@ -67,7 +64,6 @@ const update = route.patch('/{id}', {
   summary: 'Change an endpoint: enable or disable, events, URL, format, or rotate its secret',
   description:
     'With `rotate_secret: true` the answer holds the new secret, once; for 24 h deliveries carry a signature under each.',
-  roles: admins,
   request: { body: jsonBody(UpdateWebhookBody) },
   answers: {
     200: jsonResponse(
@@ -79,13 +75,11 @@ const update = route.patch('/{id}', {
 
 const remove = route.delete('/{id}', {
   summary: 'Delete an endpoint and its delivery log',
-  roles: admins,
   answers: { 204: { description: 'Deleted; pending deliveries are dropped' } },
 });
 
 const deliveries = route.get('/{id}/deliveries', {
   summary: 'The endpoint’s delivery log: every attempt, newest first',
-  roles: admins,
   request: { query: DeliveryListQuery },
   answers: {
     200: jsonResponse(pageOf(DeliverySchema).openapi('WebhookDeliveryPage'), 'One page of attempts'),
@@ -96,7 +90,6 @@ const test = route.post('/{id}/test', {
   summary: 'Send a `ping` to the endpoint',
   description:
     'Whatever its event filter, and also while it is disabled; the attempt appears in its delivery log. At most 5 tests per endpoint in any minute (else 429 `rate_limited` with `Retry-After`): a test is a request to somebody’s server.',
-  roles: admins,
   answers: { 202: jsonResponse(WebhookTestSchema, 'Queued; `event_id` is its `webhook-id`') },
   errors: [429],
 });
