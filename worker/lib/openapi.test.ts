@@ -1,9 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { IdParam } from '../schemas/common';
 import type { AppEnv } from './app-env';
 import { ApiError } from './errors';
-import { errorResponses, validationHook } from './openapi';
+import { errorResponses, jsonBody, jsonResponse, routesOf, validationHook } from './openapi';
 
 const context = {} as Context<AppEnv>;
 
@@ -57,5 +58,51 @@ describe('errorResponses', () => {
     expect('headers' in r[400]).toBe(false);
     expect(r[429].headers?.['Retry-After']).toBeDefined();
     expect(r[503].headers?.['Retry-After']).toBeDefined();
+  });
+});
+
+describe('routesOf', () => {
+  const route = routesOf('Things');
+  const Thing = z.object({ name: z.string() });
+  const answers = { 200: jsonResponse(Thing, 'The thing') };
+  const statuses = (responses: object) => Object.keys(responses).map(Number);
+
+  it('gives a route without input the errors of any authenticated route only', () => {
+    const r = route.get('/', { summary: 'All', answers });
+    expect([r.method, r.path, r.tags]).toEqual(['get', '/', ['Things']]);
+    expect(statuses(r.responses)).toEqual([200, 401, 503]);
+    expect(r.middleware).toBeUndefined();
+    expect(r.request).toBeUndefined();
+    expectTypeOf<keyof typeof r.responses>().toEqualTypeOf<200 | 401 | 503>();
+  });
+
+  it('adds what a declaration implies: 400 to validation, 413 and 415 to a body, 403 to roles, the id and 404 to a path’s {id}', () => {
+    const queried = route.get('/', { summary: 'Some', request: { query: Thing }, answers });
+    expect(statuses(queried.responses)).toEqual([200, 400, 401, 503]);
+    expectTypeOf<keyof typeof queried.responses>().toEqualTypeOf<200 | 400 | 401 | 503>();
+
+    const full = route.put('/{id}/thing', {
+      summary: 'Change one',
+      roles: ['admin'],
+      request: { body: jsonBody(Thing) },
+      answers,
+      errors: [409],
+    });
+    expect([full.method, full.path]).toEqual(['put', '/{id}/thing']);
+    expect(full.request.params).toBe(IdParam);
+    expect(full.request.body.content['application/json'].schema).toBe(Thing);
+    expectTypeOf(full.request.params).toEqualTypeOf<typeof IdParam>();
+    expect(statuses(full.responses)).toEqual([200, 400, 401, 403, 404, 409, 413, 415, 503]);
+    expect(full.middleware).toBeTypeOf('function');
+    expectTypeOf<keyof typeof full.responses>().toEqualTypeOf<
+      200 | 400 | 401 | 403 | 404 | 409 | 413 | 415 | 503
+    >();
+  });
+
+  it('checks the resource’s roles on each of its routes, and answers their 403', () => {
+    const r = routesOf('Secrets', { roles: ['admin'] }).get('/', { summary: 'All', answers });
+    expect(statuses(r.responses)).toEqual([200, 401, 403, 503]);
+    expect(r.middleware).toBeTypeOf('function');
+    expectTypeOf<keyof typeof r.responses>().toEqualTypeOf<200 | 401 | 403 | 503>();
   });
 });

@@ -1,5 +1,8 @@
 import { createRoute, type Hook, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
-import type { AppEnv } from './app-env';
+import type { MiddlewareHandler } from 'hono';
+import { IdParam } from '../schemas/common';
+import type { AppEnv, Role } from './app-env';
+import { requireRole } from './auth';
 import { type FieldIssue, validationFailed } from './errors';
 
 // The pieces every router uses to declare its routes with @hono/zod-openapi: one zod schema both
@@ -64,11 +67,6 @@ export function errorResponses<const S extends ErrorStatus[]>(...statuses: S): E
   return Object.fromEntries(statuses.map((s) => [s, errorResponse(s)])) as ErrorResponses<S[number]>;
 }
 
-/** What every authenticated route may answer besides its own errors. */
-export const AUTHENTICATED_ERRORS = [401, 503] as const;
-/** What a route with a JSON body may also answer. */
-export const BODY_ERRORS = [400, 413, 415] as const;
-
 /** A JSON answer. */
 export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
@@ -108,29 +106,108 @@ export const lastEventIdDoc = {
   }),
 };
 
-type BodyErrors<Req> = Req extends { body: unknown } ? (typeof BODY_ERRORS)[number] : never;
-type RouteSpec = Omit<RouteConfig, 'responses' | 'tags'> & {
-  /** The success answers, e.g. `{ 201: jsonResponse(Schema, 'what it is') }`. */
-  answers: RouteConfig['responses'];
-  /** The route's own error statuses; 401 and 503 (and 400, 413, 415 with a body) are added. */
-  errors: readonly ErrorStatus[];
-};
-type Declared<S extends RouteSpec> = Omit<S, 'answers' | 'errors'> & {
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** Who may call a route; any other role is refused with 403. Without it, every role of the account. */
+type Roles = { roles?: readonly Role[] };
+
+type RouteSpec = Omit<RouteConfig, 'method' | 'path' | 'responses' | 'tags' | 'middleware'> &
+  Roles & {
+    /** The success answers, e.g. `{ 201: jsonResponse(Schema, 'what it is') }`. */
+    answers: RouteConfig['responses'];
+    /** The route's own error statuses (409, 422, 429…); those its declaration implies are added. */
+    errors?: readonly ErrorStatus[];
+  };
+
+/**
+ * A path with `{id}` names a resource (`/runs/{id}`): the id is validated as a UUID (`IdParam`)
+ * without each route saying so, and one not in the caller's account is a 404.
+ */
+const ID_IN_PATH = '{id}';
+type IdParams<P extends string> = P extends `${string}{id}${string}` ? { params: typeof IdParam } : undefined;
+
+/** What a route validates: its path's id and what its declaration asks for. */
+type RequestOf<P extends string, S extends RouteSpec> = S extends { request: infer R extends object }
+  ? IdParams<P> extends object
+    ? IdParams<P> & R
+    : R
+  : IdParams<P>;
+
+/**
+ * The errors a declaration implies: any authenticated route may answer 401 and 503; one that
+ * validates its request, 400; one with a JSON body, 413 and 415; one limited to roles, 403; one
+ * whose path names a resource, 404.
+ */
+type ImpliedErrors<P extends string, S extends RouteSpec, D extends Roles> =
+  | 401
+  | 503
+  | (RequestOf<P, S> extends object ? 400 : never)
+  | (S extends { request: { body: object } } ? 413 | 415 : never)
+  | (S extends { roles: readonly Role[] } ? 403 : never)
+  | (D extends { roles: readonly Role[] } ? 403 : never)
+  | (IdParams<P> extends object ? 404 : never);
+
+function impliedErrors(
+  request: RouteConfig['request'],
+  roles: boolean,
+  namesResource: boolean,
+): ErrorStatus[] {
+  return [
+    401,
+    503,
+    ...(request ? ([400] as const) : []),
+    ...(request?.body ? ([413, 415] as const) : []),
+    ...(roles ? ([403] as const) : []),
+    ...(namesResource ? ([404] as const) : []),
+  ];
+}
+
+type OwnErrors<S extends RouteSpec> = S extends { errors: readonly (infer E extends ErrorStatus)[] }
+  ? E
+  : never;
+type Declared<M extends Method, P extends string, S extends RouteSpec, D extends Roles> = Omit<
+  S,
+  'answers' | 'errors' | 'roles' | 'request'
+> & {
+  method: M;
+  path: P;
+  request: RequestOf<P, S>;
+  middleware?: MiddlewareHandler<AppEnv>;
   tags: string[];
-  responses: S['answers'] &
-    ErrorResponses<S['errors'][number] | (typeof AUTHENTICATED_ERRORS)[number] | BodyErrors<S['request']>>;
+  responses: S['answers'] & ErrorResponses<ImpliedErrors<P, S, D> | OwnErrors<S>>;
 };
 
 /**
- * `createRoute` for one resource's routes: the tag is the resource's, and every route gets the
- * error answers any authenticated route may give, plus the body errors when it takes a body.
+ * `createRoute` for one resource's routes, Hono-style (`route.get(path, spec)`): the tag is the
+ * resource's, a path's `{id}` is validated, `roles` (the route's, else the resource's) becomes the
+ * role check, and the error answers the declaration implies are added to the route's own.
  */
-export const routesOf =
-  (tag: string) =>
-  <const P extends string, const S extends RouteSpec & { path: P }>(spec: S) => {
-    const { answers, errors, ...config } = spec;
-    const statuses = [...AUTHENTICATED_ERRORS, ...(config.request?.body ? BODY_ERRORS : []), ...errors];
-    // The spread loses what TypeScript knew of each key; the declared type restores it.
-    const declared = { ...config, tags: [tag], responses: { ...answers, ...errorResponses(...statuses) } };
-    return createRoute(declared as unknown as Declared<S> & { path: P });
+export function routesOf<const D extends Roles = Roles>(tag: string, resource?: D) {
+  const declare =
+    <const M extends Method>(method: M) =>
+    <const P extends string, const S extends RouteSpec>(path: P, spec: S) => {
+      const { answers, errors = [], roles: own, request: asked, ...config } = spec;
+      const roles = own ?? resource?.roles;
+      const namesResource = path.includes(ID_IN_PATH);
+      const request = namesResource ? { params: IdParam, ...asked } : asked;
+      const statuses = [...impliedErrors(request, roles !== undefined, namesResource), ...errors];
+      // The spread loses what TypeScript knew of each key; the declared type restores it.
+      const declared = {
+        method,
+        path,
+        ...config,
+        ...(request ? { request } : {}),
+        ...(roles ? { middleware: requireRole(...roles) } : {}),
+        tags: [tag],
+        responses: { ...answers, ...errorResponses(...statuses) },
+      };
+      return createRoute(declared as unknown as Declared<M, P, S, D>);
+    };
+  return {
+    get: declare('get'),
+    post: declare('post'),
+    put: declare('put'),
+    patch: declare('patch'),
+    delete: declare('delete'),
   };
+}

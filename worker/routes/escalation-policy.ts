@@ -1,31 +1,24 @@
 import { namedUsers } from '../escalations/policy';
 import { currentPolicy, notAskable, storePolicy } from '../escalations/policy-store';
-import { requireRole } from '../lib/auth';
 import { validationFailed } from '../lib/errors';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { EscalationPolicyAnswerSchema, EscalationPolicySchema } from '../schemas/escalation-policy';
 
 const route = routesOf('Escalation policy');
 
-const read = route({
-  method: 'get',
-  path: '/',
+const read = route.get('/', {
   summary: 'The account’s escalation policy',
   description: 'SLA targets and re-escalation levels per severity; version 0 is the default.',
   answers: { 200: jsonResponse(EscalationPolicyAnswerSchema, 'The policy cards are created under now') },
-  errors: [],
 });
 
-const replace = route({
-  method: 'put',
-  path: '/',
+const replace = route.put('/', {
   summary: 'Set the escalation policy (admins)',
   description:
     'Stores a new version; cards created from now on use it, each card keeps the version it was created under. A 400 names every bad field.',
-  middleware: requireRole('admin'),
+  roles: ['admin'],
   request: { body: jsonBody(EscalationPolicySchema) },
   answers: { 200: jsonResponse(EscalationPolicyAnswerSchema, 'The stored policy, with its new version') },
-  errors: [403],
 });
 
 export const escalationPolicyRoutes = createRouter()

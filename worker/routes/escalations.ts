@@ -3,7 +3,6 @@ import { escalationMetrics } from '../escalations/escalation-metrics';
 import { sweepAccount } from '../escalations/outbox';
 import { ESCALATIONS_TOPIC } from '../escalations/topic';
 import { hubFor } from '../hub/hub-client';
-import { requireRole } from '../lib/auth';
 import { createRouter, eventStreamResponse, jsonResponse, lastEventIdDoc, routesOf } from '../lib/openapi';
 import { decodeCursor, page } from '../lib/pagination';
 import {
@@ -16,40 +15,32 @@ import { hubStream, lastEventIdOf } from '../streams/hub-stream';
 
 const route = routesOf('Escalations');
 
-const snapshot = route({
-  method: 'get',
-  path: '/',
+const snapshot = route.get('/', {
   summary: 'The escalation queue: cards, newest first, filtered and paged',
   description:
     'Filters combine (all must hold): `status` and `severity` (one or more values each), `asking=me`, and `q` (words searched in the session’s title, problem summary and customer). `counts` gives, per status, how many cards match the other filters. Stream from the answer’s `last_event_id` to miss nothing; cards merge by `version`.',
   request: { query: SnapshotQuery },
   answers: { 200: jsonResponse(EscalationSnapshotSchema, 'One page of cards and the stream position') },
-  errors: [400],
 });
 
-const stream = route({
-  method: 'get',
-  path: '/stream',
+const stream = route.get('/stream', {
   summary: 'The escalation events, live',
   description:
     'Events `escalation.created`, `escalation.assessed`, `escalation.picked_up`, `escalation.released` (+ `by`, `reason`), `escalation.reescalated` (+ `level`, `notify`), `escalation.sla_warning` and `escalation.sla_breached` (+ `clock`), `escalation.resolved`, `escalation.cancelled`, each with `{card, version}`; `reset` when the requested position is older than the log. Ephemeral `presence` frames (no id, never replayed): `{online, viewing}` when the stream opens and when it changes, at most once a second. 429 when the caller already holds `MAX_STREAMS_PER_USER` open streams.',
-  middleware: requireRole('engineer', 'admin'),
+  roles: ['engineer', 'admin'],
   request: lastEventIdDoc,
   answers: { 200: eventStreamResponse('Server-Sent Events') },
-  errors: [400, 403, 429],
+  errors: [429],
 });
 
-const metrics = route({
-  method: 'get',
-  path: '/metrics',
+const metrics = route.get('/metrics', {
   summary:
     'Totals, time to pick-up and to resolve, SLA attainment, breaches and re-escalations, per severity and per day (admins)',
-  middleware: requireRole('admin'),
+  roles: ['admin'],
   request: { query: MetricsQuery },
   answers: {
     200: jsonResponse(EscalationMetricsSchema, 'The metrics of the handoffs created in [from, to)'),
   },
-  errors: [400, 403],
 });
 
 export const escalationRoutes = createRouter()

@@ -1,43 +1,33 @@
 import { findGraph, listGraphs, storeGraphVersion } from '../graphs/graph-store';
 import { validateGraph } from '../graphs/validate-graph';
-import { requireRole } from '../lib/auth';
+import type { Role } from '../lib/app-env';
 import { badRequest, forbidden, notFound } from '../lib/errors';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { listPage } from '../lib/pagination';
-import { IdParam, pageOf } from '../schemas/common';
+import { pageOf } from '../schemas/common';
 import { CreateGraphBody, GraphListQuery, GraphSchema, graphJson } from '../schemas/graphs';
 
-const writers = requireRole('engineer', 'admin');
+const writers: Role[] = ['engineer', 'admin'];
 const route = routesOf('Graphs');
 
-const store = route({
-  method: 'post',
-  path: '/',
+const store = route.post('/', {
   summary: 'Store a graph (validated), as the next version of its name',
   description:
     'Graphs are immutable and versioned by name: posting a name that exists stores version n+1 under a new id. A name belongs to whoever stored its first version; only an admin may add versions to someone else’s graph (else 403).',
-  middleware: writers,
+  roles: writers,
   request: { body: jsonBody(CreateGraphBody) },
   answers: { 201: jsonResponse(GraphSchema, 'The stored graph') },
-  errors: [403],
 });
 
-const list = route({
-  method: 'get',
-  path: '/',
+const list = route.get('/', {
   summary: 'List the account’s graphs, newest first',
   request: { query: GraphListQuery },
   answers: { 200: jsonResponse(pageOf(GraphSchema).openapi('GraphPage'), 'One page of graphs') },
-  errors: [400],
 });
 
-const one = route({
-  method: 'get',
-  path: '/{id}',
+const one = route.get('/{id}', {
   summary: 'One graph',
-  request: { params: IdParam },
   answers: { 200: jsonResponse(GraphSchema, 'The graph') },
-  errors: [400, 404],
 });
 
 export const graphRoutes = createRouter()

@@ -6,7 +6,7 @@ import { type HandoffTransition, transitionHandoff } from '../escalations/handof
 import { publishFromRequest } from '../escalations/outbox';
 import { loadTimeline } from '../escalations/timeline-store';
 import { hubFor } from '../hub/hub-client';
-import { requireRole } from '../lib/auth';
+import type { Role } from '../lib/app-env';
 import {
   conflict,
   forbidden,
@@ -17,7 +17,6 @@ import {
 } from '../lib/errors';
 import { hubCall } from '../lib/hub-call';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
-import { IdParam } from '../schemas/common';
 import {
   CreateHandoffBody,
   EscalationCardSchema,
@@ -27,19 +26,17 @@ import {
   TimelineSchema,
 } from '../schemas/escalations';
 
-const writers = requireRole('engineer', 'admin');
+const writers: Role[] = ['engineer', 'admin'];
 const route = routesOf('Handoffs');
 
-const escalate = route({
-  method: 'post',
-  path: '/sessions/{id}/handoffs',
+const escalate = route.post('/sessions/{id}/handoffs', {
   summary: 'Escalate a session',
   description:
     'Writes the handoff and its outbox row in one statement and answers once the account hub has logged the event (its fan-out to the streams follows); the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`. 429 past `MAX_HANDOFFS_PER_MINUTE` handoffs of the caller in the last minute.',
-  middleware: writers,
-  request: { params: IdParam, headers: IdempotencyHeaders, body: jsonBody(CreateHandoffBody) },
+  roles: writers,
+  request: { headers: IdempotencyHeaders, body: jsonBody(CreateHandoffBody) },
   answers: { 201: jsonResponse(EscalationCardSchema, 'The handoff’s card, AI assessment `pending`') },
-  errors: [403, 404, 409, 422, 429],
+  errors: [409, 422, 429],
 });
 
 type SimpleTransition = Exclude<HandoffTransition, 'release'>;
@@ -61,43 +58,32 @@ const transitionDocs: Record<SimpleTransition, { summary: string; description: s
 };
 
 const transitionRoute = <N extends SimpleTransition>(name: N) =>
-  route({
-    method: 'post',
-    path: `/handoffs/{id}/${name}`,
+  route.post(`/handoffs/{id}/${name}`, {
     ...transitionDocs[name],
-    middleware: writers,
-    request: { params: IdParam },
+    roles: writers,
     answers: { 200: jsonResponse(EscalationCardSchema, 'The card after the change') },
-    errors: [400, 403, 404, 409],
+    errors: [409],
   });
 
-const release = route({
-  method: 'post',
-  path: '/handoffs/{id}/release',
+const release = route.post('/handoffs/{id}/release', {
   summary: 'Hand a picked-up card back to the queue',
   description:
     'The holder or an admin (anyone else 403; a card that is not picked up 409). The card is `open` again, asking everyone; re-escalation restarts at level 1; `escalation.released` carries `by` and `reason`.',
-  middleware: writers,
-  request: { params: IdParam, body: jsonBody(ReleaseBody) },
+  roles: writers,
+  request: { body: jsonBody(ReleaseBody) },
   answers: { 200: jsonResponse(EscalationCardSchema, 'The card, back in the queue') },
-  errors: [403, 404, 409],
+  errors: [409],
 });
 
-const timeline = route({
-  method: 'get',
-  path: '/handoffs/{id}/timeline',
+const timeline = route.get('/handoffs/{id}/timeline', {
   summary: 'Every change of a card, oldest first',
   description:
     'Kept in Postgres, written in the transaction of each change: the audit trail outlives the hub’s log.',
-  request: { params: IdParam },
   answers: { 200: jsonResponse(TimelineSchema, 'The card’s changes') },
-  errors: [400, 404],
 });
 
 const viewingRoute = (method: 'put' | 'delete') =>
-  route({
-    method,
-    path: '/handoffs/{id}/viewing',
+  route[method]('/handoffs/{id}/viewing', {
     ...(method === 'put'
       ? {
           summary: 'I am looking at this card (for 30 s)',
@@ -106,24 +92,18 @@ const viewingRoute = (method: 'put' | 'delete') =>
         }
       : { summary: 'I stopped looking at this card', description: 'Ends what PUT started, at once.' }),
     // A viewer reads; saying "I am on it" to the team is acting on the queue.
-    middleware: writers,
-    request: { params: IdParam },
+    roles: writers,
     answers: { 204: { description: 'Done' } },
-    errors: [400, 403, 404],
   });
 
-const context = route({
-  method: 'get',
-  path: '/handoffs/{id}/context',
+const context = route.get('/handoffs/{id}/context', {
   summary: 'The pick-up screen of a handoff',
-  request: { params: IdParam },
   answers: {
     200: jsonResponse(
       HandoffContextSchema,
       'Problem summary, what was tried, the AI assessment, where to start',
     ),
   },
-  errors: [400, 404],
 });
 
 const router = createRouter().openapi(escalate, async (c) => {

@@ -3,8 +3,7 @@ import { isTerminalStatus } from '../contract/statuses';
 import type { RunRow } from '../db/schema';
 import { findGraph } from '../graphs/graph-store';
 import { hubFor } from '../hub/hub-client';
-import type { AppEnv } from '../lib/app-env';
-import { requireRole } from '../lib/auth';
+import type { AppEnv, Role } from '../lib/app-env';
 import {
   type ApiError,
   badRequest,
@@ -41,7 +40,7 @@ import type {
   RunLimits,
 } from '../runs/run-types';
 import { runJson } from '../runs/run-view';
-import { IdParam, pageOf } from '../schemas/common';
+import { pageOf } from '../schemas/common';
 import {
   checkpointsAnswer,
   RerunBody,
@@ -58,7 +57,7 @@ import {
 } from '../schemas/runs';
 import { lastEventIdOf } from '../streams/hub-stream';
 
-const writers = requireRole('engineer', 'admin');
+const writers: Role[] = ['engineer', 'admin'];
 const route = routesOf('Runs');
 
 const limitsOf = (c: Context<AppEnv>): RunLimits => ({
@@ -126,92 +125,70 @@ function startedAnswer(c: Context<AppEnv>, started: RunStartOutcome) {
   );
 }
 
-const start = route({
-  method: 'post',
-  path: '/graphs/{id}/run',
+const start = route.post('/graphs/{id}/run', {
   summary: 'Run a graph',
   description:
     'The run executes in the account’s hub; follow it on `stream_url`. 429 over a limit of active runs, or when the account holds `MAX_PAUSED_RUNS_PER_ACCOUNT` paused runs.',
-  middleware: writers,
-  request: { params: IdParam, headers: StartRunHeaders, body: jsonBody(StartRunBody) },
+  roles: writers,
+  request: { headers: StartRunHeaders, body: jsonBody(StartRunBody) },
   answers: {
     202: jsonResponse(RunStartedSchema, 'Started (or, for a repeated Idempotency-Key, the run it started)'),
   },
-  errors: [403, 404, 409, 422, 429],
+  errors: [409, 422, 429],
 });
 
-const list = route({
-  method: 'get',
-  path: '/runs',
+const list = route.get('/runs', {
   summary: 'List the account’s runs, newest first',
   request: { query: RunListQuery },
   answers: { 200: jsonResponse(pageOf(RunSchema).openapi('RunPage'), 'One page of runs') },
-  errors: [400],
 });
 
-const status = route({
-  method: 'get',
-  path: '/runs/{id}/status',
+const status = route.get('/runs/{id}/status', {
   summary: 'One run’s status, also after it ended',
-  request: { params: IdParam },
   answers: { 200: jsonResponse(RunSchema, 'The run, live from its hub while it has it, else from Postgres') },
-  errors: [400, 404],
 });
 
-const stream = route({
-  method: 'get',
-  path: '/runs/{id}/stream',
+const stream = route.get('/runs/{id}/stream', {
   summary: 'The run’s events, live',
   description:
     'From the run’s first event unless `Last-Event-ID` says otherwise; ends after `graph_completed` or `error`. A finished run whose log is gone sends its terminal event from Postgres and closes.',
-  middleware: writers,
-  request: { params: IdParam, ...lastEventIdDoc },
+  roles: writers,
+  request: lastEventIdDoc,
   answers: { 200: eventStreamResponse('Server-Sent Events') },
-  errors: [400, 403, 404, 429],
+  errors: [429],
 });
 
-const resume = route({
-  method: 'post',
-  path: '/runs/{id}/resume',
+const resume = route.post('/runs/{id}/resume', {
   summary: 'Answer a paused run',
-  middleware: writers,
-  request: { params: IdParam, body: jsonBody(ResumeRunBody) },
+  roles: writers,
+  request: { body: jsonBody(ResumeRunBody) },
   answers: { 202: jsonResponse(RunResumedSchema, 'Resumed') },
-  errors: [403, 404, 409, 429],
+  errors: [409, 429],
 });
 
-const cancel = route({
-  method: 'post',
-  path: '/runs/{id}/cancel',
+const cancel = route.post('/runs/{id}/cancel', {
   summary: 'Cancel a running or paused run',
   description: 'By the user who started the run or an admin (others 403).',
-  middleware: writers,
-  request: { params: IdParam },
+  roles: writers,
   answers: { 202: jsonResponse(RunCancelledSchema, 'Cancelled') },
-  errors: [400, 403, 404, 409],
+  errors: [409],
 });
 
-const rerun = route({
-  method: 'post',
-  path: '/runs/{id}/rerun',
+const rerun = route.post('/runs/{id}/rerun', {
   summary: 'Rerun a finished run from one of its nodes',
   description:
     'Starts a new run (its `parent_run_id` is this one) at `from_node` (default: the node a failed run stopped at, else the node the run started at) with the state this run had before that node ran, shallow-merged with `state_patch`. Only a finished run (else 409 `run_active`), by its starter or an admin (else 403); a node it never reached is 400 `node_not_reached`; its checkpoints are kept 7 days after it ended (then 409 `checkpoints_expired`).',
-  middleware: writers,
-  request: { params: IdParam, body: jsonBody(RerunBody) },
+  roles: writers,
+  request: { body: jsonBody(RerunBody) },
   answers: { 202: jsonResponse(RunStartedSchema, 'The new run, started') },
-  errors: [403, 404, 409, 429],
+  errors: [409, 429],
 });
 
-const checkpoints = route({
-  method: 'get',
-  path: '/runs/{id}/checkpoints',
+const checkpoints = route.get('/runs/{id}/checkpoints', {
   summary: 'The state before each node the run reached',
   description:
     'What a rerun starts from: one item per node the run started (the last time it did), oldest first. Kept 7 days after the run ended.',
-  request: { params: IdParam },
   answers: { 200: jsonResponse(RunCheckpointsSchema, 'The run’s checkpoints') },
-  errors: [400, 404],
 });
 
 export const runRoutes = createRouter()

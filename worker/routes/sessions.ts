@@ -1,8 +1,8 @@
-import { requireRole } from '../lib/auth';
+import type { Role } from '../lib/app-env';
 import { conflict, notFound } from '../lib/errors';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { listPage, pageQuery } from '../lib/pagination';
-import { IdParam, pageOf } from '../schemas/common';
+import { pageOf } from '../schemas/common';
 import {
   CreateSessionBody,
   CreateStepBody,
@@ -21,45 +21,33 @@ import {
   sessionStepsOf,
 } from '../sessions/session-store';
 
-const writers = requireRole('engineer', 'admin');
+const writers: Role[] = ['engineer', 'admin'];
 const route = routesOf('Sessions');
 
-const openSession = route({
-  method: 'post',
-  path: '/',
+const openSession = route.post('/', {
   summary: 'Open a troubleshooting session',
-  middleware: writers,
+  roles: writers,
   request: { body: jsonBody(CreateSessionBody) },
   answers: { 201: jsonResponse(SessionDetailSchema, 'The new session, with no steps yet') },
-  errors: [403],
 });
 
-const list = route({
-  method: 'get',
-  path: '/',
+const list = route.get('/', {
   summary: 'List the account’s sessions, newest first',
   request: { query: pageQuery },
   answers: { 200: jsonResponse(pageOf(SessionSchema).openapi('SessionPage'), 'One page of sessions') },
-  errors: [400],
 });
 
-const one = route({
-  method: 'get',
-  path: '/{id}',
+const one = route.get('/{id}', {
   summary: 'One session, with its steps',
-  request: { params: IdParam },
   answers: { 200: jsonResponse(SessionDetailSchema, 'The session and every step, oldest first') },
-  errors: [400, 404],
 });
 
-const recordStep = route({
-  method: 'post',
-  path: '/{id}/steps',
+const recordStep = route.post('/{id}/steps', {
   summary: 'Record what was tried',
-  middleware: writers,
-  request: { params: IdParam, body: jsonBody(CreateStepBody) },
+  roles: writers,
+  request: { body: jsonBody(CreateStepBody) },
   answers: { 201: jsonResponse(StepSchema, 'The recorded step') },
-  errors: [403, 404, 409],
+  errors: [409],
 });
 
 export const sessionRoutes = createRouter()

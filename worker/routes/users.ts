@@ -5,15 +5,12 @@ import { listUsers, userJson } from '../users/user-store';
 
 const route = routesOf('Users');
 
-const list = route({
-  method: 'get',
-  path: '/',
+const list = route.get('/', {
   summary: 'The account’s users, newest first',
   description:
     'Everyone who has used the account (users are created from their token on first use): whom a transfer or a policy level can name. Newest first by first use, `limit` (at most 200) per page and `cursor`, like every list.',
   request: { query: pageQuery },
   answers: { 200: jsonResponse(UserPageSchema, 'One page of users') },
-  errors: [400],
 });
 
 export const userRoutes = createRouter().openapi(list, async (c) => {

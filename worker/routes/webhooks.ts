@@ -2,12 +2,11 @@ import type { Context } from 'hono';
 import { publishFromRequest } from '../escalations/outbox';
 import { hubFor } from '../hub/hub-client';
 import type { AppEnv } from '../lib/app-env';
-import { requireRole } from '../lib/auth';
 import { badRequest, conflict, notFound, tooManyRequests } from '../lib/errors';
 import { hubCall } from '../lib/hub-call';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { decodeCursor, page, pageQuery } from '../lib/pagination';
-import { IdParam, pageOf } from '../schemas/common';
+import { pageOf } from '../schemas/common';
 import {
   CreateWebhookBody,
   DeliveryListQuery,
@@ -30,8 +29,8 @@ import {
 import { checkWebhookTarget } from '../webhooks/webhook-target';
 import { TESTS_PER_MINUTE, type TestResult } from '../webhooks/webhooks-module';
 
-const admins = requireRole('admin');
-const route = routesOf('Webhooks');
+// Endpoints send the account's events out and hold their signing secrets: admins' business.
+const route = routesOf('Webhooks', { roles: ['admin'] });
 
 /** The URL as it will be stored, or a 400 naming why it may not be a target. */
 function targetOf(c: Context<AppEnv>, raw: string): string {
@@ -41,87 +40,58 @@ function targetOf(c: Context<AppEnv>, raw: string): string {
   return check.url;
 }
 
-const create = route({
-  method: 'post',
-  path: '/',
+const create = route.post('/', {
   summary: 'Register an outbound endpoint',
   description:
     'Admins only. The answer holds the signing secret, once. At most `MAX_WEBHOOKS_PER_ACCOUNT` endpoints per account (default 50): one more is 409 `limit_reached` (the account holds too many; waiting does not help, deleting one does).',
-  middleware: admins,
   request: { body: jsonBody(CreateWebhookBody) },
   answers: { 201: jsonResponse(WebhookWithSecretSchema, 'The endpoint, with its secret') },
-  errors: [403, 409],
+  errors: [409],
 });
 
-const list = route({
-  method: 'get',
-  path: '/',
+const list = route.get('/', {
   summary: 'List the account’s endpoints, newest first',
-  middleware: admins,
   request: { query: pageQuery },
   answers: { 200: jsonResponse(pageOf(WebhookSchema).openapi('WebhookPage'), 'One page of endpoints') },
-  errors: [400, 403],
 });
 
-const one = route({
-  method: 'get',
-  path: '/{id}',
+const one = route.get('/{id}', {
   summary: 'One endpoint',
-  middleware: admins,
-  request: { params: IdParam },
   answers: { 200: jsonResponse(WebhookSchema, 'The endpoint (never its secret)') },
-  errors: [400, 403, 404],
 });
 
-const update = route({
-  method: 'patch',
-  path: '/{id}',
+const update = route.patch('/{id}', {
   summary: 'Change an endpoint: enable or disable, events, URL, format, or rotate its secret',
   description:
     'With `rotate_secret: true` the answer holds the new secret, once; for 24 h deliveries carry a signature under each.',
-  middleware: admins,
-  request: { params: IdParam, body: jsonBody(UpdateWebhookBody) },
+  request: { body: jsonBody(UpdateWebhookBody) },
   answers: {
     200: jsonResponse(
       WebhookWithSecretSchema.partial({ secret: true }).openapi('UpdatedWebhook'),
       'The endpoint',
     ),
   },
-  errors: [403, 404],
 });
 
-const remove = route({
-  method: 'delete',
-  path: '/{id}',
+const remove = route.delete('/{id}', {
   summary: 'Delete an endpoint and its delivery log',
-  middleware: admins,
-  request: { params: IdParam },
   answers: { 204: { description: 'Deleted; pending deliveries are dropped' } },
-  errors: [400, 403, 404],
 });
 
-const deliveries = route({
-  method: 'get',
-  path: '/{id}/deliveries',
+const deliveries = route.get('/{id}/deliveries', {
   summary: 'The endpoint’s delivery log: every attempt, newest first',
-  middleware: admins,
-  request: { params: IdParam, query: DeliveryListQuery },
+  request: { query: DeliveryListQuery },
   answers: {
     200: jsonResponse(pageOf(DeliverySchema).openapi('WebhookDeliveryPage'), 'One page of attempts'),
   },
-  errors: [400, 403, 404],
 });
 
-const test = route({
-  method: 'post',
-  path: '/{id}/test',
+const test = route.post('/{id}/test', {
   summary: 'Send a `ping` to the endpoint',
   description:
     'Whatever its event filter, and also while it is disabled; the attempt appears in its delivery log. At most 5 tests per endpoint in any minute (else 429 `rate_limited` with `Retry-After`): a test is a request to somebody’s server.',
-  middleware: admins,
-  request: { params: IdParam },
   answers: { 202: jsonResponse(WebhookTestSchema, 'Queued; `event_id` is its `webhook-id`') },
-  errors: [400, 403, 404, 429],
+  errors: [429],
 });
 
 export const webhookRoutes = createRouter()
