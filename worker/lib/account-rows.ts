@@ -2,7 +2,7 @@ import { and, type Column, eq, lt, min, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgSelect, PgTable } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../db/client';
 
-// The conditions that keep a query inside one account, for the tables keyed by account.
+// Reads and deletes kept inside one account, shared by the stores of the tables keyed by account.
 
 /** Row `id` of the account: another account's row is as absent as a missing one. */
 export function inAccount(
@@ -33,7 +33,12 @@ type Dated = PgTable & { accountId: AnyPgColumn; createdAt: AnyPgColumn<{ data: 
  * Deletes the account's rows of `table` created before `before`; answers when the oldest row left
  * was created (to prune again once it is due), or undefined when none is left.
  */
-export async function pruneCreatedBefore(db: DbOrTx, table: Dated, accountId: string, before: Date) {
+export async function pruneCreatedBefore(
+  db: DbOrTx,
+  table: Dated,
+  accountId: string,
+  before: Date,
+): Promise<Date | undefined> {
   await db.delete(table).where(and(eq(table.accountId, accountId), lt(table.createdAt, before)));
   const [left] = await db
     .select({ oldest: min(table.createdAt) })
