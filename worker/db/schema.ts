@@ -4,6 +4,7 @@ import {
   bigint,
   boolean,
   date,
+  type ExtraConfigColumn,
   index,
   integer,
   jsonb,
@@ -34,12 +35,19 @@ import {
 // The one drizzle schema module: every table Switchboard keeps in Postgres.
 // Migrations in migrations/ are generated from this file by drizzle-kit.
 
-// Millisecond precision on purpose: list cursors carry a JavaScript Date, and a microsecond
-// column let rows within one millisecond of a page's last item fall between pages.
-const createdAt = () =>
-  timestamp('created_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow();
+// The columns most tables share, declared once. Their SQL is what migrations/ already holds:
+// drizzle-kit generates the same schema from them (`npm run db:generate` finds nothing to do).
+
 /** A time to the millisecond, as the API shows it. */
 const ms = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
+/** A time at Postgres' default precision (microseconds). */
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+// Millisecond precision on purpose: list cursors carry a JavaScript Date, and a microsecond
+// column let rows within one millisecond of a page's last item fall between pages.
+const createdAt = () => ms('created_at').notNull().defaultNow();
+const updatedAt = () => tz('updated_at').notNull().defaultNow();
+/** A row's own id, drawn by Postgres unless the insert names one. */
+const randomId = () => uuid('id').primaryKey().defaultRandom();
 
 export const roleEnum = pgEnum('user_role', ROLES);
 export const stepOutcomeEnum = pgEnum('step_outcome', STEP_OUTCOMES);
@@ -49,18 +57,28 @@ export const accounts = pgTable('accounts', {
   createdAt: createdAt(),
 });
 
+/** The account a row belongs to, which must exist. */
+const accountRef = () =>
+  uuid('account_id')
+    .notNull()
+    .references(() => accounts.id);
+
+/** The index behind an account's list (lib/pagination.ts `keysetPage`): its rows, newest first. */
+const accountListIndex = (
+  name: string,
+  t: { accountId: ExtraConfigColumn; createdAt: ExtraConfigColumn; id: ExtraConfigColumn },
+) => index(name).on(t.accountId, t.createdAt.desc(), t.id.desc());
+
 // Users are provisioned from token claims; name and role follow the latest token seen.
 export const users = pgTable(
   'users',
   {
-    accountId: uuid('account_id')
-      .notNull()
-      .references(() => accounts.id),
+    accountId: accountRef(),
     id: uuid('id').notNull(),
     name: text('name').notNull(),
     role: roleEnum('role').notNull(),
     createdAt: createdAt(),
-    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    lastSeenAt: tz('last_seen_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.accountId, t.id] })],
 );
@@ -68,24 +86,22 @@ export const users = pgTable(
 export const sessions = pgTable(
   'sessions',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
-    accountId: uuid('account_id')
-      .notNull()
-      .references(() => accounts.id),
+    id: randomId(),
+    accountId: accountRef(),
     createdBy: uuid('created_by').notNull(),
     title: text('title').notNull(),
     problemSummary: text('problem_summary').notNull(),
     customer: text('customer'),
     createdAt: createdAt(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
-  (t) => [index('sessions_account_created_idx').on(t.accountId, t.createdAt.desc(), t.id.desc())],
+  (t) => [accountListIndex('sessions_account_created_idx', t)],
 );
 
 export const sessionSteps = pgTable(
   'session_steps',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
+    id: randomId(),
     sessionId: uuid('session_id')
       .notNull()
       .references(() => sessions.id),
@@ -111,10 +127,8 @@ export type AiAssessment = AiAssessmentJson;
 export const handoffs = pgTable(
   'handoffs',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
-    accountId: uuid('account_id')
-      .notNull()
-      .references(() => accounts.id),
+    id: randomId(),
+    accountId: accountRef(),
     sessionId: uuid('session_id')
       .notNull()
       .references(() => sessions.id),
@@ -125,11 +139,11 @@ export const handoffs = pgTable(
     toUserId: uuid('to_user_id'),
     status: handoffStatusEnum('status').notNull().default('open'),
     pickedUpBy: uuid('picked_up_by'),
-    pickedUpAt: timestamp('picked_up_at', { withTimezone: true, mode: 'date' }),
+    pickedUpAt: tz('picked_up_at'),
     // The first pick-up: what time-to-pick-up measures, whatever releases followed.
-    firstPickedUpAt: timestamp('first_picked_up_at', { withTimezone: true, mode: 'date' }),
+    firstPickedUpAt: tz('first_picked_up_at'),
     closedBy: uuid('closed_by'),
-    closedAt: timestamp('closed_at', { withTimezone: true, mode: 'date' }),
+    closedAt: tz('closed_at'),
     aiStatus: aiStatusEnum('ai_status').notNull().default('pending'),
     aiAssessment: jsonb('ai_assessment').$type<AiAssessment>(),
     aiError: text('ai_error'),
@@ -137,7 +151,7 @@ export const handoffs = pgTable(
     version: integer('version').notNull().default(1),
     idempotencyKey: text('idempotency_key'),
     createdAt: createdAt(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: updatedAt(),
     // The clocks and the re-escalation sequence, from the policy version the card was created
     // under (0: the default policy). The due times are set by the create statement; they are
     // nullable only so that the migration can add them to existing rows and backfill them.
@@ -156,7 +170,7 @@ export const handoffs = pgTable(
     nextLevelAt: ms('next_level_at'),
   },
   (t) => [
-    index('handoffs_account_created_idx').on(t.accountId, t.createdAt.desc(), t.id.desc()),
+    accountListIndex('handoffs_account_created_idx', t),
     uniqueIndex('handoffs_idempotency_idx')
       .on(t.accountId, t.createdBy, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} is not null`),
@@ -168,14 +182,14 @@ export const handoffs = pgTable(
 export const outbox = pgTable(
   'outbox',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
+    id: randomId(),
     accountId: uuid('account_id').notNull(),
     topic: text('topic').notNull(),
     eventType: text('event_type').notNull(),
     payload: jsonb('payload').notNull(),
     attempts: integer('attempts').notNull().default(0),
     createdAt: createdAt(),
-    publishedAt: timestamp('published_at', { withTimezone: true, mode: 'date' }),
+    publishedAt: tz('published_at'),
   },
   (t) => [
     index('outbox_pending_idx').on(t.createdAt).where(sql`${t.publishedAt} is null`),
@@ -192,7 +206,7 @@ export const handoffRate = pgTable(
   {
     accountId: uuid('account_id').notNull(),
     userId: uuid('user_id').notNull(),
-    recent: timestamp('recent', { withTimezone: true, mode: 'date' }).array().notNull().default(sql`'{}'`),
+    recent: tz('recent').array().notNull().default(sql`'{}'`),
   },
   (t) => [primaryKey({ columns: [t.accountId, t.userId] })],
 );
@@ -202,9 +216,7 @@ export const handoffRate = pgTable(
 export const escalationPolicies = pgTable(
   'escalation_policies',
   {
-    accountId: uuid('account_id')
-      .notNull()
-      .references(() => accounts.id),
+    accountId: accountRef(),
     version: integer('version').notNull(),
     policy: jsonb('policy').notNull(),
     createdBy: uuid('created_by').notNull(),
@@ -226,7 +238,7 @@ export const handoffTimeline = pgTable(
     version: integer('version').notNull(),
     accountId: uuid('account_id').notNull(),
     type: timelineTypeEnum('type').notNull(),
-    at: timestamp('at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
+    at: ms('at').notNull().defaultNow(),
     // Who did it, as they were named then; null for what the system did.
     actorId: uuid('actor_id'),
     actorName: text('actor_name'),
@@ -247,10 +259,8 @@ export type SessionStepRow = typeof sessionSteps.$inferSelect;
 export const graphs = pgTable(
   'graphs',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
-    accountId: uuid('account_id')
-      .notNull()
-      .references(() => accounts.id),
+    id: randomId(),
+    accountId: accountRef(),
     name: text('name').notNull(),
     version: integer('version').notNull(),
     createdBy: uuid('created_by').notNull(),
@@ -259,7 +269,7 @@ export const graphs = pgTable(
   },
   (t) => [
     uniqueIndex('graphs_account_name_version_idx').on(t.accountId, t.name, t.version),
-    index('graphs_account_created_idx').on(t.accountId, t.createdAt.desc(), t.id.desc()),
+    accountListIndex('graphs_account_created_idx', t),
   ],
 );
 
@@ -271,10 +281,8 @@ export const runStatusEnum = pgEnum('run_status', RUN_STATUSES);
 export const runs = pgTable(
   'runs',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
-    accountId: uuid('account_id')
-      .notNull()
-      .references(() => accounts.id),
+    id: randomId(),
+    accountId: accountRef(),
     graphId: uuid('graph_id')
       .notNull()
       .references(() => graphs.id),
@@ -292,17 +300,17 @@ export const runs = pgTable(
     pauseTimeoutSeconds: integer('pause_timeout_seconds').notNull(),
     hubVersion: integer('hub_version').notNull().default(0),
     createdAt: createdAt(),
-    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
-    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
+    startedAt: tz('started_at'),
+    endedAt: tz('ended_at'),
     activeMs: integer('active_ms'),
     durationMs: integer('duration_ms'),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: updatedAt(),
     // A rerun: the finished run it was started from, and the node it started at.
     parentRunId: uuid('parent_run_id').references((): AnyPgColumn => runs.id),
     fromNode: text('from_node'),
   },
   (t) => [
-    index('runs_account_created_idx').on(t.accountId, t.createdAt.desc(), t.id.desc()),
+    accountListIndex('runs_account_created_idx', t),
     index('runs_graph_idx').on(t.graphId),
     index('runs_parent_idx').on(t.parentRunId).where(sql`${t.parentRunId} is not null`),
   ],
@@ -345,10 +353,8 @@ export const webhookDisabledReasonEnum = pgEnum('webhook_disabled_reason', WEBHO
 export const webhookEndpoints = pgTable(
   'webhook_endpoints',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
-    accountId: uuid('account_id')
-      .notNull()
-      .references(() => accounts.id),
+    id: randomId(),
+    accountId: accountRef(),
     url: text('url').notNull(),
     format: webhookFormatEnum('format').notNull().default('standard'),
     events: jsonb('events').$type<string[]>().notNull(),
@@ -360,12 +366,12 @@ export const webhookEndpoints = pgTable(
     secret: text('secret').notNull(),
     // The secret before the last rotation, still signing (as a second signature) until it expires.
     previousSecret: text('previous_secret'),
-    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true, mode: 'date' }),
+    previousSecretExpiresAt: tz('previous_secret_expires_at'),
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
-  (t) => [index('webhook_endpoints_account_created_idx').on(t.accountId, t.createdAt.desc(), t.id.desc())],
+  (t) => [accountListIndex('webhook_endpoints_account_created_idx', t)],
 );
 
 // Every delivery attempt, written by the hub in batches after the attempt (the attempt itself
@@ -389,7 +395,7 @@ export const webhookDeliveries = pgTable(
     durationMs: integer('duration_ms'),
     error: text('error'),
     createdAt: createdAt(),
-    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date', precision: 3 }),
+    nextAttemptAt: ms('next_attempt_at'),
   },
   (t) => [
     index('webhook_deliveries_endpoint_created_idx').on(t.endpointId, t.createdAt.desc(), t.id.desc()),
@@ -408,8 +414,8 @@ export const demoSeeds = pgTable('demo_seeds', {
   accountId: uuid('account_id')
     .primaryKey()
     .references(() => accounts.id),
-  startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-  finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  startedAt: tz('started_at').notNull().defaultNow(),
+  finishedAt: tz('finished_at'),
   /** What was made (counts and ids), as the seed answered. */
   summary: jsonb('summary'),
 });
@@ -432,7 +438,7 @@ export const usageDaily = pgTable(
     llmCompletionTokens: counter('llm_completion_tokens'),
     webhookDeliveries: counter('webhook_deliveries'),
     hubWakeups: counter('hub_wakeups'),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
   (t) => [primaryKey({ columns: [t.accountId, t.day] })],
 );

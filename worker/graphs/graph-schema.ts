@@ -221,17 +221,11 @@ export const graphSchema = z.strictObject({
 });
 
 export type Graph = z.output<typeof graphSchema>;
-export type GraphInput = z.input<typeof graphSchema>;
 export type GraphNode = z.output<typeof nodeSchema>;
-export type LlmNode = z.output<typeof llmNodeSchema>;
-export type ToolNode = z.output<typeof toolNodeSchema>;
 export type HumanInputNode = z.output<typeof humanInputNodeSchema>;
-export type TransformNode = z.output<typeof transformNodeSchema>;
 export type RetryPolicy = z.output<typeof retryPolicySchema>;
 export type Edge = z.output<typeof edgeSchema>;
-export type PlainEdge = z.output<typeof plainEdgeSchema>;
 export type BranchEdge = z.output<typeof branchEdgeSchema>;
-export type Branch = z.output<typeof branchSchema>;
 export type Condition = z.output<typeof conditionSchema>;
 
 export function isBranchEdge(edge: Edge): edge is BranchEdge {

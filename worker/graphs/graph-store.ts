@@ -2,8 +2,9 @@ import { and, asc, eq, max } from 'drizzle-orm';
 import { type Db, sqlState } from '../db/client';
 import { type At, nowValue } from '../db/clock';
 import { type GraphRow, graphs } from '../db/schema';
+import { findInAccount } from '../lib/account-rows';
 import type { Identity } from '../lib/app-env';
-import { afterCursor, type CursorKey, newestFirst } from '../lib/pagination';
+import { keysetPage, type PageWindow } from '../lib/pagination';
 import type { Graph } from './graph-schema';
 
 // Stored graphs in Postgres. A graph is immutable and versioned by name: storing a name that
@@ -65,27 +66,13 @@ export async function storeGraphVersion(
 export function listGraphs(
   db: Db,
   accountId: string,
-  opts: { name?: string | undefined; after: CursorKey | undefined; limit: number },
+  opts: PageWindow & { name?: string | undefined },
 ): Promise<GraphRow[]> {
-  return db
-    .select()
-    .from(graphs)
-    .where(
-      and(
-        eq(graphs.accountId, accountId),
-        opts.name ? eq(graphs.name, opts.name) : undefined,
-        afterCursor(graphs, opts.after),
-      ),
-    )
-    .orderBy(...newestFirst(graphs))
-    .limit(opts.limit);
+  const where = and(eq(graphs.accountId, accountId), opts.name ? eq(graphs.name, opts.name) : undefined);
+  return keysetPage(db.select().from(graphs).$dynamic(), graphs, where, opts);
 }
 
 /** The graph, if it is in this account. */
-export async function findGraph(db: Db, accountId: string, id: string): Promise<GraphRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(graphs)
-    .where(and(eq(graphs.id, id), eq(graphs.accountId, accountId)));
-  return row;
+export function findGraph(db: Db, accountId: string, id: string): Promise<GraphRow | undefined> {
+  return findInAccount(db.select().from(graphs).$dynamic(), graphs, accountId, id);
 }

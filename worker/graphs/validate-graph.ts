@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { BUILTIN_TOOL_NAMES } from '../tools/registry';
 import {
   branchEdgeSchema,
@@ -112,6 +112,37 @@ function stronglyConnectedComponents(ids: readonly string[], successors: Map<str
   return components;
 }
 
+/**
+ * Parses each item of a list on its own, so that every bad node or edge is named, not only the
+ * first. `schemaFor` picks the item's schema, or answers the issue that stops it before one applies.
+ */
+function parseEach<T>(
+  list: 'nodes' | 'edges',
+  raws: unknown[],
+  labelOf: (raw: unknown, index: number) => string,
+  issues: GraphIssue[],
+  schemaFor: (raw: Record<string, unknown>, at: string, label: string) => z.ZodType<T> | GraphIssue,
+): T[] {
+  const items: T[] = [];
+  raws.forEach((raw, i) => {
+    const at = `${list}[${i}]`;
+    const label = labelOf(raw, i);
+    if (!isRecord(raw)) {
+      issues.push({ path: at, message: `${label}: must be an object` });
+      return;
+    }
+    const schema = schemaFor(raw, at, label);
+    if (!(schema instanceof z.ZodType)) {
+      issues.push(schema);
+      return;
+    }
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) items.push(parsed.data);
+    else issues.push(...zodIssues(at, label, parsed.error));
+  });
+  return items;
+}
+
 /** Shape checks with messages that name each node and edge, before any cross-reference check. */
 function parseShape(input: unknown): { graph?: Graph; issues: GraphIssue[] } {
   const issues: GraphIssue[] = [];
@@ -148,40 +179,21 @@ function parseShape(input: unknown): { graph?: Graph; issues: GraphIssue[] } {
     return { issues };
   }
 
-  const nodes: GraphNode[] = [];
-  rawNodes.forEach((raw: unknown, i) => {
-    const label = nodeLabel(raw, i);
-    if (!isRecord(raw)) {
-      issues.push({ path: `nodes[${i}]`, message: `${label}: must be an object` });
-      return;
-    }
+  const nodes = parseEach<GraphNode>('nodes', rawNodes, nodeLabel, issues, (raw, at, label) => {
     const type = raw.type;
-    if (typeof type !== 'string' || !(NODE_TYPES as readonly string[]).includes(type)) {
-      const shown = type === undefined ? 'missing' : JSON.stringify(type);
-      issues.push({
-        path: `nodes[${i}].type`,
-        message: `${label}: unknown node type ${shown}; expected one of ${NODE_TYPES.join(', ')}`,
-      });
-      return;
+    if (typeof type === 'string' && (NODE_TYPES as readonly string[]).includes(type)) {
+      return nodeSchemasByType[type as NodeType];
     }
-    const parsed = nodeSchemasByType[type as NodeType].safeParse(raw);
-    if (parsed.success) nodes.push(parsed.data);
-    else issues.push(...zodIssues(`nodes[${i}]`, label, parsed.error));
+    const shown = type === undefined ? 'missing' : JSON.stringify(type);
+    return {
+      path: `${at}.type`,
+      message: `${label}: unknown node type ${shown}; expected one of ${NODE_TYPES.join(', ')}`,
+    };
   });
-
-  const edges: Edge[] = [];
-  rawEdges.forEach((raw: unknown, i) => {
-    const label = edgeLabel(raw, i);
-    if (!isRecord(raw)) {
-      issues.push({ path: `edges[${i}]`, message: `${label}: must be an object` });
-      return;
-    }
-    // Pick the variant by its fields so a branch edge missing `default` says exactly that.
-    const isBranch = 'branches' in raw || 'default' in raw;
-    const parsed = (isBranch ? branchEdgeSchema : plainEdgeSchema).safeParse(raw);
-    if (parsed.success) edges.push(parsed.data);
-    else issues.push(...zodIssues(`edges[${i}]`, label, parsed.error));
-  });
+  // Pick the variant by its fields so a branch edge missing `default` says exactly that.
+  const edges = parseEach<Edge>('edges', rawEdges, edgeLabel, issues, (raw) =>
+    'branches' in raw || 'default' in raw ? branchEdgeSchema : plainEdgeSchema,
+  );
 
   if (issues.length > 0) return { issues };
   return { graph: { entry, nodes, edges }, issues };

@@ -1,4 +1,3 @@
-import { DurableObject } from 'cloudflare:workers';
 import { getConfig } from '../config';
 import { getOrCreate } from '../lib/get-or-create';
 import { log, safeErrorMessage } from '../lib/log';
@@ -24,17 +23,17 @@ import {
   type RelayPageResult,
   type RelayStart,
 } from './relay-protocol';
-import { REPLAY_MORE, REPLAY_MORE_REQUEST } from './replay-protocol';
+import { REPLAY_MORE } from './replay-protocol';
 import {
-  closeBack,
   FanoutQueue,
   frameId,
   type Member,
   type OutFrame,
-  SocketIndex,
   type Subscriber,
   sendOrClose,
 } from './socket-index';
+import { clampPageBytes, parseSubscribeRequest } from './subscribe-request';
+import { SubscriberHost } from './subscriber-host';
 import { USAGE_FLUSH_JOB, type UsageByDay, UsageMeter, type UsageSink } from './usage-meter';
 
 const JOB_CONCURRENCY = 8;
@@ -46,8 +45,6 @@ const JOB_CONCURRENCY = 8;
 const DUE_PER_ALARM = 1_000;
 /** Jobs of a kind with `runBatch` handed over at once (e.g. one Postgres transaction). */
 const JOB_BATCH_SIZE = 100;
-const DEFAULT_PAGE_BYTES = 256 * 1024;
-const MAX_PAGE_BYTES = 512 * 1024;
 
 /** Every subscriber socket is also tagged with its user, so the hub can count a user's streams. */
 const userTag = (userId: string) => `user:${userId}`;
@@ -100,14 +97,13 @@ const infoOf = (sub: Subscriber): SubscriberInfo => ({
  * - the usage counters, flushed to Postgres at most once a minute.
  * The concrete hub (worker/account-hub.ts) lists its modules and exposes their RPC calls.
  */
-export class HubHost<Modules extends Record<string, HubModule>> extends DurableObject<Env> {
+export class HubHost<Modules extends Record<string, HubModule>> extends SubscriberHost {
   protected readonly modules: Modules;
   private readonly host: Hub;
   private readonly events: EventLog;
   private readonly jobs: JobQueue;
   private readonly handlers = new Map<string, JobHandler>();
   private readonly moduleList: HubModule[];
-  private readonly subs: SocketIndex;
   /** The hub's own sockets are sent to a slice at a time (see FanoutQueue). */
   private readonly fanout = new FanoutQueue((n) => this.count('deliveries', n));
   private readonly relays: RelayFanout;
@@ -135,7 +131,6 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     const name = ctx.id.name ?? ctx.id.toString();
     this.events = new EventLog(ctx.storage.sql);
     this.jobs = new JobQueue(ctx.storage.sql);
-    this.subs = new SocketIndex(ctx);
     this.usage = new UsageMeter(this.jobs, {
       accountId: name,
       sink: options.usageSink,
@@ -341,22 +336,9 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
    * through relays, is refused with a 429.
    */
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
-      return new Response('expected a WebSocket upgrade', { status: 426 });
-    }
-    const url = new URL(request.url);
-    const topic = url.searchParams.get('topic');
-    const afterParam = url.searchParams.get('after');
-    const pageParam = url.searchParams.get('page');
-    if (
-      !topic ||
-      (afterParam !== null && !/^\d+$/.test(afterParam)) ||
-      (pageParam !== null && !/^\d+$/.test(pageParam))
-    ) {
-      return new Response('topic, and numeric after and page, are required', { status: 400 });
-    }
-    const userId = url.searchParams.get('user');
-    const maxPerUser = Number(url.searchParams.get('max_per_user') ?? Number.POSITIVE_INFINITY);
+    const req = parseSubscribeRequest(request);
+    if (req instanceof Response) return req;
+    const { topic, after, userId, maxPerUser } = req;
     // Counted and accepted (or handed to a relay) in one synchronous stretch.
     if (
       userId !== null &&
@@ -375,18 +357,11 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, userId === null ? [topic] : [topic, userTag(userId)]);
-    const base = {
-      sid: crypto.randomUUID(),
-      topic,
-      pageBytes: Math.min(MAX_PAGE_BYTES, Math.max(1024, Number(pageParam ?? DEFAULT_PAGE_BYTES))),
-      userId,
-      name: url.searchParams.get('name'),
-    };
+    const base = { sid: crypto.randomUUID(), topic, pageBytes: req.pageBytes, userId, name: req.name };
     const lastId = this.events.lastId(topic);
-    if (afterParam === null) {
+    if (after === undefined) {
       this.wentLive(this.subs.add(server, { ...base, cursor: lastId, live: true } satisfies Subscriber));
     } else {
-      const after = Number(afterParam);
       const point = this.events.resumePoint(topic, after);
       if (point.kind === 'reset') {
         const member = this.subs.add(server, {
@@ -419,26 +394,11 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     return relay;
   }
 
-  /** The only message a subscriber sends: `more`, for the next replay page. */
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    if (message !== REPLAY_MORE_REQUEST) return;
-    const member = this.subs.of(ws);
-    if (member && !member.sub.live) this.sendPage(member);
+  protected override nextPage(member: Member): void {
+    this.sendPage(member);
   }
 
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    closeBack(ws, code, reason);
-    this.unsubscribed(ws);
-  }
-
-  override async webSocketError(ws: WebSocket): Promise<void> {
-    this.unsubscribed(ws);
-  }
-
-  private unsubscribed(ws: WebSocket): void {
-    const member = this.subs.of(ws);
-    // Once per socket: close and error may both arrive.
-    if (!member || !this.subs.remove(member)) return;
+  protected override left(member: Member): void {
     // The hooks heard of it only if it went live (see wentLive): a socket closed mid-replay was
     // never announced, so it is not withdrawn either.
     if (member.sub.live) this.tellUnsubscribed(infoOf(member.sub));
@@ -497,7 +457,7 @@ export class HubHost<Modules extends Record<string, HubModule>> extends DurableO
     if (this.events.resumePoint(topic, after).kind === 'reset') return { kind: 'reset' };
     return {
       kind: 'page',
-      page: this.events.frames(topic, after, Math.min(MAX_PAGE_BYTES, Math.max(1024, maxBytes))),
+      page: this.events.frames(topic, after, clampPageBytes(maxBytes)),
     };
   }
 

@@ -1,4 +1,3 @@
-import { DurableObject } from 'cloudflare:workers';
 import { log } from '../lib/log';
 import type { ReplayFrames } from './event-log';
 import {
@@ -8,11 +7,11 @@ import {
   type RelayJoinResult,
   type RelayPageResult,
 } from './relay-protocol';
-import { REPLAY_MORE, REPLAY_MORE_REQUEST } from './replay-protocol';
-import { closeBack, FanoutQueue, type Member, type OutFrame, SocketIndex, sendOrClose } from './socket-index';
+import { REPLAY_MORE } from './replay-protocol';
+import { FanoutQueue, type Member, type OutFrame, sendOrClose } from './socket-index';
+import { MAX_PAGE_BYTES, parseSubscribeRequest } from './subscribe-request';
+import { SubscriberHost } from './subscriber-host';
 
-const DEFAULT_PAGE_BYTES = 256 * 1024;
-const MAX_PAGE_BYTES = 512 * 1024;
 /** A subscriber that cannot catch up with the relay's feed in this many pages is closed (it resumes). */
 const MAX_CATCH_UP_PAGES = 20;
 
@@ -25,8 +24,7 @@ const MAX_CATCH_UP_PAGES = 20;
  * in SQLite, one row per topic), which makes a repeated delivery harmless and shows a gap, which it
  * fills from the log before sending anything newer.
  */
-export class RelayHub extends DurableObject<Env> {
-  private readonly subs: SocketIndex;
+export class RelayHub extends SubscriberHost {
   private readonly feed = new Map<string, number>();
   private readonly accountId: string;
   private readonly n: number;
@@ -44,7 +42,6 @@ export class RelayHub extends DurableObject<Env> {
     if (!parsed) throw new Error(`a relay hub is addressed as relay:<account>:<n>, not ${ctx.id.name}`);
     this.accountId = parsed.accountId;
     this.n = parsed.n;
-    this.subs = new SocketIndex(ctx);
     ctx.blockConcurrencyWhile(async () => {
       ctx.storage.sql.exec(
         'create table if not exists relay_feed (topic text primary key, last_id integer not null)',
@@ -65,20 +62,9 @@ export class RelayHub extends DurableObject<Env> {
 
   /** The Worker's WebSocket upgrade, with the same parameters the account hub takes. */
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
-      return new Response('expected a WebSocket upgrade', { status: 426 });
-    }
-    const url = new URL(request.url);
-    const topic = url.searchParams.get('topic');
-    const afterParam = url.searchParams.get('after');
-    const pageParam = url.searchParams.get('page');
-    if (
-      !topic ||
-      (afterParam !== null && !/^\d+$/.test(afterParam)) ||
-      (pageParam !== null && !/^\d+$/.test(pageParam))
-    ) {
-      return new Response('topic, and numeric after and page, are required', { status: 400 });
-    }
+    const req = parseSubscribeRequest(request);
+    if (req instanceof Response) return req;
+    const { topic, after } = req;
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     // Accepted first, not live: deliveries that arrive while the account hub registers it move the
@@ -89,9 +75,9 @@ export class RelayHub extends DurableObject<Env> {
       topic,
       cursor: 0,
       live: false,
-      pageBytes: Math.min(MAX_PAGE_BYTES, Math.max(1024, Number(pageParam ?? DEFAULT_PAGE_BYTES))),
-      userId: url.searchParams.get('user'),
-      name: url.searchParams.get('name'),
+      pageBytes: req.pageBytes,
+      userId: req.userId,
+      name: req.name,
     });
     let join: RelayJoinResult;
     try {
@@ -102,7 +88,7 @@ export class RelayHub extends DurableObject<Env> {
         userId: member.sub.userId ?? null,
         name: member.sub.name ?? null,
         pageBytes: member.sub.pageBytes,
-        ...(afterParam !== null ? { after: Number(afterParam) } : {}),
+        ...(after !== undefined ? { after } : {}),
       })) as RelayJoinResult;
     } catch (err) {
       log('warn', 'relay could not register a subscriber with its account hub', { err });
@@ -124,11 +110,7 @@ export class RelayHub extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** The only message a subscriber sends: `more`, for the next replay page. */
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    if (message !== REPLAY_MORE_REQUEST) return;
-    const member = this.subs.of(ws);
-    if (!member || member.sub.live) return;
+  protected override async nextPage(member: Member): Promise<void> {
     const result = await this.page(member.sub.topic, member.sub.cursor, member.sub.pageBytes);
     if (!this.subs.get(member.sub.topic, member.sub.sid)) return;
     if (!result) return this.closeOne(member, 'replay unavailable');
@@ -136,18 +118,7 @@ export class RelayHub extends DurableObject<Env> {
     if (result.done) await this.goLive(member);
   }
 
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    closeBack(ws, code, reason);
-    this.unsubscribed(ws);
-  }
-
-  override async webSocketError(ws: WebSocket): Promise<void> {
-    this.unsubscribed(ws);
-  }
-
-  private unsubscribed(ws: WebSocket): void {
-    const member = this.subs.of(ws);
-    if (!member || !this.subs.remove(member)) return;
+  protected override left(member: Member): void {
     // If this call fails, the account hub finds out at its next delivery (`sockets` is lower).
     this.ctx.waitUntil(
       Promise.resolve(this.hub().relayLeave(this.n, member.sub.sid)).catch((err: unknown) =>

@@ -1,4 +1,5 @@
 import { and, type Column, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { PgSelect } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { validationFailed } from './errors';
 
@@ -11,6 +12,12 @@ export const pageQuery = z.object({
 export interface CursorKey {
   createdAt: Date;
   id: string;
+}
+
+/** Where a page starts (`undefined`: the first page) and how many rows to read. */
+export interface PageWindow {
+  after: CursorKey | undefined;
+  limit: number;
 }
 
 const keySchema = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
@@ -44,7 +51,7 @@ export function page<T extends { createdAt: Date; id: string }>(rows: T[], limit
  */
 export async function listPage<R extends CursorKey, J>(
   query: { limit: number; cursor?: string | undefined },
-  read: (window: { after: CursorKey | undefined; limit: number }) => Promise<R[]>,
+  read: (window: PageWindow) => Promise<R[]>,
   json: (row: R) => J,
 ): Promise<{ items: J[]; next_cursor: string | null }> {
   const rows = await read({ after: decodeCursor(query.cursor), limit: query.limit + 1 });
@@ -64,4 +71,21 @@ export function afterCursor(t: Keyed, after: CursorKey | undefined): SQL | undef
 }
 
 /** The order every list uses, matching `afterCursor`. */
-export const newestFirst = (t: Keyed) => [desc(t.createdAt), desc(t.id)] as const;
+const newestFirst = (t: Keyed) => [desc(t.createdAt), desc(t.id)] as const;
+
+/**
+ * The one keyset query behind every list: `query` (a `$dynamic()` select from `t`) narrowed to
+ * `where` and to the window's rows, newest first. It takes the select rather than the table
+ * because drizzle types a select's rows only where the table is known, i.e. at the caller.
+ */
+export function keysetPage<Q extends PgSelect>(
+  query: Q,
+  t: Keyed,
+  where: SQL | undefined,
+  window: PageWindow,
+) {
+  return query
+    .where(and(where, afterCursor(t, window.after)))
+    .orderBy(...newestFirst(t))
+    .limit(window.limit);
+}

@@ -1,6 +1,7 @@
-import { and, eq, lt, min } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/client';
 import { runIdempotencyKeys } from '../db/schema';
+import { pruneCreatedBefore } from '../lib/account-rows';
 import type { Identity } from '../lib/app-env';
 import { IDEMPOTENCY_KEY_TTL_MS, type KeyStore } from '../lib/idempotency';
 
@@ -61,15 +62,13 @@ export async function forgetKey(db: Db, who: Identity, key: string, runId: strin
  * prune again then), or undefined when none is left.
  */
 export async function pruneKeys(db: Db, accountId: string, now = Date.now()): Promise<number | undefined> {
-  const cutoff = new Date(now - IDEMPOTENCY_KEY_TTL_MS);
-  await db
-    .delete(runIdempotencyKeys)
-    .where(and(eq(runIdempotencyKeys.accountId, accountId), lt(runIdempotencyKeys.createdAt, cutoff)));
-  const [left] = await db
-    .select({ oldest: min(runIdempotencyKeys.createdAt) })
-    .from(runIdempotencyKeys)
-    .where(eq(runIdempotencyKeys.accountId, accountId));
-  return left?.oldest ? left.oldest.getTime() + IDEMPOTENCY_KEY_TTL_MS : undefined;
+  const oldest = await pruneCreatedBefore(
+    db,
+    runIdempotencyKeys,
+    accountId,
+    new Date(now - IDEMPOTENCY_KEY_TTL_MS),
+  );
+  return oldest ? oldest.getTime() + IDEMPOTENCY_KEY_TTL_MS : undefined;
 }
 
 const keyOf = (who: Identity, key: string) =>

@@ -2,19 +2,16 @@ import { and, count, eq, inArray } from 'drizzle-orm';
 import type { RunStatus } from '../contract/statuses';
 import type { Db, DbOrTx } from '../db/client';
 import { type GraphRow, type RunRow, runs } from '../db/schema';
+import { findInAccount } from '../lib/account-rows';
 import type { Identity } from '../lib/app-env';
-import { afterCursor, type CursorKey, newestFirst } from '../lib/pagination';
+import { keysetPage, type PageWindow } from '../lib/pagination';
 
 // The run rows in Postgres as the API reads and writes them; the hub's copies of transitions go
 // through run-records.ts.
 
 /** The run, if it is in this account. */
-export async function findRun(db: Db, accountId: string, id: string): Promise<RunRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(runs)
-    .where(and(eq(runs.id, id), eq(runs.accountId, accountId)));
-  return row;
+export function findRun(db: Db, accountId: string, id: string): Promise<RunRow | undefined> {
+  return findInAccount(db.select().from(runs).$dynamic(), runs, accountId, id);
 }
 
 /** The row as it is now, whoever wrote it last. */
@@ -63,28 +60,19 @@ export async function deleteUnstartedRun(db: Db, row: RunRow): Promise<void> {
 export function listRuns(
   db: Db,
   accountId: string,
-  opts: {
+  opts: PageWindow & {
     status?: RunStatus | undefined;
     graphId?: string | undefined;
     parentRunId?: string | undefined;
-    after: CursorKey | undefined;
-    limit: number;
   },
 ): Promise<RunRow[]> {
-  return db
-    .select()
-    .from(runs)
-    .where(
-      and(
-        eq(runs.accountId, accountId),
-        opts.status ? eq(runs.status, opts.status) : undefined,
-        opts.graphId ? eq(runs.graphId, opts.graphId) : undefined,
-        opts.parentRunId ? eq(runs.parentRunId, opts.parentRunId) : undefined,
-        afterCursor(runs, opts.after),
-      ),
-    )
-    .orderBy(...newestFirst(runs))
-    .limit(opts.limit);
+  const where = and(
+    eq(runs.accountId, accountId),
+    opts.status ? eq(runs.status, opts.status) : undefined,
+    opts.graphId ? eq(runs.graphId, opts.graphId) : undefined,
+    opts.parentRunId ? eq(runs.parentRunId, opts.parentRunId) : undefined,
+  );
+  return keysetPage(db.select().from(runs).$dynamic(), runs, where, opts);
 }
 
 /** How many reruns each of `ids` has (ids without any are absent). */

@@ -1,11 +1,12 @@
-import { and, asc, count, eq } from 'drizzle-orm';
+import { asc, count, eq } from 'drizzle-orm';
 import { TransactionRollbackError } from 'drizzle-orm/errors';
 import type { StepOutcome } from '../contract/statuses';
 import { type Db, type DbOrTx, transaction } from '../db/client';
 import { type At, nowValue } from '../db/clock';
 import { type SessionRow, type SessionStepRow, sessionSteps, sessions } from '../db/schema';
+import { findInAccount, inAccount } from '../lib/account-rows';
 import type { Identity } from '../lib/app-env';
-import { afterCursor, type CursorKey, newestFirst } from '../lib/pagination';
+import { keysetPage, type PageWindow } from '../lib/pagination';
 
 // Sessions and their steps in Postgres: every read and write of them goes through here.
 
@@ -48,26 +49,18 @@ export async function createSession(
 }
 
 /** One page of the account's sessions, newest first; `limit` rows at most. */
-export function listSessions(
-  db: Db,
-  accountId: string,
-  opts: { after: CursorKey | undefined; limit: number },
-): Promise<SessionRow[]> {
-  return db
-    .select()
-    .from(sessions)
-    .where(and(eq(sessions.accountId, accountId), afterCursor(sessions, opts.after)))
-    .orderBy(...newestFirst(sessions))
-    .limit(opts.limit);
+export function listSessions(db: Db, accountId: string, window: PageWindow): Promise<SessionRow[]> {
+  return keysetPage(
+    db.select().from(sessions).$dynamic(),
+    sessions,
+    eq(sessions.accountId, accountId),
+    window,
+  );
 }
 
 /** The session, if it is in this account (another account's session is as absent as a missing one). */
-export async function findSession(db: Db, accountId: string, id: string): Promise<SessionRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(sessions)
-    .where(and(eq(sessions.id, id), eq(sessions.accountId, accountId)));
-  return row;
+export function findSession(db: Db, accountId: string, id: string): Promise<SessionRow | undefined> {
+  return findInAccount(db.select().from(sessions).$dynamic(), sessions, accountId, id);
 }
 
 /**
@@ -102,7 +95,7 @@ export async function addStep(
       const [session] = await tx
         .update(sessions)
         .set({ updatedAt: nowValue(opts.at) })
-        .where(and(eq(sessions.id, sessionId), eq(sessions.accountId, who.accountId)))
+        .where(inAccount(sessions, who.accountId, sessionId))
         .returning({ id: sessions.id });
       if (!session) {
         refused = 'no_session';

@@ -1,8 +1,8 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Role } from '../contract/statuses';
 import type { DbOrTx } from '../db/client';
 import { users } from '../db/schema';
-import { afterCursor, type CursorKey, newestFirst } from '../lib/pagination';
+import { keysetPage, type PageWindow } from '../lib/pagination';
 
 // The account's users as the identity provider last described them (provisioned from tokens on
 // first use, see lib/provision.ts): whom a transfer or an escalation level can name.
@@ -17,17 +17,8 @@ export interface AccountUser {
 export type UserRow = typeof users.$inferSelect;
 
 /** One page of the account's users, newest first (by first use), like every list. */
-export function listUsers(
-  db: DbOrTx,
-  accountId: string,
-  opts: { after: CursorKey | undefined; limit: number },
-): Promise<UserRow[]> {
-  return db
-    .select()
-    .from(users)
-    .where(and(eq(users.accountId, accountId), afterCursor(users, opts.after)))
-    .orderBy(...newestFirst(users))
-    .limit(opts.limit);
+export function listUsers(db: DbOrTx, accountId: string, window: PageWindow): Promise<UserRow[]> {
+  return keysetPage(db.select().from(users).$dynamic(), users, eq(users.accountId, accountId), window);
 }
 
 export const userJson = (u: UserRow): AccountUser => ({

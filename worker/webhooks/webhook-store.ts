@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, lt, min, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, sql } from 'drizzle-orm';
 import type { WebhookDeliveryStatus, WebhookDisabledReason, WebhookFormat } from '../contract/statuses';
 import { type Db, type Tx, transaction } from '../db/client';
 import {
@@ -10,7 +10,8 @@ import {
 } from '../db/schema';
 import { recordNotice } from '../escalations/outbox';
 import type { HubEvent } from '../hub/hub-module';
-import { afterCursor, type CursorKey, newestFirst } from '../lib/pagination';
+import { findInAccount, inAccount, pruneCreatedBefore } from '../lib/account-rows';
+import { keysetPage, type PageWindow } from '../lib/pagination';
 import { newSecret } from './signing';
 
 // The account's webhook endpoints and their delivery log in Postgres: every read and write of
@@ -80,30 +81,14 @@ export function createEndpoint(
   });
 }
 
-export function listEndpoints(
-  db: Db,
-  accountId: string,
-  opts: { after: CursorKey | undefined; limit: number },
-): Promise<WebhookEndpointRow[]> {
-  return db
-    .select()
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.accountId, accountId), afterCursor(webhookEndpoints, opts.after)))
-    .orderBy(...newestFirst(webhookEndpoints))
-    .limit(opts.limit);
+export function listEndpoints(db: Db, accountId: string, window: PageWindow): Promise<WebhookEndpointRow[]> {
+  const where = eq(webhookEndpoints.accountId, accountId);
+  return keysetPage(db.select().from(webhookEndpoints).$dynamic(), webhookEndpoints, where, window);
 }
 
 /** The endpoint, if it is in this account (another account's is as absent as a missing one). */
-export async function findEndpoint(
-  db: Db,
-  accountId: string,
-  id: string,
-): Promise<WebhookEndpointRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.accountId, accountId)));
-  return row;
+export function findEndpoint(db: Db, accountId: string, id: string): Promise<WebhookEndpointRow | undefined> {
+  return findInAccount(db.select().from(webhookEndpoints).$dynamic(), webhookEndpoints, accountId, id);
 }
 
 /**
@@ -136,7 +121,7 @@ export function updateEndpoint(
         version: sql`${webhookEndpoints.version} + 1`,
         updatedAt: sql`now()`,
       })
-      .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.accountId, accountId)))
+      .where(inAccount(webhookEndpoints, accountId, id))
       .returning();
     return row ? { row, notice: await endpointsChanged(tx, accountId) } : undefined;
   });
@@ -147,7 +132,7 @@ export function deleteEndpoint(db: Db, accountId: string, id: string): Promise<H
   return transaction(db, async (tx) => {
     const rows = await tx
       .delete(webhookEndpoints)
-      .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.accountId, accountId)))
+      .where(inAccount(webhookEndpoints, accountId, id))
       .returning({ id: webhookEndpoints.id });
     return rows.length > 0 ? endpointsChanged(tx, accountId) : undefined;
   });
@@ -178,13 +163,7 @@ export async function disableEndpoint(
       version: sql`${webhookEndpoints.version} + 1`,
       updatedAt: sql`now()`,
     })
-    .where(
-      and(
-        eq(webhookEndpoints.id, id),
-        eq(webhookEndpoints.accountId, accountId),
-        eq(webhookEndpoints.version, version),
-      ),
-    )
+    .where(and(inAccount(webhookEndpoints, accountId, id), eq(webhookEndpoints.version, version)))
     .returning({ version: webhookEndpoints.version });
   return row?.version;
 }
@@ -192,20 +171,13 @@ export async function disableEndpoint(
 export function listDeliveries(
   db: Db,
   endpointId: string,
-  opts: { after: CursorKey | undefined; limit: number; status?: WebhookDeliveryStatus | undefined },
+  opts: PageWindow & { status?: WebhookDeliveryStatus | undefined },
 ): Promise<WebhookDeliveryRow[]> {
-  return db
-    .select()
-    .from(webhookDeliveries)
-    .where(
-      and(
-        eq(webhookDeliveries.endpointId, endpointId),
-        opts.status ? eq(webhookDeliveries.status, opts.status) : undefined,
-        afterCursor(webhookDeliveries, opts.after),
-      ),
-    )
-    .orderBy(...newestFirst(webhookDeliveries))
-    .limit(opts.limit);
+  const where = and(
+    eq(webhookDeliveries.endpointId, endpointId),
+    opts.status ? eq(webhookDeliveries.status, opts.status) : undefined,
+  );
+  return keysetPage(db.select().from(webhookDeliveries).$dynamic(), webhookDeliveries, where, opts);
 }
 
 export type NewDelivery = typeof webhookDeliveries.$inferInsert;
@@ -236,13 +208,6 @@ export async function insertDeliveries(db: Db, rows: NewDelivery[]): Promise<num
 }
 
 /** Deletes the account's delivery rows older than `before`; returns the oldest row left, if any. */
-export async function pruneDeliveries(db: Db, accountId: string, before: Date): Promise<Date | undefined> {
-  await db
-    .delete(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.accountId, accountId), lt(webhookDeliveries.createdAt, before)));
-  const [left] = await db
-    .select({ oldest: min(webhookDeliveries.createdAt) })
-    .from(webhookDeliveries)
-    .where(eq(webhookDeliveries.accountId, accountId));
-  return left?.oldest ?? undefined;
+export function pruneDeliveries(db: Db, accountId: string, before: Date): Promise<Date | undefined> {
+  return pruneCreatedBefore(db, webhookDeliveries, accountId, before);
 }
