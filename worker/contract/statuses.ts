@@ -5,6 +5,8 @@
 
 export const ROLES = ['engineer', 'admin', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
+/** The roles that act (escalate, pick up, record steps, run graphs); a viewer only reads. */
+export const ACTING_ROLES = ['engineer', 'admin'] as const satisfies readonly Role[];
 
 export const SEVERITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type Severity = (typeof SEVERITIES)[number];

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { EscalationCard } from '../contract/events';
+import { ACTING_ROLES } from '../contract/statuses';
 import type { Db } from '../db/client';
 import { type At, nowSql } from '../db/clock';
 import type { HubEvent } from '../hub/hub-module';
@@ -64,7 +65,7 @@ export async function createHandoff(
       select id from sessions where id = ${sessionId}::uuid and account_id = ${who.accountId}::uuid
     ), target as (
       select id from users
-      where account_id = ${who.accountId}::uuid and id = ${to}::uuid and role in ('engineer', 'admin')
+      where account_id = ${who.accountId}::uuid and id = ${to}::uuid and role in ${[...ACTING_ROLES]}
     ), gate as (
       insert into handoff_rate as r (account_id, user_id, recent)
       select ${who.accountId}::uuid, ${who.userId}::uuid, array[${now}] from s0

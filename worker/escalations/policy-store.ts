@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Person } from '../contract/events';
+import { ACTING_ROLES } from '../contract/statuses';
 import { type Db, type DbOrTx, sqlState } from '../db/client';
 import { escalationPolicies, users } from '../db/schema';
 import type { Identity } from '../lib/app-env';
@@ -75,7 +76,7 @@ export async function notAskable(db: DbOrTx, accountId: string, ids: readonly st
       and(
         eq(users.accountId, accountId),
         inArray(users.id, [...ids]),
-        inArray(users.role, ['engineer', 'admin']),
+        inArray(users.role, [...ACTING_ROLES]),
       ),
     );
   const known = new Set(found.map((u) => u.id));

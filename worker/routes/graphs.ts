@@ -1,20 +1,19 @@
+import { ACTING_ROLES } from '../contract/statuses';
 import { findGraph, listGraphs, storeGraphVersion } from '../graphs/graph-store';
 import { validateGraph } from '../graphs/validate-graph';
-import type { Role } from '../lib/app-env';
 import { badRequest, forbidden, notFound } from '../lib/errors';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { listPage } from '../lib/pagination';
 import { pageOf } from '../schemas/common';
 import { CreateGraphBody, GraphListQuery, GraphSchema, graphJson } from '../schemas/graphs';
 
-const writers: Role[] = ['engineer', 'admin'];
 const route = routesOf('Graphs');
 
 const store = route.post('/', {
   summary: 'Store a graph (validated), as the next version of its name',
   description:
     'Graphs are immutable and versioned by name: posting a name that exists stores version n+1 under a new id. A name belongs to whoever stored its first version; only an admin may add versions to someone else’s graph (else 403).',
-  roles: writers,
+  roles: ACTING_ROLES,
   request: { body: jsonBody(CreateGraphBody) },
   answers: { 201: jsonResponse(GraphSchema, 'The stored graph') },
 });

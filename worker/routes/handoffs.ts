@@ -1,4 +1,5 @@
 import type { EscalationCard } from '../contract/events';
+import { ACTING_ROLES } from '../contract/statuses';
 import { handoffExists } from '../escalations/cards';
 import { handoffContext } from '../escalations/handoff-context';
 import { createHandoffOnce } from '../escalations/handoff-idempotency';
@@ -6,7 +7,6 @@ import { type HandoffTransition, transitionHandoff } from '../escalations/handof
 import { publishFromRequest } from '../escalations/outbox';
 import { loadTimeline } from '../escalations/timeline-store';
 import { hubFor } from '../hub/hub-client';
-import type { Role } from '../lib/app-env';
 import {
   conflict,
   forbidden,
@@ -26,14 +26,13 @@ import {
   TimelineSchema,
 } from '../schemas/escalations';
 
-const writers: Role[] = ['engineer', 'admin'];
 const route = routesOf('Handoffs');
 
 const escalate = route.post('/sessions/{id}/handoffs', {
   summary: 'Escalate a session',
   description:
     'Writes the handoff and its outbox row in one statement and answers once the account hub has logged the event (its fan-out to the streams follows); the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`. 429 past `MAX_HANDOFFS_PER_MINUTE` handoffs of the caller in the last minute.',
-  roles: writers,
+  roles: ACTING_ROLES,
   request: { headers: IdempotencyHeaders, body: jsonBody(CreateHandoffBody) },
   answers: { 201: jsonResponse(EscalationCardSchema, 'The handoff’s card, AI assessment `pending`') },
   errors: [409, 422, 429],
@@ -60,7 +59,7 @@ const transitionDocs: Record<SimpleTransition, { summary: string; description: s
 const transitionRoute = <N extends SimpleTransition>(name: N) =>
   route.post(`/handoffs/{id}/${name}`, {
     ...transitionDocs[name],
-    roles: writers,
+    roles: ACTING_ROLES,
     answers: { 200: jsonResponse(EscalationCardSchema, 'The card after the change') },
     errors: [409],
   });
@@ -69,7 +68,7 @@ const release = route.post('/handoffs/{id}/release', {
   summary: 'Hand a picked-up card back to the queue',
   description:
     'The holder or an admin (anyone else 403; a card that is not picked up 409). The card is `open` again, asking everyone; re-escalation restarts at level 1; `escalation.released` carries `by` and `reason`.',
-  roles: writers,
+  roles: ACTING_ROLES,
   request: { body: jsonBody(ReleaseBody) },
   answers: { 200: jsonResponse(EscalationCardSchema, 'The card, back in the queue') },
   errors: [409],
@@ -92,7 +91,7 @@ const viewingRoute = (method: 'put' | 'delete') =>
         }
       : { summary: 'I stopped looking at this card', description: 'Ends what PUT started, at once.' }),
     // A viewer reads; saying "I am on it" to the team is acting on the queue.
-    roles: writers,
+    roles: ACTING_ROLES,
     answers: { 204: { description: 'Done' } },
   });
 

@@ -1,4 +1,4 @@
-import type { Role } from '../lib/app-env';
+import { ACTING_ROLES } from '../contract/statuses';
 import { conflict, notFound } from '../lib/errors';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { listPage, pageQuery } from '../lib/pagination';
@@ -21,12 +21,11 @@ import {
   sessionStepsOf,
 } from '../sessions/session-store';
 
-const writers: Role[] = ['engineer', 'admin'];
 const route = routesOf('Sessions');
 
 const openSession = route.post('/', {
   summary: 'Open a troubleshooting session',
-  roles: writers,
+  roles: ACTING_ROLES,
   request: { body: jsonBody(CreateSessionBody) },
   answers: { 201: jsonResponse(SessionDetailSchema, 'The new session, with no steps yet') },
 });
@@ -44,7 +43,7 @@ const one = route.get('/{id}', {
 
 const recordStep = route.post('/{id}/steps', {
   summary: 'Record what was tried',
-  roles: writers,
+  roles: ACTING_ROLES,
   request: { body: jsonBody(CreateStepBody) },
   answers: { 201: jsonResponse(StepSchema, 'The recorded step') },
   errors: [409],
