@@ -5,6 +5,7 @@ import { type Db, transaction } from '../db/client';
 import { type At, nowValue } from '../db/clock';
 import { type HandoffRow, handoffs, type SessionRow, type SessionStepRow, sessions } from '../db/schema';
 import type { HubEvent } from '../hub/hub-module';
+import { inAccount } from '../lib/account-rows';
 import { cleanJson, cleanText } from '../lib/json-safety';
 import { providerFromConfig } from '../providers/from-config';
 import type { LlmProvider } from '../providers/llm-provider';
@@ -99,7 +100,7 @@ async function loadInput(db: Db, accountId: string, handoffId: string): Promise<
     .select({ handoff: handoffs, session: sessions })
     .from(handoffs)
     .innerJoin(sessions, eq(sessions.id, handoffs.sessionId))
-    .where(and(eq(handoffs.id, handoffId), eq(handoffs.accountId, accountId)));
+    .where(inAccount(handoffs, accountId, handoffId));
   if (!row) return undefined;
   const steps = await sessionStepsOf(db, row.session.id);
   return { handoff: row.handoff, session: row.session, steps };
@@ -178,9 +179,7 @@ async function store(
     const [updated] = await tx
       .update(handoffs)
       .set({ ...clean, version: sql`${handoffs.version} + 1`, updatedAt: nowValue(at) })
-      .where(
-        and(eq(handoffs.id, handoffId), eq(handoffs.accountId, accountId), eq(handoffs.aiStatus, 'pending')),
-      )
+      .where(and(inAccount(handoffs, accountId, handoffId), eq(handoffs.aiStatus, 'pending')))
       .returning({ id: handoffs.id });
     if (!updated) return { kind: 'already_done' };
     const card = await loadCard(tx, accountId, handoffId);

@@ -11,6 +11,7 @@ import {
 } from '../contract/statuses';
 import type { DbOrTx } from '../db/client';
 import { handoffs } from '../db/schema';
+import { inAccount } from '../lib/account-rows';
 import { afterCursor, type CursorKey } from '../lib/pagination';
 
 // The one card builder. A card is assembled in SQL, from a handoff row `h` joined to its session
@@ -159,7 +160,7 @@ export async function handoffExists(db: DbOrTx, accountId: string, id: string): 
   const rows = await db
     .select({ id: h.id })
     .from(h)
-    .where(and(eq(h.accountId, accountId), eq(h.id, id)))
+    .where(inAccount(h, accountId, id))
     .limit(1);
   return rows.length > 0;
 }
