@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ACTIVE_HANDOFF_STATUSES, isOneOf } from '../../../worker/contract/statuses';
+import { Alert } from '../components/alert';
 import { Avatars } from '../components/avatars';
 import { AskingBadge, levelLine } from '../components/escalation-card';
 import { LoadError } from '../components/load-status';
@@ -152,11 +153,7 @@ export function HandoffPage({ id, user }: { id: string; user: Session }) {
           </p>
         )}
       </div>
-      {notice && (
-        <p class="notice" role="alert">
-          {notice}
-        </p>
-      )}
+      <Alert class="notice" text={notice} />
       <div class="handoff-grid">
         <section aria-labelledby="problem-heading" class="panel">
           <h2 id="problem-heading">Problem</h2>
