@@ -15,6 +15,7 @@ import { canAct, type Session } from '../lib/auth';
 import { formatTime } from '../lib/format';
 import { feed } from '../lib/live-feed';
 import { paths } from '../lib/router';
+import { useAction } from '../lib/use-action';
 import { useApi } from '../lib/use-api';
 import { useUsers } from '../lib/use-users';
 import { StepList } from './handoff-page';
@@ -63,15 +64,14 @@ function StepForm({ sessionId, onDone }: { sessionId: string; onDone: () => void
   const [action, setAction] = useState('');
   const [outcome, setOutcome] = useState<StepOutcome>('failed');
   const [notes, setNotes] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useAction();
   return (
     <form
       class="stack inline-form"
       aria-label="Record a step"
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
-        setError(null);
-        try {
+        void run(async () => {
           await data(
             api.POST('/v1/sessions/{id}/steps', {
               params: { path: { id: sessionId } },
@@ -81,9 +81,7 @@ function StepForm({ sessionId, onDone }: { sessionId: string; onDone: () => void
           setAction('');
           setNotes('');
           onDone();
-        } catch (err) {
-          setError(errorMessage(err));
-        }
+        });
       }}
     >
       <TextField id="step-action" label="What did you try?" required value={action} onValue={setAction} />
