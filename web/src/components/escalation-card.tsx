@@ -1,6 +1,7 @@
 import type { EscalationCard, PresenceUser } from '../../../worker/contract/events';
 import { formatAge, formatCountdown, formatTime } from '../lib/format';
 import { paths } from '../lib/router';
+import { Alert } from './alert';
 import { Avatars } from './avatars';
 import { Icon } from './icon';
 import { SeverityPill } from './severity-pill';
@@ -116,11 +117,7 @@ export function EscalationCardView({
         {level && <p class="card-level">{level}</p>}
         <Avatars people={viewers} label="Viewing now" />
       </div>
-      {notice && (
-        <p class="card-notice" role="alert">
-          {notice}
-        </p>
-      )}
+      <Alert class="card-notice" text={notice} />
       <div class="card-actions">
         {card.status === 'open' && canPickUp && (
           <button

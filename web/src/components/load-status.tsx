@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import type { Loaded } from '../lib/use-api';
 
 type Failed = Extract<Loaded<unknown>, { status: 'error' }>;
@@ -17,4 +18,19 @@ export function LoadStatus({ loaded, notFound }: { loaded: Loaded<unknown>; notF
   if (loaded.status === 'error')
     return <LoadError failed={loaded} {...(notFound === undefined ? {} : { notFound })} />;
   return null;
+}
+
+/** A page of items read from the API: its status until it is ready, then `empty` or the items. */
+export function LoadedItems<T>({
+  loaded,
+  empty,
+  children,
+}: {
+  loaded: Loaded<{ items: T[] }>;
+  empty: string;
+  children: (items: T[]) => ComponentChildren;
+}) {
+  if (loaded.status !== 'ready') return <LoadStatus loaded={loaded} />;
+  const { items } = loaded.data;
+  return items.length === 0 ? <p class="empty">{empty}</p> : children(items);
 }

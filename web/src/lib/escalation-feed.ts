@@ -56,7 +56,17 @@ export interface FeedOptions {
 }
 
 const known = new Set<string>([...ESCALATION_EVENT_TYPES, 'reset', 'presence']);
-export const NO_PRESENCE: PresenceSnapshot = { online: [], viewing: {} };
+const NO_PRESENCE: PresenceSnapshot = { online: [], viewing: {} };
+
+/** A feed with no card yet: a feed's own state until its snapshot, or a stand-in for no feed at all. */
+export const emptyFeed = (loading: boolean, stream: StreamStatus): FeedState => ({
+  cards: [],
+  arrived: new Set(),
+  loading,
+  error: null,
+  stream,
+  presence: NO_PRESENCE,
+});
 
 /** The ids that slid in, with `id`, kept only while their card is held (the list is bounded). */
 function arrivedWith(
@@ -70,14 +80,7 @@ function arrivedWith(
 }
 
 export class EscalationFeed {
-  readonly state = new Store<FeedState>({
-    cards: [],
-    arrived: new Set(),
-    loading: true,
-    error: null,
-    stream: { state: 'connecting', attempt: 0 },
-    presence: NO_PRESENCE,
-  });
+  readonly state = new Store(emptyFeed(true, { state: 'connecting', attempt: 0 }));
   private stream: EventStream | undefined;
   private stopped = false;
   private readonly listeners = new Set<FeedListener>();

@@ -44,46 +44,40 @@ const num = (v: string) => (v.trim() === '' ? Number.NaN : Number(v));
 /** Whole seconds, or NaN when the field is not a number (the server names it). */
 export const seconds = (d: DurationField): number => Math.round(num(d.value) * UNITS[d.unit]);
 
+/** The policy and its form each hold one entry a severity: this makes them, one from the other. */
+const perSeverity = <T>(make: (s: Severity) => T) =>
+  Object.fromEntries(SEVERITIES.map((s) => [s, make(s)])) as Record<Severity, T>;
+
 export function toForm(policy: Policy): PolicyForm {
-  const severities = Object.fromEntries(
-    SEVERITIES.map((s) => {
-      const p = policy.severities[s];
-      return [
-        s,
-        {
-          pickup: toDuration(p.pickup_seconds),
-          resolve: toDuration(p.resolve_seconds),
-          repeat: String(p.repeat),
-          levels: p.levels.map((l) => ({
-            after: toDuration(l.after_seconds),
-            notify: Array.isArray(l.notify) ? 'users' : l.notify,
-            users: Array.isArray(l.notify) ? [...l.notify] : [],
-          })),
-        } satisfies SeverityForm,
-      ];
-    }),
-  ) as Record<Severity, SeverityForm>;
+  const severities = perSeverity((s): SeverityForm => {
+    const p = policy.severities[s];
+    return {
+      pickup: toDuration(p.pickup_seconds),
+      resolve: toDuration(p.resolve_seconds),
+      repeat: String(p.repeat),
+      levels: p.levels.map((l) => ({
+        after: toDuration(l.after_seconds),
+        notify: Array.isArray(l.notify) ? 'users' : l.notify,
+        users: Array.isArray(l.notify) ? [...l.notify] : [],
+      })),
+    };
+  });
   return { warnPercent: String(Math.round(policy.warn_at * 10_000) / 100), severities };
 }
 
 export function fromForm(form: PolicyForm): Policy {
-  const severities = Object.fromEntries(
-    SEVERITIES.map((s) => {
-      const f = form.severities[s];
-      return [
-        s,
-        {
-          pickup_seconds: seconds(f.pickup),
-          resolve_seconds: seconds(f.resolve),
-          repeat: num(f.repeat),
-          levels: f.levels.map((l) => ({
-            after_seconds: seconds(l.after),
-            notify: l.notify === 'users' ? l.users : l.notify,
-          })),
-        },
-      ];
-    }),
-  ) as Policy['severities'];
+  const severities = perSeverity((s): Policy['severities'][Severity] => {
+    const f = form.severities[s];
+    return {
+      pickup_seconds: seconds(f.pickup),
+      resolve_seconds: seconds(f.resolve),
+      repeat: num(f.repeat),
+      levels: f.levels.map((l) => ({
+        after_seconds: seconds(l.after),
+        notify: l.notify === 'users' ? l.users : l.notify,
+      })),
+    };
+  });
   return { warn_at: num(form.warnPercent) / 100, severities };
 }
 

@@ -64,17 +64,23 @@ export const initialRunView = (): RunView => ({
   parent: null,
 });
 
-const node = (v: RunView, id: string): NodeView => v.nodes[id] ?? { status: 'waiting' };
+/** The nodes with node `id` changed by `change` (a node without news yet is waiting). */
+const withNode = (v: RunView, id: string, change: (n: NodeView) => NodeView): RunView['nodes'] => ({
+  ...v.nodes,
+  [id]: change(v.nodes[id] ?? { status: 'waiting' }),
+});
 
 export function applyRunEvent(v: RunView, e: RunEvent): RunView {
   if (e.type === 'node_delta') {
     // Ephemeral: the text grows (or starts over with `replace`); nothing goes to the log.
-    const n = node(v, e.data.node_id);
-    const streamed = e.data.replace ? e.data.text : (n.streamed ?? '') + e.data.text;
+    const { replace, text } = e.data;
     return {
       ...v,
       streamingNode: e.data.node_id,
-      nodes: { ...v.nodes, [e.data.node_id]: { ...n, streamed } },
+      nodes: withNode(v, e.data.node_id, (n) => ({
+        ...n,
+        streamed: replace ? text : (n.streamed ?? '') + text,
+      })),
     };
   }
   const log = [...v.log, { type: e.type, summary: summarize(e) }];
@@ -90,73 +96,60 @@ export function applyRunEvent(v: RunView, e: RunEvent): RunView {
           : null,
       };
     case 'node_started': {
-      const { retry: _over, ...n } = node(v, e.data.node_id);
       const attempt = e.data.attempt ?? 1;
       return {
         ...v,
         log,
         phase: 'running',
         current: e.data.node_id,
-        nodes: {
-          ...v.nodes,
-          [e.data.node_id]: {
-            ...n,
-            status: 'running',
-            attempt,
-            // A later attempt starts from the same state; a loop back here starts from the new one.
-            stateBefore: attempt > 1 && n.stateBefore ? n.stateBefore : v.state,
-          },
-        },
+        nodes: withNode(v, e.data.node_id, ({ retry: _over, ...n }) => ({
+          ...n,
+          status: 'running',
+          attempt,
+          // A later attempt starts from the same state; a loop back here starts from the new one.
+          stateBefore: attempt > 1 && n.stateBefore ? n.stateBefore : v.state,
+        })),
       };
     }
-    case 'node_retrying':
-      return {
-        ...v,
-        log,
-        nodes: {
-          ...v.nodes,
-          [e.data.node_id]: {
-            ...node(v, e.data.node_id),
-            status: 'retrying',
-            retry: {
-              attempt: e.data.attempt,
-              maxAttempts: e.data.max_attempts,
-              error: e.data.error,
-              nextAt: Date.parse(e.data.next_attempt_at),
-            },
-          },
-        },
+    case 'node_retrying': {
+      const retry = {
+        attempt: e.data.attempt,
+        maxAttempts: e.data.max_attempts,
+        error: e.data.error,
+        nextAt: Date.parse(e.data.next_attempt_at),
       };
+      return { ...v, log, nodes: withNode(v, e.data.node_id, (n) => ({ ...n, status: 'retrying', retry })) };
+    }
     case 'node_completed': {
-      const done: NodeView = {
-        ...node(v, e.data.node_id),
-        status: e.data.tool_error ? 'failed' : 'done',
-        state: e.data.state,
-        changed: changedKeys(v.state, e.data.state),
-        durationMs: e.data.duration_ms,
-        ...(e.data.tool_error ? { toolError: e.data.tool_error } : {}),
-        ...(e.data.usage ? { usage: e.data.usage } : {}),
-      };
+      const { state, tool_error, usage } = e.data;
       return {
         ...v,
         log,
-        state: e.data.state,
+        state,
         current: v.current === e.data.node_id ? null : v.current,
-        nodes: { ...v.nodes, [e.data.node_id]: done },
+        nodes: withNode(v, e.data.node_id, (n) => ({
+          ...n,
+          status: tool_error ? 'failed' : 'done',
+          state,
+          changed: changedKeys(v.state, state),
+          durationMs: e.data.duration_ms,
+          ...(tool_error ? { toolError: tool_error } : {}),
+          ...(usage ? { usage } : {}),
+        })),
       };
     }
     case 'edge_traversed': {
-      const from: NodeView = {
-        ...node(v, e.data.from),
-        next: e.data.to,
-        ...(e.data.condition_result === undefined ? {} : { conditionResult: e.data.condition_result }),
-      };
-      const key = `${e.data.from}->${e.data.to}`;
+      const { from, to, condition_result } = e.data;
+      const key = `${from}->${to}`;
       return {
         ...v,
         log,
         taken: v.taken.includes(key) ? v.taken : [...v.taken, key],
-        nodes: { ...v.nodes, [e.data.from]: from },
+        nodes: withNode(v, from, (n) => ({
+          ...n,
+          next: to,
+          ...(condition_result === undefined ? {} : { conditionResult: condition_result }),
+        })),
       };
     }
     case 'graph_paused':
@@ -166,7 +159,7 @@ export function applyRunEvent(v: RunView, e: RunEvent): RunView {
         phase: 'paused',
         current: e.data.node_id,
         pause: { nodeId: e.data.node_id, prompt: e.data.prompt },
-        nodes: { ...v.nodes, [e.data.node_id]: { ...node(v, e.data.node_id), status: 'paused' } },
+        nodes: withNode(v, e.data.node_id, (n) => ({ ...n, status: 'paused' })),
       };
     case 'run_resumed':
       return {
@@ -174,7 +167,7 @@ export function applyRunEvent(v: RunView, e: RunEvent): RunView {
         log,
         phase: 'running',
         pause: null,
-        nodes: { ...v.nodes, [e.data.node_id]: { ...node(v, e.data.node_id), status: 'running' } },
+        nodes: withNode(v, e.data.node_id, (n) => ({ ...n, status: 'running' })),
       };
     case 'graph_completed':
       return {

@@ -11,35 +11,24 @@ const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 const urgent = card('h1', 1, at(0), { severity: 'urgent' });
 
 describe('clocks in words', () => {
-  it('counts down, warns, then says it is overdue, before and after the server says so', () => {
-    expect(clockView(urgent, 'pickup', T0 + 60_000)).toEqual({
-      clock: 'pickup',
-      look: 'ok',
-      text: 'Pick-up due in 4:00',
-    });
-    expect(clockView(urgent, 'pickup', T0 + 240_000)).toMatchObject({
-      look: 'warning',
-      text: 'Pick-up SLA at risk: 1:00 left',
-    });
-    expect(clockView(urgent, 'pickup', T0 + 301_000)).toMatchObject({
-      look: 'breached',
-      text: 'Pick-up SLA breached 0:01 ago',
-    });
-    const warned = { ...urgent, sla: { ...urgent.sla, pickup: 'warning' as const } };
-    expect(clockView(warned, 'pickup', T0 + 1_000).look).toBe('warning');
-    const picked = {
-      ...urgent,
-      status: 'picked_up' as const,
-      sla: { ...urgent.sla, pickup: 'met' as const },
-    };
-    expect(clockView(picked, 'pickup', T0 + 400_000)).toMatchObject({
-      look: 'met',
-      text: 'Picked up in time',
-    });
-    expect(clockView(picked, 'resolve', T0 + 3_600_000)).toMatchObject({
-      look: 'ok',
-      text: 'Resolve due in 3:00:00',
-    });
+  const warned = { ...urgent, sla: { ...urgent.sla, pickup: 'warning' as const } };
+  const picked = {
+    ...urgent,
+    status: 'picked_up' as const,
+    sla: { ...urgent.sla, pickup: 'met' as const },
+  };
+  it.each([
+    ['counts down', urgent, 'pickup', 60_000, 'ok', 'Pick-up due in 4:00'],
+    ['warns', urgent, 'pickup', 240_000, 'warning', 'Pick-up SLA at risk: 1:00 left'],
+    ['says it is overdue', urgent, 'pickup', 301_000, 'breached', 'Pick-up SLA breached 0:01 ago'],
+    ['warns when the server does', warned, 'pickup', 1_000, 'warning', 'Pick-up SLA at risk: 4:59 left'],
+    ['says a stopped clock was in time', picked, 'pickup', 400_000, 'met', 'Picked up in time'],
+    ['counts down the clock still running', picked, 'resolve', 3_600_000, 'ok', 'Resolve due in 3:00:00'],
+  ] as const)('%s', (_, card, clock, afterMs, look, text) => {
+    expect(clockView(card, clock, T0 + afterMs)).toEqual({ clock, look, text });
+  });
+
+  it('shows how a closed card’s clock ended, without a countdown', () => {
     const closed = {
       ...picked,
       status: 'resolved' as const,

@@ -195,14 +195,17 @@ describe('EventStream', () => {
     const closesAtOnce = () => body(['retry: 3000\n\n: keepalive\n\n'], { end: true });
     const event = (id: number) => body([`id: ${id}\nevent: a\ndata: {}\n\n`], { end: true });
 
+    /** A stream over `handlers`, with every status it reported and the delays it waited. */
     function run(handlers: Parameters<typeof scriptedFetch>[0], extra: { healthyAfterMs?: number } = {}) {
       const { fn, calls } = scriptedFetch(handlers);
+      const states: StreamStatus[] = [];
       const delays: number[] = [];
       const s = new EventStream({
         url: '/x',
         fetch: fn,
         onEvent: () => undefined,
         onStatus: (st) => {
+          states.push(st);
           if (st.state === 'reconnecting') delays.push(st.retryInMs ?? -1);
         },
         backoff: slow,
@@ -210,7 +213,7 @@ describe('EventStream', () => {
         ...extra,
       });
       void s.start();
-      return { s, calls, delays };
+      return { s, calls, states, delays };
     }
 
     it('keeps backing off against a server that answers 200 and closes at once', async () => {
@@ -238,22 +241,9 @@ describe('EventStream', () => {
             },
           }),
         );
-      const states: StreamStatus[] = [];
-      const { fn } = scriptedFetch([closesAtOnce, closesAtOnce, keptOpen, closesAtOnce]);
-      const delays: number[] = [];
-      const s = new EventStream({
-        url: '/x',
-        fetch: fn,
-        onEvent: () => undefined,
-        onStatus: (st) => {
-          states.push(st);
-          if (st.state === 'reconnecting') delays.push(st.retryInMs ?? -1);
-        },
-        backoff: slow,
-        random: () => 1,
+      const { s, states, delays } = run([closesAtOnce, closesAtOnce, keptOpen, closesAtOnce], {
         healthyAfterMs: 50,
       });
-      void s.start();
       // Third connection: live with the count standing, then healthy, the count reset.
       await waitFor(() => states.filter((st) => st.state === 'live').length === 4);
       expect(states.filter((st) => st.state === 'live').map((st) => st.attempt)).toEqual([0, 1, 2, 0]);

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ACTIVE_HANDOFF_STATUSES, isOneOf } from '../../../worker/contract/statuses';
+import { Alert } from '../components/alert';
 import { Avatars } from '../components/avatars';
 import { AskingBadge, levelLine } from '../components/escalation-card';
 import { LoadError } from '../components/load-status';
@@ -7,7 +8,7 @@ import { SeverityPill } from '../components/severity-pill';
 import { SlaClocks } from '../components/sla-clocks';
 import { ApiFailure, api, data, errorMessage, type Schema } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
-import { type FeedState, NO_PRESENCE } from '../lib/escalation-feed';
+import { emptyFeed } from '../lib/escalation-feed';
 import { formatAge, formatTime } from '../lib/format';
 import { feed } from '../lib/live-feed';
 import { paths } from '../lib/router';
@@ -48,14 +49,7 @@ const ACTIONS = {
   cancel: '/v1/handoffs/{id}/cancel',
 } as const;
 
-const EMPTY = new Store<FeedState>({
-  cards: [],
-  arrived: new Set(),
-  loading: false,
-  error: null,
-  stream: { state: 'closed', attempt: 0 },
-  presence: NO_PRESENCE,
-});
+const EMPTY = new Store(emptyFeed(false, { state: 'closed', attempt: 0 }));
 
 /** The pick-up screen: what the problem is, what was tried, the AI's view, and where to start. */
 export function HandoffPage({ id, user }: { id: string; user: Session }) {
@@ -159,11 +153,7 @@ export function HandoffPage({ id, user }: { id: string; user: Session }) {
           </p>
         )}
       </div>
-      {notice && (
-        <p class="notice" role="alert">
-          {notice}
-        </p>
-      )}
+      <Alert class="notice" text={notice} />
       <div class="handoff-grid">
         <section aria-labelledby="problem-heading" class="panel">
           <h2 id="problem-heading">Problem</h2>

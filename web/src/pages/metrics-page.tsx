@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { SEVERITIES } from '../../../worker/contract/statuses';
+import { Alert } from '../components/alert';
 import { DayCountsChart } from '../components/day-counts-chart';
 import { DurationChart } from '../components/duration-chart';
 import { LoadStatus } from '../components/load-status';
@@ -229,11 +230,7 @@ function RangePicker({
           onInput={(e) => setTo(e.currentTarget.value)}
         />
         <button type="submit">Show</button>
-        {error && (
-          <span id="range-error" class="error" role="alert">
-            {error}
-          </span>
-        )}
+        <Alert id="range-error" inline text={error} />
       </form>
     </div>
   );

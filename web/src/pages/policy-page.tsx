@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { SEVERITIES, type Severity } from '../../../worker/contract/statuses';
+import { SEVERITIES, type Severity, SLA_CLOCKS, type SlaClock } from '../../../worker/contract/statuses';
+import { Alert } from '../components/alert';
 import { Icon } from '../components/icon';
 import { LoadError } from '../components/load-status';
 import { SeverityPill } from '../components/severity-pill';
@@ -23,6 +24,21 @@ import { useApi } from '../lib/use-api';
 import { useUsers } from '../lib/use-users';
 
 type Errors = Map<string, string>;
+
+/** What each clock's window is called in the form. */
+const CLOCK_LABELS: Record<SlaClock, string> = { pickup: 'Pick up within', resolve: 'Resolve within' };
+
+/**
+ * Setters of a form part's fields, for the inputs that hand back a field's new value: `change`
+ * applies an edit to (a copy of) the part.
+ */
+const fieldSetters =
+  <T,>(change: (edit: (part: T) => void) => void) =>
+  <K extends keyof T>(key: K) =>
+  (value: T[K]) =>
+    change((part) => {
+      part[key] = value;
+    });
 
 /** The escalation policy: admins edit it; everyone can read what it does, in plain words. */
 export function PolicyPage({ user }: { user: Session }) {
@@ -119,19 +135,13 @@ export function PolicyPage({ user }: { user: Session }) {
       <form class="policy-form" onSubmit={save} noValidate>
         <fieldset disabled={!admin || busy} class="bare">
           <legend class="visually-hidden">Policy</legend>
-          <div class="field">
-            <label for="warn-at">Warn when this share of a window has passed (%)</label>
-            <NumberInput
-              id="warn-at"
-              value={form.warnPercent}
-              error={errors.get('warn_at')}
-              onInput={(v) =>
-                update((f) => {
-                  f.warnPercent = v;
-                })
-              }
-            />
-          </div>
+          <NumberField
+            id="warn-at"
+            label="Warn when this share of a window has passed (%)"
+            value={form.warnPercent}
+            error={errors.get('warn_at')}
+            onInput={fieldSetters(update)('warnPercent')}
+          />
           {[...SEVERITIES].reverse().map((s) => (
             <SeverityFieldset
               key={s}
@@ -143,11 +153,7 @@ export function PolicyPage({ user }: { user: Session }) {
             />
           ))}
         </fieldset>
-        {general && (
-          <p class="error" role="alert">
-            {general}
-          </p>
-        )}
+        <Alert text={general} />
         {saved && (
           <p class="ok" role="status">
             {saved}
@@ -177,34 +183,23 @@ function SeverityFieldset({
   onChange: (fn: (s: SeverityForm) => void) => void;
 }) {
   const base = `severities.${severity}`;
+  const set = fieldSetters(onChange);
   return (
     <fieldset class="panel severity-policy" data-severity={severity}>
       <legend>
         <SeverityPill severity={severity} />
       </legend>
       <div class="row">
-        <DurationInput
-          id={`${severity}-pickup`}
-          label="Pick up within"
-          value={form.pickup}
-          error={errors.get(`${base}.pickup_seconds`)}
-          onChange={(d) =>
-            onChange((s) => {
-              s.pickup = d;
-            })
-          }
-        />
-        <DurationInput
-          id={`${severity}-resolve`}
-          label="Resolve within"
-          value={form.resolve}
-          error={errors.get(`${base}.resolve_seconds`)}
-          onChange={(d) =>
-            onChange((s) => {
-              s.resolve = d;
-            })
-          }
-        />
+        {SLA_CLOCKS.map((clock) => (
+          <DurationInput
+            key={clock}
+            id={`${severity}-${clock}`}
+            label={CLOCK_LABELS[clock]}
+            value={form[clock]}
+            error={errors.get(`${base}.${clock}_seconds`)}
+            onChange={set(clock)}
+          />
+        ))}
       </div>
       <h3>While nobody picks it up</h3>
       {errors.get(`${base}.levels`) && <p class="field-error">{errors.get(`${base}.levels`)}</p>}
@@ -235,19 +230,13 @@ function SeverityFieldset({
       >
         Add a level
       </button>
-      <div class="field">
-        <label for={`${severity}-repeat`}>Then run the levels again, this many more times</label>
-        <NumberInput
-          id={`${severity}-repeat`}
-          value={form.repeat}
-          error={errors.get(`${base}.repeat`)}
-          onInput={(v) =>
-            onChange((s) => {
-              s.repeat = v;
-            })
-          }
-        />
-      </div>
+      <NumberField
+        id={`${severity}-repeat`}
+        label="Then run the levels again, this many more times"
+        value={form.repeat}
+        error={errors.get(`${base}.repeat`)}
+        onInput={set('repeat')}
+      />
     </fieldset>
   );
 }
@@ -272,6 +261,7 @@ function LevelRow({
   onRemove: () => void;
 }) {
   const notifyError = errors.get(`${base}.notify`);
+  const set = fieldSetters(onChange);
   return (
     <li class="level">
       <span class="level-name">Level {index + 1}</span>
@@ -280,11 +270,7 @@ function LevelRow({
         label={index === 0 ? 'after (from creation or release)' : 'after the previous level'}
         value={level.after}
         error={errors.get(`${base}.after_seconds`)}
-        onChange={(d) =>
-          onChange((l) => {
-            l.after = d;
-          })
-        }
+        onChange={set('after')}
       />
       <div class="field">
         <label for={`${id}-notify`}>ask</label>
@@ -293,11 +279,7 @@ function LevelRow({
           value={level.notify}
           aria-invalid={notifyError ? true : undefined}
           aria-describedby={notifyError ? `${id}-notify-error` : undefined}
-          onChange={(e) =>
-            onChange((l) => {
-              l.notify = e.currentTarget.value as LevelForm['notify'];
-            })
-          }
+          onChange={(e) => set('notify')(e.currentTarget.value as LevelForm['notify'])}
         >
           <option value="everyone">everyone</option>
           <option value="admins">admins</option>
@@ -333,6 +315,16 @@ function LevelRow({
         Remove level {index + 1}
       </button>
     </li>
+  );
+}
+
+/** A number field on a line of its own, with its label. */
+function NumberField({ label, ...input }: { label: string } & Parameters<typeof NumberInput>[0]) {
+  return (
+    <div class="field">
+      <label for={input.id}>{label}</label>
+      <NumberInput {...input} />
+    </div>
   );
 }
 

@@ -1,6 +1,8 @@
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import type { RunEvent } from '../../../worker/contract/events';
+import { Alert } from '../components/alert';
 import { ConnectionBadge } from '../components/connection-badge';
+import { FormSubmit } from '../components/form-submit';
 import { LoadError } from '../components/load-status';
 import { NODE_STATUS_LABEL, RunDiagram, retryLabel } from '../components/run-diagram';
 import { api, authHeaders, data, errorMessage, type Schema } from '../lib/api';
@@ -9,6 +11,7 @@ import { isJsonObject, parseResumeInput, type ResumeMode } from '../lib/resume-i
 import { navigate, paths } from '../lib/router';
 import { applyRunEvent, initialRunView, isTerminal, type NodeView, type RunView } from '../lib/run-view';
 import { EventStream, type StreamStatus } from '../lib/sse-client';
+import { useAction } from '../lib/use-action';
 import { useApi } from '../lib/use-api';
 import { useNow } from '../lib/use-now';
 import type { GraphNode } from './runs-page';
@@ -374,8 +377,7 @@ function RerunForm({
   onCancel: () => void;
 }) {
   const [patch, setPatch] = useState('{}');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const parsed = parseResumeInput(patch, 'json');
   const preview =
     parsed.ok && isJsonObject(parsed.value) ? JSON.stringify({ ...base, ...parsed.value }, null, 2) : null;
@@ -383,26 +385,21 @@ function RerunForm({
     <form
       class="stack rerun-form"
       aria-label={`Rerun from ${nodeId}`}
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
         if (!parsed.ok) return setError(parsed.error);
         if (!isJsonObject(parsed.value))
           return setError('The patch must be a JSON object, e.g. {"product": "vpn"}.');
-        setBusy(true);
-        setError(null);
-        try {
+        const statePatch = parsed.value as Schema<'Rerun'>['state_patch'];
+        void run(async () => {
           const started = await data(
             api.POST('/v1/runs/{id}/rerun', {
               params: { path: { id: runId } },
-              body: { from_node: nodeId, state_patch: parsed.value as Schema<'Rerun'>['state_patch'] },
+              body: { from_node: nodeId, state_patch: statePatch },
             }),
           );
           navigate(paths.run(started.run_id));
-        } catch (err) {
-          setError(errorMessage(err));
-        } finally {
-          setBusy(false);
-        }
+        });
       }}
     >
       <label for="rerun-patch">State patch (a JSON object, merged over the state before {nodeId})</label>
@@ -495,8 +492,7 @@ function preview(value: unknown): string {
 function ResumeForm({ runId, nodeId, prompt }: { runId: string; nodeId: string; prompt: string }) {
   const [mode, setMode] = useState<ResumeMode>('text');
   const [value, setValue] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const inputRef = useRef<HTMLTextAreaElement>(null);
   useEffect(() => inputRef.current?.focus(), [nodeId]);
   return (
@@ -504,25 +500,20 @@ function ResumeForm({ runId, nodeId, prompt }: { runId: string; nodeId: string; 
       <h2 id="resume-heading">Input needed at {nodeId}</h2>
       <form
         class="stack"
-        onSubmit={async (e) => {
+        onSubmit={(e) => {
           e.preventDefault();
           const parsed = parseResumeInput(value, mode);
           if (!parsed.ok) return setError(parsed.error);
-          setBusy(true);
-          setError(null);
-          try {
+          const input = parsed.value;
+          void run(async () => {
             await data(
               api.POST('/v1/runs/{id}/resume', {
                 params: { path: { id: runId } },
-                body: { input: parsed.value },
+                body: { input },
               }),
             );
             setValue('');
-          } catch (err) {
-            setError(errorMessage(err));
-          } finally {
-            setBusy(false);
-          }
+          });
         }}
       >
         <label for="resume-input">{prompt || 'Your answer'}</label>
@@ -551,14 +542,9 @@ function ResumeForm({ runId, nodeId, prompt }: { runId: string; nodeId: string; 
             </label>
           ))}
         </fieldset>
-        {error && (
-          <p id="resume-error" class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <button type="submit" class="primary" disabled={busy}>
+        <FormSubmit busy={busy} error={error} errorId="resume-error">
           Resume
-        </button>
+        </FormSubmit>
       </form>
     </section>
   );
@@ -586,11 +572,7 @@ function CancelButton({ runId }: { runId: string }) {
       >
         Cancel run
       </button>
-      {error && (
-        <span class="error" role="alert">
-          {error}
-        </span>
-      )}
+      <Alert inline text={error} />
     </div>
   );
 }

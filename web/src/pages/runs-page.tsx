@@ -1,5 +1,8 @@
 import { useState } from 'preact/hooks';
 import { RUN_STATUSES, type RunStatus } from '../../../worker/contract/statuses';
+import { Alert } from '../components/alert';
+import { TextAreaField } from '../components/fields';
+import { FormSubmit } from '../components/form-submit';
 import { LoadError, LoadStatus } from '../components/load-status';
 import { api, data, errorMessage, type Schema } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
@@ -7,6 +10,7 @@ import { EXAMPLE_GRAPH } from '../lib/example-graph';
 import { formatAge } from '../lib/format';
 import { isJsonObject, type ParsedInput, parseResumeInput } from '../lib/resume-input';
 import { navigate, paths } from '../lib/router';
+import { useAction } from '../lib/use-action';
 import { useApi } from '../lib/use-api';
 import { useNow } from '../lib/use-now';
 
@@ -63,11 +67,7 @@ export function RunsPage({ user }: { user: Session }) {
           )}
         </div>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
       {graphs.status === 'ready' && graphs.data.items.length > 0 && (
         <ul class="graphs">
           {graphs.data.items.map((g) => (
@@ -77,41 +77,22 @@ export function RunsPage({ user }: { user: Session }) {
       )}
       <h2 id="recent-runs">Recent runs</h2>
       <form class="filters" aria-labelledby="recent-runs" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Status{' '}
-          <select
-            value={filter.status ?? ''}
-            onChange={(e) => {
-              const v = e.currentTarget.value;
-              setFilter({ ...filter, status: v === '' ? undefined : (v as RunStatus) });
-            }}
-          >
-            <option value="">any</option>
-            {RUN_STATUSES.map((st) => (
-              <option key={st} value={st}>
-                {st.replace('_', ' ')}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Graph{' '}
-          <select
-            value={filter.graphId ?? ''}
-            onChange={(e) => {
-              const v = e.currentTarget.value;
-              setFilter({ ...filter, graphId: v === '' ? undefined : v });
-            }}
-          >
-            <option value="">any</option>
-            {graphs.status === 'ready' &&
-              graphs.data.items.map((g) => (
-                <option key={g.id} value={g.id}>
-                  {g.name} v{g.version}
-                </option>
-              ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Status"
+          value={filter.status}
+          options={RUN_STATUSES.map((st) => ({ value: st, text: st.replace('_', ' ') }))}
+          onPick={(status) => setFilter({ ...filter, status })}
+        />
+        <FilterSelect
+          label="Graph"
+          value={filter.graphId}
+          options={
+            graphs.status === 'ready'
+              ? graphs.data.items.map((g) => ({ value: g.id, text: `${g.name} v${g.version}` }))
+              : []
+          }
+          onPick={(graphId) => setFilter({ ...filter, graphId })}
+        />
         {filter.parentRunId && (
           <span class="filter-chip" data-testid="parent-filter">
             Reruns of <span class="mono">{filter.parentRunId.slice(0, 8)}</span>
@@ -174,10 +155,42 @@ export function RunsPage({ user }: { user: Session }) {
   );
 }
 
+/** One filter of the runs: a value of a list, or any ("" in the select). */
+function FilterSelect<T extends string>({
+  label,
+  value,
+  options,
+  onPick,
+}: {
+  label: string;
+  value: T | undefined;
+  options: { value: T; text: string }[];
+  onPick: (value: T | undefined) => void;
+}) {
+  return (
+    <label>
+      {label}{' '}
+      <select
+        value={value ?? ''}
+        onChange={(e) => {
+          const v = e.currentTarget.value;
+          onPick(v === '' ? undefined : (v as T));
+        }}
+      >
+        <option value="">any</option>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function GraphItem({ graph, canRun }: { graph: Schema<'Graph'>; canRun: boolean }) {
   const [input, setInput] = useState('{}');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const inputId = `input-${graph.id}`;
   return (
     <li class="panel graph" data-graph={graph.name}>
@@ -188,44 +201,34 @@ function GraphItem({ graph, canRun }: { graph: Schema<'Graph'>; canRun: boolean 
       {canRun && (
         <form
           class="stack"
-          onSubmit={async (e) => {
+          onSubmit={(e) => {
             e.preventDefault();
             const parsed: ParsedInput = parseResumeInput(input, 'json');
             if (!parsed.ok) return setError(parsed.error);
-            if (!isJsonObject(parsed.value)) return setError('The initial state must be a JSON object.');
-            setBusy(true);
-            setError(null);
-            try {
+            const state = parsed.value;
+            if (!isJsonObject(state)) return setError('The initial state must be a JSON object.');
+            void run(async () => {
               const started = await data(
                 api.POST('/v1/graphs/{id}/run', {
                   params: { path: { id: graph.id } },
-                  body: { input: parsed.value },
+                  body: { input: state },
                 }),
               );
               navigate(paths.run(started.run_id));
-            } catch (err) {
-              setError(errorMessage(err));
-            } finally {
-              setBusy(false);
-            }
+            });
           }}
         >
-          <label for={inputId}>Initial state (JSON object)</label>
-          <textarea
+          <TextAreaField
             id={inputId}
+            label="Initial state (JSON object)"
             rows={2}
             class="mono"
             value={input}
-            onInput={(e) => setInput(e.currentTarget.value)}
+            onValue={setInput}
           />
-          {error && (
-            <p class="error" role="alert">
-              {error}
-            </p>
-          )}
-          <button type="submit" class="primary" disabled={busy}>
+          <FormSubmit busy={busy} error={error}>
             Start a run
-          </button>
+          </FormSubmit>
         </form>
       )}
     </li>

@@ -7,12 +7,15 @@ import {
   STEP_OUTCOMES,
   type StepOutcome,
 } from '../../../worker/contract/statuses';
+import { Alert } from '../components/alert';
+import { SelectField, TextAreaField, TextField } from '../components/fields';
 import { LoadError } from '../components/load-status';
 import { api, data, errorMessage } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import { formatTime } from '../lib/format';
 import { feed } from '../lib/live-feed';
 import { paths } from '../lib/router';
+import { useAction } from '../lib/use-action';
 import { useApi } from '../lib/use-api';
 import { useUsers } from '../lib/use-users';
 import { StepList } from './handoff-page';
@@ -61,15 +64,14 @@ function StepForm({ sessionId, onDone }: { sessionId: string; onDone: () => void
   const [action, setAction] = useState('');
   const [outcome, setOutcome] = useState<StepOutcome>('failed');
   const [notes, setNotes] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useAction();
   return (
     <form
       class="stack inline-form"
       aria-label="Record a step"
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
-        setError(null);
-        try {
+        void run(async () => {
           await data(
             api.POST('/v1/sessions/{id}/steps', {
               params: { path: { id: sessionId } },
@@ -79,32 +81,19 @@ function StepForm({ sessionId, onDone }: { sessionId: string; onDone: () => void
           setAction('');
           setNotes('');
           onDone();
-        } catch (err) {
-          setError(errorMessage(err));
-        }
+        });
       }}
     >
-      <label for="step-action">What did you try?</label>
-      <input id="step-action" required value={action} onInput={(e) => setAction(e.currentTarget.value)} />
-      <label for="step-outcome">Outcome</label>
-      <select
+      <TextField id="step-action" label="What did you try?" required value={action} onValue={setAction} />
+      <SelectField
         id="step-outcome"
+        label="Outcome"
+        values={STEP_OUTCOMES}
         value={outcome}
-        onChange={(e) => setOutcome(e.currentTarget.value as StepOutcome)}
-      >
-        {STEP_OUTCOMES.map((o) => (
-          <option key={o} value={o}>
-            {o}
-          </option>
-        ))}
-      </select>
-      <label for="step-notes">Notes (optional)</label>
-      <input id="step-notes" value={notes} onInput={(e) => setNotes(e.currentTarget.value)} />
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+        onValue={setOutcome}
+      />
+      <TextField id="step-notes" label="Notes (optional)" value={notes} onValue={setNotes} />
+      <Alert text={error} />
       <button type="submit">Record step</button>
     </form>
   );
@@ -151,42 +140,32 @@ function EscalateForm({ sessionId, me }: { sessionId: string; me: string }) {
           }
         }}
       >
-        <label for="esc-reason">Why are you stuck?</label>
-        <textarea
+        <TextAreaField
           id="esc-reason"
+          label="Why are you stuck?"
           required
           rows={2}
           value={reason}
-          onInput={(e) => setReason(e.currentTarget.value)}
+          onValue={setReason}
         />
         <div class="row">
           <span>
-            <label for="esc-severity">Severity</label>
-            <select
+            <SelectField
               id="esc-severity"
+              label="Severity"
+              values={SEVERITIES}
               value={severity}
-              onChange={(e) => setSeverity(e.currentTarget.value as Severity)}
-            >
-              {SEVERITIES.map((v) => (
-                <option key={v} value={v}>
-                  {v}
-                </option>
-              ))}
-            </select>
+              onValue={setSeverity}
+            />
           </span>
           <span>
-            <label for="esc-intent">Kind</label>
-            <select
+            <SelectField
               id="esc-intent"
+              label="Kind"
+              values={HANDOFF_INTENTS}
               value={intent}
-              onChange={(e) => setIntent(e.currentTarget.value as HandoffIntent)}
-            >
-              {HANDOFF_INTENTS.map((v) => (
-                <option key={v} value={v}>
-                  {v}
-                </option>
-              ))}
-            </select>
+              onValue={setIntent}
+            />
           </span>
           {intent === 'transfer' && (
             <span>

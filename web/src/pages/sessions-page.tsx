@@ -1,9 +1,12 @@
 import { useState } from 'preact/hooks';
-import { LoadStatus } from '../components/load-status';
-import { api, data, errorMessage } from '../lib/api';
+import { TextAreaField, TextField } from '../components/fields';
+import { FormSubmit } from '../components/form-submit';
+import { LoadedItems } from '../components/load-status';
+import { api, data } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import { formatAge } from '../lib/format';
 import { navigate, paths } from '../lib/router';
+import { useAction } from '../lib/use-action';
 import { useApi } from '../lib/use-api';
 import { useNow } from '../lib/use-now';
 
@@ -17,13 +20,10 @@ export function SessionsPage({ user }: { user: Session }) {
         <h1 id="sessions-heading">Sessions</h1>
       </div>
       {canAct(user) && <NewSessionForm />}
-      <LoadStatus loaded={list} />
-      {list.status === 'ready' &&
-        (list.data.items.length === 0 ? (
-          <p class="empty">No sessions yet.</p>
-        ) : (
+      <LoadedItems loaded={list} empty="No sessions yet.">
+        {(items) => (
           <ul class="rows">
-            {list.data.items.map((s) => (
+            {items.map((s) => (
               <li key={s.id}>
                 <a href={paths.session(s.id)} class="row-link">
                   <span class="row-title">{s.title}</span>
@@ -33,7 +33,8 @@ export function SessionsPage({ user }: { user: Session }) {
               </li>
             ))}
           </ul>
-        ))}
+        )}
+      </LoadedItems>
     </section>
   );
 }
@@ -42,62 +43,43 @@ function NewSessionForm() {
   const [title, setTitle] = useState('');
   const [summary, setSummary] = useState('');
   const [customer, setCustomer] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   return (
     <details class="panel">
       <summary>Open a new session</summary>
       <form
         class="stack"
-        onSubmit={async (e) => {
+        onSubmit={(e) => {
           e.preventDefault();
-          setBusy(true);
-          setError(null);
-          try {
+          void run(async () => {
             const created = await data(
               api.POST('/v1/sessions', {
                 body: { title, problem_summary: summary, ...(customer.trim() ? { customer } : {}) },
               }),
             );
             navigate(paths.session(created.id));
-          } catch (err) {
-            setError(errorMessage(err));
-          } finally {
-            setBusy(false);
-          }
+          });
         }}
       >
-        <label for="s-title">Title</label>
-        <input
-          id="s-title"
-          required
-          maxLength={200}
-          value={title}
-          onInput={(e) => setTitle(e.currentTarget.value)}
-        />
-        <label for="s-summary">Problem summary</label>
-        <textarea
+        <TextField id="s-title" label="Title" required maxLength={200} value={title} onValue={setTitle} />
+        <TextAreaField
           id="s-summary"
+          label="Problem summary"
           required
           rows={3}
           value={summary}
-          onInput={(e) => setSummary(e.currentTarget.value)}
+          onValue={setSummary}
         />
-        <label for="s-customer">Customer (optional)</label>
-        <input
+        <TextField
           id="s-customer"
+          label="Customer (optional)"
           maxLength={200}
           value={customer}
-          onInput={(e) => setCustomer(e.currentTarget.value)}
+          onValue={setCustomer}
         />
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <button type="submit" class="primary" disabled={busy}>
+        <FormSubmit busy={busy} error={error}>
           Open session
-        </button>
+        </FormSubmit>
       </form>
     </details>
   );

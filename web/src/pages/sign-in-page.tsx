@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { DevTokens } from '../../../worker/dev/demo-users';
+import { Alert } from '../components/alert';
 import { readToken, signIn, signOutReason } from '../lib/auth';
 import { useStore } from '../lib/store';
 
@@ -35,11 +36,7 @@ export function SignInPage() {
   return (
     <main id="main" class="sign-in">
       <h1>Sign in to Switchboard</h1>
-      {reason && (
-        <p class="notice" role="alert">
-          {reason}
-        </p>
-      )}
+      <Alert class="notice" text={reason} />
       {demo && demo.length > 0 && (
         <section aria-labelledby="demo-heading" class="panel">
           <h2 id="demo-heading">Demo users</h2>
@@ -81,11 +78,7 @@ export function SignInPage() {
           <p id="token-hint" class="hint">
             Locally: <code>npm run token -- --role engineer</code>
           </p>
-          {error && (
-            <p id="token-error" class="error" role="alert">
-              {error}
-            </p>
-          )}
+          <Alert id="token-error" text={error} />
           <button type="submit" class="primary">
             Sign in
           </button>

@@ -151,6 +151,12 @@ function Controls({
   onDeleted: () => void;
 }) {
   const [confirm, setConfirm] = useState<'rotate' | 'delete' | null>(null);
+  // One question open at a time: asking one closes the other.
+  const ask = (which: 'rotate' | 'delete') => ({
+    asking: confirm === which,
+    onAsk: () => setConfirm(which),
+    onKeep: () => setConfirm(null),
+  });
   const path = { params: { path: { id: e.id } } };
   return (
     <div class="actions webhook-actions">
@@ -176,62 +182,86 @@ function Controls({
       >
         Send a test
       </button>
-      {confirm === 'rotate' ? (
-        <fieldset class="confirm">
-          <legend class="visually-hidden">Rotate the secret?</legend>
-          Rotate? The old secret keeps signing for 24 h.
-          <button
-            type="button"
-            class="primary"
-            onClick={() =>
-              act('Rotate', async () => {
-                setConfirm(null);
-                const rotated = await data(
-                  api.PATCH('/v1/webhooks/{id}', { ...path, body: { rotate_secret: true } }),
-                );
-                if (rotated.secret) onSecret(rotated.secret);
-                return 'Secret rotated.';
-              })
-            }
-          >
-            Rotate now
-          </button>
-          <button type="button" onClick={() => setConfirm(null)}>
-            Keep it
-          </button>
-        </fieldset>
-      ) : (
-        <button type="button" onClick={() => setConfirm('rotate')}>
-          Rotate secret…
-        </button>
-      )}
-      {confirm === 'delete' ? (
-        <fieldset class="confirm">
-          <legend class="visually-hidden">Delete the endpoint?</legend>
-          Delete it and its log?
-          <button
-            type="button"
-            class="danger"
-            onClick={() =>
-              act('Delete', async () => {
-                await api.DELETE('/v1/webhooks/{id}', path);
-                onDeleted();
-                return 'Deleted.';
-              })
-            }
-          >
-            Delete now
-          </button>
-          <button type="button" onClick={() => setConfirm(null)}>
-            Keep it
-          </button>
-        </fieldset>
-      ) : (
-        <button type="button" class="danger" onClick={() => setConfirm('delete')}>
-          Delete…
-        </button>
-      )}
+      <AskFirst
+        {...ask('rotate')}
+        label="Rotate secret…"
+        question="Rotate the secret?"
+        text="Rotate? The old secret keeps signing for 24 h."
+        confirmLabel="Rotate now"
+        onConfirm={() =>
+          act('Rotate', async () => {
+            setConfirm(null);
+            const rotated = await data(
+              api.PATCH('/v1/webhooks/{id}', { ...path, body: { rotate_secret: true } }),
+            );
+            if (rotated.secret) onSecret(rotated.secret);
+            return 'Secret rotated.';
+          })
+        }
+      />
+      <AskFirst
+        {...ask('delete')}
+        danger
+        label="Delete…"
+        question="Delete the endpoint?"
+        text="Delete it and its log?"
+        confirmLabel="Delete now"
+        onConfirm={() =>
+          act('Delete', async () => {
+            await api.DELETE('/v1/webhooks/{id}', path);
+            onDeleted();
+            return 'Deleted.';
+          })
+        }
+      />
     </div>
+  );
+}
+
+/**
+ * A button whose action asks first: while `asking`, the question, and the button that does it,
+ * stand in its place. `danger` for what cannot be undone.
+ */
+function AskFirst({
+  asking,
+  onAsk,
+  onKeep,
+  label,
+  question,
+  text,
+  confirmLabel,
+  danger = false,
+  onConfirm,
+}: {
+  asking: boolean;
+  onAsk: () => void;
+  onKeep: () => void;
+  label: string;
+  /** The question as screen readers name the group. */
+  question: string;
+  text: string;
+  confirmLabel: string;
+  danger?: boolean;
+  onConfirm: () => void;
+}) {
+  if (!asking) {
+    return (
+      <button type="button" class={danger ? 'danger' : undefined} onClick={onAsk}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <fieldset class="confirm">
+      <legend class="visually-hidden">{question}</legend>
+      {text}
+      <button type="button" class={danger ? 'danger' : 'primary'} onClick={onConfirm}>
+        {confirmLabel}
+      </button>
+      <button type="button" onClick={onKeep}>
+        Keep it
+      </button>
+    </fieldset>
   );
 }
 

@@ -1,10 +1,14 @@
 import { useState } from 'preact/hooks';
+import { WEBHOOK_FORMATS, type WebhookFormat } from '../../../worker/contract/statuses';
 import { EventPicker } from '../components/event-picker';
-import { LoadStatus } from '../components/load-status';
+import { TextField } from '../components/fields';
+import { FormSubmit } from '../components/form-submit';
+import { LoadedItems } from '../components/load-status';
 import { SecretReveal } from '../components/secret-reveal';
-import { api, data, errorMessage } from '../lib/api';
+import { api, data } from '../lib/api';
 import type { Session } from '../lib/auth';
 import { paths } from '../lib/router';
+import { useAction } from '../lib/use-action';
 import { useApi } from '../lib/use-api';
 import { type Endpoint, endpointState, originOf, type Selector } from '../lib/webhooks';
 
@@ -51,17 +55,15 @@ export function WebhooksPage({ user }: { user: Session }) {
         />
       )}
       <h2>Endpoints</h2>
-      <LoadStatus loaded={list} />
-      {list.status === 'ready' &&
-        (list.data.items.length === 0 ? (
-          <p class="empty">No endpoints yet.</p>
-        ) : (
+      <LoadedItems loaded={list} empty="No endpoints yet.">
+        {(items) => (
           <ul class="rows webhook-rows">
-            {list.data.items.map((e) => (
+            {items.map((e) => (
               <EndpointRow key={e.id} endpoint={e} />
             ))}
           </ul>
-        ))}
+        )}
+      </LoadedItems>
     </section>
   );
 }
@@ -85,27 +87,27 @@ function EndpointRow({ endpoint: e }: { endpoint: Endpoint }) {
   );
 }
 
+/** The formats as the form offers them. */
+const FORMAT_NAMES: Record<WebhookFormat, string> = { standard: 'Standard Webhooks', slack: 'Slack' };
+
 function NewEndpointForm({ onCreated }: { onCreated: (e: { id: string; secret: string }) => void }) {
   const [url, setUrl] = useState('');
-  const [format, setFormat] = useState<'standard' | 'slack'>('standard');
+  const [format, setFormat] = useState<WebhookFormat>('standard');
   const [events, setEvents] = useState<Selector[]>(['escalation.*']);
   const [description, setDescription] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   return (
     <details class="panel" open>
       <summary>Add an endpoint</summary>
       <form
         class="stack"
-        onSubmit={async (ev) => {
+        onSubmit={(ev) => {
           ev.preventDefault();
           if (events.length === 0) {
             setError('Choose at least one event.');
             return;
           }
-          setBusy(true);
-          setError(null);
-          try {
+          void run(async () => {
             const made = await data(
               api.POST('/v1/webhooks', {
                 body: { url, format, events, ...(description.trim() ? { description } : {}) },
@@ -114,11 +116,7 @@ function NewEndpointForm({ onCreated }: { onCreated: (e: { id: string; secret: s
             setUrl('');
             setDescription('');
             onCreated({ id: made.id, secret: made.secret });
-          } catch (err) {
-            setError(errorMessage(err));
-          } finally {
-            setBusy(false);
-          }
+          });
         }}
       >
         <label for="wh-url">Endpoint URL</label>
@@ -130,44 +128,27 @@ function NewEndpointForm({ onCreated }: { onCreated: (e: { id: string; secret: s
           value={url}
           onInput={(e) => setUrl(e.currentTarget.value)}
         />
-        <label for="wh-description">Name (optional)</label>
-        <input
+        <TextField
           id="wh-description"
+          label="Name (optional)"
           maxLength={500}
           placeholder="On-call Slack channel"
           value={description}
-          onInput={(e) => setDescription(e.currentTarget.value)}
+          onValue={setDescription}
         />
         <fieldset class="segmented">
           <legend>Format</legend>
-          <label>
-            <input
-              type="radio"
-              name="wh-format"
-              checked={format === 'standard'}
-              onChange={() => setFormat('standard')}
-            />
-            <span>Standard Webhooks</span>
-          </label>
-          <label>
-            <input
-              type="radio"
-              name="wh-format"
-              checked={format === 'slack'}
-              onChange={() => setFormat('slack')}
-            />
-            <span>Slack</span>
-          </label>
+          {WEBHOOK_FORMATS.map((f) => (
+            <label key={f}>
+              <input type="radio" name="wh-format" checked={format === f} onChange={() => setFormat(f)} />
+              <span>{FORMAT_NAMES[f]}</span>
+            </label>
+          ))}
         </fieldset>
         <EventPicker value={events} onChange={setEvents} idPrefix="new" />
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <button type="submit" class="primary" disabled={busy}>
+        <FormSubmit busy={busy} error={error}>
           Add endpoint
-        </button>
+        </FormSubmit>
       </form>
     </details>
   );
