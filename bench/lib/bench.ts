@@ -13,11 +13,12 @@ import { createClient } from 'redis';
 import { migrateDatabase } from '../../scripts/lib/migrate';
 import type { BridgeStats } from '../../scripts/lib/pg-bridge';
 import { freePort } from '../../scripts/lib/wrangler-dev';
-import { signToken, type TokenClaims } from '../../worker/dev/sign-token';
+import type { TokenClaims } from '../../worker/dev/sign-token';
 import { ClientPool } from './clients';
 import { call, sleep } from './http';
 import { loadAverage } from './proc';
 import { buildBundle, type Runtime, root, startRuntime } from './runtime';
+import { benchToken } from './token';
 
 export const QUICK = process.env.BENCH_QUICK === '1';
 export const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -283,16 +284,7 @@ export async function startBench(opts: { vars?: Record<string, string> } = {}): 
       .trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${embedded ? 'PGlite (embedded)' : `PostgreSQL ${server?.version ?? ''}`.trim()}`,
   };
 
-  const token = (claims: Partial<TokenClaims> & { acct: string }) =>
-    signToken(
-      {
-        sub: claims.sub ?? randomUUID(),
-        acct: claims.acct,
-        role: claims.role ?? 'engineer',
-        name: claims.name ?? 'Bench Engineer',
-      },
-      secret,
-    );
+  const token = (claims: Partial<TokenClaims> & { acct: string }) => benchToken(claims, secret);
 
   let cardJson = '';
   let seq = 0;

@@ -5,7 +5,7 @@
 // --persist-to directory, so it can be killed and started again like a crash. Everything it starts
 // it stops, by process id.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   cpSync,
   createWriteStream,
@@ -18,9 +18,10 @@ import {
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { call } from '../../bench/lib/http';
+import { benchToken } from '../../bench/lib/token';
 import { migrateDatabase } from '../../scripts/lib/migrate';
 import { freePort, waitForHealth, wranglerDevArgs } from '../../scripts/lib/wrangler-dev';
-import { signToken, type TokenClaims } from '../../worker/dev/sign-token';
+import type { TokenClaims } from '../../worker/dev/sign-token';
 
 export const root = resolve(import.meta.dirname, '../..');
 
@@ -207,17 +208,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     wsProxy,
     embedded: !external,
     secret,
-    token: (claims, ttl) =>
-      signToken(
-        {
-          sub: claims.sub ?? randomUUID(),
-          acct: claims.acct,
-          role: claims.role ?? 'engineer',
-          name: claims.name ?? 'Bench Engineer',
-        },
-        secret,
-        ttl,
-      ),
+    token: (claims, ttl) => benchToken(claims, secret, ttl),
     killWorker,
     startWorker,
     stopDatabase: () => pgCommand('stop'),
