@@ -56,6 +56,19 @@ describe('retention', () => {
     const before = await held();
     expect(before.topics).toBe(1);
     expect(before.events).toBeGreaterThan(5);
+    // The purge goes only once Postgres has the run's end (no `run-sync` job left); made due before
+    // that, it moves itself a minute ahead. Regression: under load the sync was still pending here
+    // and the test timed out waiting for the purge.
+    await drainUntil(
+      alice,
+      async () =>
+        (
+          await hubSql(alice, (s) =>
+            s.exec('select count(*) as n from jobs where id = ?', `run-sync:${run.run_id}`).one(),
+          )
+        ).n === 0,
+      'the run’s sync to Postgres',
+    );
     // The purge is due a day after the end; the test moves it to now instead of waiting.
     await hubSql(alice, (s) => s.exec('update jobs set run_at = 0 where id = ?', `run-purge:${run.run_id}`));
     await drainUntil(alice, async () => (await held()).topics === 0, 'the run purge');
