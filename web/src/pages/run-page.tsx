@@ -5,7 +5,7 @@ import { ConnectionBadge } from '../components/connection-badge';
 import { FormSubmit } from '../components/form-submit';
 import { LoadError } from '../components/load-status';
 import { NODE_STATUS_LABEL, RunDiagram, retryLabel } from '../components/run-diagram';
-import { api, authHeaders, data, errorMessage, type Schema } from '../lib/api';
+import { api, authHeaders, data, type Schema } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import { isJsonObject, parseResumeInput, type ResumeMode } from '../lib/resume-input';
 import { navigate, paths } from '../lib/router';
@@ -551,24 +551,14 @@ function ResumeForm({ runId, nodeId, prompt }: { runId: string; nodeId: string; 
 }
 
 function CancelButton({ runId }: { runId: string }) {
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   return (
     <div class="actions">
       <button
         type="button"
         class="danger"
         disabled={busy}
-        onClick={async () => {
-          setBusy(true);
-          try {
-            await data(api.POST('/v1/runs/{id}/cancel', { params: { path: { id: runId } } }));
-          } catch (err) {
-            setError(errorMessage(err));
-          } finally {
-            setBusy(false);
-          }
-        }}
+        onClick={() => run(() => data(api.POST('/v1/runs/{id}/cancel', { params: { path: { id: runId } } })))}
       >
         Cancel run
       </button>
