@@ -104,6 +104,22 @@ describe('runs', () => {
     await context.close();
   });
 
+  // Regression: CI's cut once hit the page's first read of the run's status, still in flight; the
+  // read failed for good and the page showed only "could not be reached" while its stream was live.
+  it('a read of the run cut by the network is asked again, and the page shows the run', async () => {
+    const { context, page } = await signedIn(browser, 'Alice Engineer');
+    let cut = 0;
+    await page.route(/\/v1\/runs\/[0-9a-f-]{36}\/status$/, (route) =>
+      cut++ < 2 ? route.abort('connectionreset') : route.continue(),
+    );
+    await startExampleRun(page);
+    await waitPhase(page, 'Waiting for input');
+    await page.getByRole('heading', { name: 'Triage a product question' }).waitFor();
+    expect(cut).toBeGreaterThan(2);
+    await expect(page.getByRole('alert').count()).resolves.toBe(0);
+    await context.close();
+  });
+
   it('cancel ends a paused run, and the runs list shows it', async () => {
     const { context, page } = await signedIn(browser, 'Alice Engineer');
     const runId = await startExampleRun(page);

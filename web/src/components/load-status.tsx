@@ -1,13 +1,33 @@
 import type { ComponentChildren } from 'preact';
+import { isTransientStatus } from '../lib/backoff';
 import type { Loaded } from '../lib/use-api';
 
 type Failed = Extract<Loaded<unknown>, { status: 'error' }>;
 
-/** A failed read as an alert; `notFound` is what a 404 says in the page's own words. */
-export function LoadError({ failed, notFound }: { failed: Failed; notFound?: string }) {
+/**
+ * A failed read as an alert; `notFound` is what a 404 says in the page's own words. When asking
+ * again may help (the network, the server's trouble) and the page can, it offers to.
+ */
+export function LoadError({
+  failed,
+  notFound,
+  onRetry,
+}: {
+  failed: Failed;
+  notFound?: string;
+  onRetry?: () => void;
+}) {
   return (
     <p class="error" role="alert">
       {notFound !== undefined && failed.httpStatus === 404 ? notFound : failed.error}
+      {onRetry && isTransientStatus(failed.httpStatus ?? 0) && (
+        <>
+          {' '}
+          <button type="button" class="link-button" onClick={onRetry}>
+            Try again
+          </button>
+        </>
+      )}
     </p>
   );
 }

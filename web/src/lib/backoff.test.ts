@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from './backoff';
+import { backoffDelay, isTransientStatus, retryTransient } from './backoff';
 
 describe('backoffDelay', () => {
   const opts = { baseMs: 500, maxMs: 30_000 };
@@ -25,5 +25,84 @@ describe('backoffDelay', () => {
   it('spreads clients out (jitter)', () => {
     const delays = new Set(Array.from({ length: 50 }, () => backoffDelay(3, opts)));
     expect(delays.size).toBeGreaterThan(10);
+  });
+});
+
+describe('isTransientStatus', () => {
+  it('asks again after the network, a timeout, rate limiting or the server; not after a client error', () => {
+    for (const status of [0, 408, 425, 429, 500, 502, 503, 504]) expect(isTransientStatus(status)).toBe(true);
+    for (const status of [400, 401, 403, 404, 409, 413, 415, 422])
+      expect(isTransientStatus(status)).toBe(false);
+  });
+});
+
+describe('retryTransient', () => {
+  const fails = (status: number) => Object.assign(new Error(`HTTP ${status}`), { status });
+  const byStatus = (err: unknown) => isTransientStatus((err as { status: number }).status);
+
+  /** An attempt that fails with `statuses` in turn, then answers 'ok'; and the waits asked for. */
+  function script(statuses: number[]) {
+    const waits: number[] = [];
+    let calls = 0;
+    const attempt = async () => {
+      const status = statuses[calls++];
+      if (status !== undefined) throw fails(status);
+      return 'ok';
+    };
+    const wait = async (ms: number) => void waits.push(ms);
+    return { attempt, wait, waits, calls: () => calls };
+  }
+
+  it('answers once a transient failure passes, waiting with backoff between attempts', async () => {
+    const s = script([0, 503]);
+    const opts = { tries: 5, isTransient: byStatus, wait: s.wait, random: () => 0 };
+    await expect(retryTransient(s.attempt, opts)).resolves.toBe('ok');
+    expect(s.calls()).toBe(3);
+    expect(s.waits).toEqual([250, 500]);
+  });
+
+  it('gives up with the last failure when the tries are spent', async () => {
+    const s = script([0, 502, 503, 504]);
+    await expect(
+      retryTransient(s.attempt, { tries: 3, isTransient: byStatus, wait: s.wait }),
+    ).rejects.toThrow('HTTP 503');
+    expect(s.calls()).toBe(3);
+  });
+
+  it('does not ask again after a failure that is the request’s own', async () => {
+    const s = script([404]);
+    await expect(
+      retryTransient(s.attempt, { tries: 5, isTransient: byStatus, wait: s.wait }),
+    ).rejects.toThrow('HTTP 404');
+    expect(s.calls()).toBe(1);
+    expect(s.waits).toEqual([]);
+  });
+
+  it('stops when its signal is aborted during a wait, with the failure it had', async () => {
+    const abort = new AbortController();
+    const s = script([0, 0, 0]);
+    const wait = async (ms: number) => {
+      s.waits.push(ms);
+      abort.abort();
+    };
+    await expect(
+      retryTransient(s.attempt, { tries: 5, isTransient: byStatus, wait, signal: abort.signal }),
+    ).rejects.toThrow('HTTP 0');
+    expect(s.calls()).toBe(1);
+  });
+
+  it('its own wait ends early when the signal is aborted', async () => {
+    // A minute's backoff: the test's timeout fails it unless the abort ends the wait.
+    const abort = new AbortController();
+    const s = script([0]);
+    const run = retryTransient(s.attempt, {
+      tries: 2,
+      isTransient: byStatus,
+      signal: abort.signal,
+      backoff: { baseMs: 60_000, maxMs: 60_000 },
+    });
+    setTimeout(() => abort.abort(), 10);
+    await expect(run).rejects.toThrow('HTTP 0');
+    expect(s.calls()).toBe(1);
   });
 });

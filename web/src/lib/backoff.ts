@@ -22,3 +22,50 @@ export function backoffDelay(
   const half = ceiling / 2;
   return Math.round(half + random() * half);
 }
+
+/**
+ * Whether asking again may get a different answer: the network (status 0), the server's own
+ * trouble (5xx), a timeout (408), too early (425) or rate limiting (429). Any other 4xx is the
+ * request's fault and stays what it is.
+ */
+export const isTransientStatus = (status: number): boolean =>
+  status < 400 || status >= 500 || status === 408 || status === 425 || status === 429;
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done);
+  });
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. */
+  tries: number;
+  /** Whether a failure is worth another attempt. */
+  isTransient: (err: unknown) => boolean;
+  /** Stops waiting and retrying: the last failure is thrown. */
+  signal?: AbortSignal;
+  backoff?: BackoffOptions;
+  random?: () => number;
+  wait?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/**
+ * `attempt()`'s result, asking again after a transient failure (with backoffDelay between) until
+ * `tries` are spent: a read cut by a blip of the network should not leave a page in error.
+ */
+export async function retryTransient<T>(attempt: () => Promise<T>, opts: RetryOptions): Promise<T> {
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (n + 1 >= opts.tries || opts.signal?.aborted || !opts.isTransient(err)) throw err;
+      await (opts.wait ?? sleep)(backoffDelay(n, opts.backoff, opts.random), opts.signal);
+      if (opts.signal?.aborted) throw err;
+    }
+  }
+}

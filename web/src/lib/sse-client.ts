@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { failureOf } from './api';
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff';
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, isTransientStatus } from './backoff';
 
 // An EventSource that can send headers: fetch + ReadableStream + eventsource-parser. It resumes by
 // Last-Event-ID after any break, waits a jittered exponential delay between attempts, and
@@ -56,9 +56,6 @@ export interface EventStreamOptions {
 }
 
 export const DEFAULT_HEALTHY_AFTER_MS = 30_000;
-
-/** A 4xx other than these is permanent; 408 and 429 are worth retrying. */
-const RETRYABLE_4XX = new Set([408, 425, 429]);
 
 export class EventStream {
   private lastId: string | undefined;
@@ -174,9 +171,7 @@ export class EventStream {
       if (!res.ok) {
         const error = await errorText(res);
         if (res.status === 401) return { kind: 'fatal', state: 'unauthorized', error };
-        if (res.status >= 400 && res.status < 500 && !RETRYABLE_4XX.has(res.status)) {
-          return { kind: 'fatal', state: 'failed', error };
-        }
+        if (!isTransientStatus(res.status)) return { kind: 'fatal', state: 'failed', error };
         return { kind: 'retry', error };
       }
       if (!res.body) return { kind: 'retry', error: 'the response has no body' };

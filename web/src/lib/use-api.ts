@@ -1,7 +1,8 @@
 import type { ClientPathsWithMethod, MaybeOptionalInit, MethodResponse } from 'openapi-fetch';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { type ApiClient, api, data, errorMessage } from './api';
+import { type ApiClient, ApiFailure, api, data, errorMessage } from './api';
 import type { paths } from './api-schema';
+import { isTransientStatus, retryTransient } from './backoff';
 
 export type Loaded<T> =
   | { status: 'loading' }
@@ -18,9 +19,15 @@ export type GetAnswer<P extends GetPath> = MethodResponse<ApiClient, 'get', P>;
 // openapi-fetch's GET is generic over every path; one typed signature for the hook's own use.
 const get = api.GET as (path: string, init?: object) => Promise<{ data?: unknown; response: Response }>;
 
+/** Attempts of a read before it shows its failure: about seven seconds of backoff in all. */
+const READ_TRIES = 5;
+
+const transient = (err: unknown) => err instanceof ApiFailure && isTransientStatus(err.status);
+
 /**
  * GETs `path` with `init` (again whenever either changes, or on `reload()`); `null` waits. The
- * answer is typed by the path, from the API description.
+ * answer is typed by the path, from the API description. A transient failure (the network, a 5xx)
+ * is asked again with backoff while the read stays `loading`; only the last failure is shown.
  */
 export function useApi<P extends GetPath>(
   path: P | null,
@@ -32,11 +39,15 @@ export function useApi<P extends GetPath>(
   // `key` stands for `init`: callers build a new object on every render, with the same content.
   useEffect(() => {
     if (path === null) return;
-    let live = true;
-    data(get(path, init))
-      .then((answer) => live && setState({ status: 'ready', data: answer as GetAnswer<P> }))
+    const abort = new AbortController();
+    retryTransient(() => data(get(path, { ...init, signal: abort.signal })), {
+      tries: READ_TRIES,
+      isTransient: transient,
+      signal: abort.signal,
+    })
+      .then((answer) => abort.signal.aborted || setState({ status: 'ready', data: answer as GetAnswer<P> }))
       .catch((err: unknown) => {
-        if (!live) return;
+        if (abort.signal.aborted) return;
         const e = err as { code?: string; status?: number };
         setState({
           status: 'error',
@@ -45,9 +56,7 @@ export function useApi<P extends GetPath>(
           ...(e.status ? { httpStatus: e.status } : {}),
         });
       });
-    return () => {
-      live = false;
-    };
+    return () => abort.abort();
   }, [path, key, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return [state, reload];

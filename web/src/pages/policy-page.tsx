@@ -61,7 +61,7 @@ export function PolicyPage({ user }: { user: Session }) {
 
   if (loaded.status === 'loading' || (loaded.status === 'ready' && !form))
     return <p aria-busy="true">Loading…</p>;
-  if (loaded.status === 'error') return <LoadError failed={loaded} />;
+  if (loaded.status === 'error') return <LoadError failed={loaded} onRetry={reload} />;
   if (!form) return null;
   const people = users.status === 'ready' ? users.data.items.filter((u) => u.role !== 'viewer') : [];
   const names = new Map(people.map((u) => [u.id, u.name]));

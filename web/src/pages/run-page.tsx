@@ -43,7 +43,7 @@ function reducer(view: RunView, action: Action): RunView {
 
 /** One run, live: its nodes light up as they run, a form when it pauses, cancel, the end state. */
 export function RunPage({ id, user }: { id: string; user: Session }) {
-  const [run] = useApi('/v1/runs/{id}/status', { params: { path: { id } } });
+  const [run, reloadRun] = useApi('/v1/runs/{id}/status', { params: { path: { id } } });
   const graphId = run.status === 'ready' ? run.data.graph_id : null;
   const [graph] = useApi(graphId ? '/v1/graphs/{id}' : null, { params: { path: { id: graphId ?? '' } } });
   const [view, dispatch] = useReducer(reducer, undefined, initialRunView);
@@ -95,7 +95,7 @@ export function RunPage({ id, user }: { id: string; user: Session }) {
     return (
       <section>
         <h1>Run</h1>
-        <LoadError failed={run} notFound="This run does not exist in your account." />
+        <LoadError failed={run} notFound="This run does not exist in your account." onRetry={reloadRun} />
         <a href={paths.runs()}>Back to runs</a>
       </section>
     );

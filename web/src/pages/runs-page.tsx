@@ -26,7 +26,7 @@ interface RunFilter {
 export function RunsPage({ user }: { user: Session }) {
   const [graphs, reloadGraphs] = useApi('/v1/graphs', { params: { query: { limit: 50 } } });
   const [filter, setFilter] = useState<RunFilter>({});
-  const [runs] = useApi('/v1/runs', {
+  const [runs, reloadRuns] = useApi('/v1/runs', {
     params: {
       query: {
         limit: 20,
@@ -107,7 +107,7 @@ export function RunsPage({ user }: { user: Session }) {
           </span>
         )}
       </form>
-      {runs.status === 'error' && <LoadError failed={runs} />}
+      {runs.status === 'error' && <LoadError failed={runs} onRetry={reloadRuns} />}
       {runs.status === 'ready' &&
         (runs.data.items.length === 0 ? (
           <p class="empty">

@@ -28,7 +28,7 @@ export function SessionPage({ id, user }: { id: string; user: Session }) {
     return (
       <section>
         <h1>Session</h1>
-        <LoadError failed={s} notFound="This session does not exist in your account." />
+        <LoadError failed={s} notFound="This session does not exist in your account." onRetry={reload} />
       </section>
     );
   }

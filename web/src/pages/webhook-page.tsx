@@ -127,7 +127,7 @@ export function WebhookPage({ id, user }: { id: string; user: Session }) {
             Refresh
           </button>
         </div>
-        {log.status === 'error' && <LoadError failed={log} />}
+        {log.status === 'error' && <LoadError failed={log} onRetry={reloadLog} />}
         {log.status === 'ready' &&
           (log.data.items.length === 0 ? (
             <p class="empty">No deliveries yet. Send a test to see one.</p>
