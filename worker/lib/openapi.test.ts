@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { IdParam } from '../schemas/common';
-import type { AppEnv } from './app-env';
+import type { AppEnv, Role } from './app-env';
 import { ApiError } from './errors';
 import { errorResponses, jsonBody, jsonResponse, routesOf, validationHook } from './openapi';
 
@@ -104,5 +104,23 @@ describe('routesOf', () => {
     expect(statuses(r.responses)).toEqual([200, 401, 403, 503]);
     expect(r.middleware).toBeTypeOf('function');
     expectTypeOf<keyof typeof r.responses>().toEqualTypeOf<200 | 401 | 403 | 503>();
+  });
+
+  it('closes a write without roles to viewers (DESIGN: a viewer reads), and leaves a read open', async () => {
+    const write = route.post('/', { summary: 'Add one', answers });
+    expect(statuses(write.responses)).toEqual([200, 401, 403, 503]);
+    expectTypeOf<keyof typeof write.responses>().toEqualTypeOf<200 | 401 | 403 | 503>();
+    const calledAs = async (role: Role) => {
+      const c = { get: () => ({ role }) } as unknown as Context<AppEnv>;
+      let passed = false;
+      await write.middleware?.(c, async () => {
+        passed = true;
+      });
+      return passed;
+    };
+    await expect(calledAs('viewer')).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    await expect(calledAs('engineer')).resolves.toBe(true);
+    await expect(calledAs('admin')).resolves.toBe(true);
+    expect(route.get('/', { summary: 'All', answers }).middleware).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { createRoute, type Hook, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { ACTING_ROLES } from '../contract/statuses';
 import { IdParam } from '../schemas/common';
 import type { AppEnv, Role } from './app-env';
 import { requireRole } from './auth';
@@ -108,7 +109,11 @@ export const lastEventIdDoc = {
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-/** Who may call a route; any other role is refused with 403. Without it, every role of the account. */
+/**
+ * Who may call a route; any other role is refused with 403. Without it (on the route or its
+ * resource), a read is open to every role of the account and a write to the acting roles only:
+ * DESIGN's "a viewer reads", so a new write route cannot open itself to viewers by forgetting.
+ */
 type Roles = { roles?: readonly Role[] };
 
 type RouteSpec = Omit<RouteConfig, 'method' | 'path' | 'responses' | 'tags' | 'middleware'> &
@@ -135,16 +140,17 @@ type RequestOf<P extends string, S extends RouteSpec> = S extends { request: inf
 
 /**
  * The errors a declaration implies: any authenticated route may answer 401 and 503; one that
- * validates its request, 400; one with a JSON body, 413 and 415; one limited to roles, 403; one
- * whose path names a resource, 404.
+ * validates its request, 400; one with a JSON body, 413 and 415; one limited to roles (every
+ * write is), 403; one whose path names a resource, 404.
  */
-type ImpliedErrors<P extends string, S extends RouteSpec, D extends Roles> =
+type ImpliedErrors<M extends Method, P extends string, S extends RouteSpec, D extends Roles> =
   | 401
   | 503
   | (RequestOf<P, S> extends object ? 400 : never)
   | (S extends { request: { body: object } } ? 413 | 415 : never)
   | (S extends { roles: readonly Role[] } ? 403 : never)
   | (D extends { roles: readonly Role[] } ? 403 : never)
+  | (M extends 'get' ? never : 403)
   | (IdParams<P> extends object ? 404 : never);
 
 function impliedErrors(
@@ -174,7 +180,7 @@ type Declared<M extends Method, P extends string, S extends RouteSpec, D extends
   request: RequestOf<P, S>;
   middleware?: MiddlewareHandler<AppEnv>;
   tags: string[];
-  responses: S['answers'] & ErrorResponses<ImpliedErrors<P, S, D> | OwnErrors<S>>;
+  responses: S['answers'] & ErrorResponses<ImpliedErrors<M, P, S, D> | OwnErrors<S>>;
 };
 
 /**
@@ -187,7 +193,7 @@ export function routesOf<const D extends Roles = Roles>(tag: string, resource?: 
     <const M extends Method>(method: M) =>
     <const P extends string, const S extends RouteSpec>(path: P, spec: S) => {
       const { answers, errors = [], roles: own, request: asked, ...config } = spec;
-      const roles = own ?? resource?.roles;
+      const roles = own ?? resource?.roles ?? (method === 'get' ? undefined : ACTING_ROLES);
       const namesResource = path.includes(ID_IN_PATH);
       const request = namesResource ? { params: IdParam, ...asked } : asked;
       const statuses = [...impliedErrors(request, roles !== undefined, namesResource), ...errors];

@@ -1,4 +1,3 @@
-import { ACTING_ROLES } from '../contract/statuses';
 import { findGraph, listGraphs, storeGraphVersion } from '../graphs/graph-store';
 import { validateGraph } from '../graphs/validate-graph';
 import { badRequest, forbidden, notFound } from '../lib/errors';
@@ -13,7 +12,6 @@ const store = route.post('/', {
   summary: 'Store a graph (validated), as the next version of its name',
   description:
     'Graphs are immutable and versioned by name: posting a name that exists stores version n+1 under a new id. A name belongs to whoever stored its first version; only an admin may add versions to someone else’s graph (else 403).',
-  roles: ACTING_ROLES,
   request: { body: jsonBody(CreateGraphBody) },
   answers: { 201: jsonResponse(GraphSchema, 'The stored graph') },
 });

@@ -1,5 +1,4 @@
 import type { EscalationCard } from '../contract/events';
-import { ACTING_ROLES } from '../contract/statuses';
 import { handoffExists } from '../escalations/cards';
 import { handoffContext } from '../escalations/handoff-context';
 import { createHandoffOnce } from '../escalations/handoff-idempotency';
@@ -32,7 +31,6 @@ const escalate = route.post('/sessions/{id}/handoffs', {
   summary: 'Escalate a session',
   description:
     'Writes the handoff and its outbox row in one statement and answers once the account hub has logged the event (its fan-out to the streams follows); the card reaches every engineer’s queue through the escalation stream. The AI assessment arrives later as `escalation.assessed`. 429 past `MAX_HANDOFFS_PER_MINUTE` handoffs of the caller in the last minute.',
-  roles: ACTING_ROLES,
   request: { headers: IdempotencyHeaders, body: jsonBody(CreateHandoffBody) },
   answers: { 201: jsonResponse(EscalationCardSchema, 'The handoff’s card, AI assessment `pending`') },
   errors: [409, 422, 429],
@@ -59,7 +57,6 @@ const transitionDocs: Record<SimpleTransition, { summary: string; description: s
 const transitionRoute = <N extends SimpleTransition>(name: N) =>
   route.post(`/handoffs/{id}/${name}`, {
     ...transitionDocs[name],
-    roles: ACTING_ROLES,
     answers: { 200: jsonResponse(EscalationCardSchema, 'The card after the change') },
     errors: [409],
   });
@@ -68,7 +65,6 @@ const release = route.post('/handoffs/{id}/release', {
   summary: 'Hand a picked-up card back to the queue',
   description:
     'The holder or an admin (anyone else 403; a card that is not picked up 409). The card is `open` again, asking everyone; re-escalation restarts at level 1; `escalation.released` carries `by` and `reason`.',
-  roles: ACTING_ROLES,
   request: { body: jsonBody(ReleaseBody) },
   answers: { 200: jsonResponse(EscalationCardSchema, 'The card, back in the queue') },
   errors: [409],
@@ -81,6 +77,7 @@ const timeline = route.get('/handoffs/{id}/timeline', {
   answers: { 200: jsonResponse(TimelineSchema, 'The card’s changes') },
 });
 
+// A write, so a viewer is refused: saying "I am on it" to the team is acting on the queue.
 const viewingRoute = (method: 'put' | 'delete') =>
   route[method]('/handoffs/{id}/viewing', {
     ...(method === 'put'
@@ -90,8 +87,6 @@ const viewingRoute = (method: 'put' | 'delete') =>
             'Presence: the escalation stream’s `presence` frame lists the caller under this card for 30 s; renew it every 15 s. Nothing is stored. Engineers and admins; a viewer is 403.',
         }
       : { summary: 'I stopped looking at this card', description: 'Ends what PUT started, at once.' }),
-    // A viewer reads; saying "I am on it" to the team is acting on the queue.
-    roles: ACTING_ROLES,
     answers: { 204: { description: 'Done' } },
   });
 

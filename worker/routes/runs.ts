@@ -128,7 +128,6 @@ const start = route.post('/graphs/{id}/run', {
   summary: 'Run a graph',
   description:
     'The run executes in the account’s hub; follow it on `stream_url`. 429 over a limit of active runs, or when the account holds `MAX_PAUSED_RUNS_PER_ACCOUNT` paused runs.',
-  roles: ACTING_ROLES,
   request: { headers: StartRunHeaders, body: jsonBody(StartRunBody) },
   answers: {
     202: jsonResponse(RunStartedSchema, 'Started (or, for a repeated Idempotency-Key, the run it started)'),
@@ -159,7 +158,6 @@ const stream = route.get('/runs/{id}/stream', {
 
 const resume = route.post('/runs/{id}/resume', {
   summary: 'Answer a paused run',
-  roles: ACTING_ROLES,
   request: { body: jsonBody(ResumeRunBody) },
   answers: { 202: jsonResponse(RunResumedSchema, 'Resumed') },
   errors: [409, 429],
@@ -168,7 +166,6 @@ const resume = route.post('/runs/{id}/resume', {
 const cancel = route.post('/runs/{id}/cancel', {
   summary: 'Cancel a running or paused run',
   description: 'By the user who started the run or an admin (others 403).',
-  roles: ACTING_ROLES,
   answers: { 202: jsonResponse(RunCancelledSchema, 'Cancelled') },
   errors: [409],
 });
@@ -177,7 +174,6 @@ const rerun = route.post('/runs/{id}/rerun', {
   summary: 'Rerun a finished run from one of its nodes',
   description:
     'Starts a new run (its `parent_run_id` is this one) at `from_node` (default: the node a failed run stopped at, else the node the run started at) with the state this run had before that node ran, shallow-merged with `state_patch`. Only a finished run (else 409 `run_active`), by its starter or an admin (else 403); a node it never reached is 400 `node_not_reached`; its checkpoints are kept 7 days after it ended (then 409 `checkpoints_expired`).',
-  roles: ACTING_ROLES,
   request: { body: jsonBody(RerunBody) },
   answers: { 202: jsonResponse(RunStartedSchema, 'The new run, started') },
   errors: [409, 429],
