@@ -3,6 +3,7 @@ import type { EscalationCard } from '../../../worker/contract/events';
 import { HANDOFF_STATUSES, type HandoffStatus, SEVERITIES } from '../../../worker/contract/statuses';
 import { EscalationCardView } from '../components/escalation-card';
 import { Icon } from '../components/icon';
+import { ToggleChips } from '../components/toggle-chips';
 import { ApiFailure, api, data, errorMessage } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import type { EscalationFeed } from '../lib/escalation-feed';
@@ -15,7 +16,6 @@ import {
   filterToQuery,
   type QueueFilter,
   STATUS_WORDS,
-  toggle,
 } from '../lib/queue-filter';
 import { moveSelection, queueKey } from '../lib/queue-keys';
 import { QueueView } from '../lib/queue-view';
@@ -240,44 +240,42 @@ function Queue({ feed: f, user, query }: { feed: EscalationFeed; user: Session; 
               }}
             />
           </div>
-          <fieldset class="chips" aria-describedby="status-help">
-            <legend>Status</legend>
-            {HANDOFF_STATUSES.map((s) => (
-              <button
-                key={s}
-                type="button"
-                class="chip"
-                data-status={s}
-                aria-pressed={filter.statuses.includes(s)}
-                onClick={() => apply({ ...filter, statuses: toggle(filter.statuses, s, HANDOFF_STATUSES) })}
-              >
+          <ToggleChips
+            legend="Status"
+            values={HANDOFF_STATUSES}
+            kind="status"
+            chosen={filter.statuses}
+            onChange={(statuses) => apply({ ...filter, statuses })}
+            describedBy="status-help"
+          >
+            {(s) => (
+              <>
                 {statusLabel(s)}
                 <span class="chip-count" data-testid={`count-${s}`}>
                   {state.counts ? state.counts[s] : '–'}
                 </span>
-              </button>
-            ))}
-            <span id="status-help" class="visually-hidden">
-              Choose one or more; none chosen shows every status. The numbers count what each status would
-              show with the other filters.
-            </span>
-          </fieldset>
-          <fieldset class="chips">
-            <legend>Severity</legend>
-            {[...SEVERITIES].reverse().map((s) => (
-              <button
-                key={s}
-                type="button"
-                class="chip"
-                data-severity={s}
-                aria-pressed={filter.severities.includes(s)}
-                onClick={() => apply({ ...filter, severities: toggle(filter.severities, s, SEVERITIES) })}
-              >
+              </>
+            )}
+          </ToggleChips>
+          <span id="status-help" class="visually-hidden">
+            Choose one or more; none chosen shows every status. The numbers count what each status would show
+            with the other filters.
+          </span>
+          <ToggleChips
+            legend="Severity"
+            values={SEVERITIES}
+            shown={[...SEVERITIES].reverse()}
+            kind="severity"
+            chosen={filter.severities}
+            onChange={(severities) => apply({ ...filter, severities })}
+          >
+            {(s) => (
+              <>
                 <span class="chip-dot" aria-hidden="true" />
                 {s}
-              </button>
-            ))}
-          </fieldset>
+              </>
+            )}
+          </ToggleChips>
           <div class="chips">
             <button
               type="button"
