@@ -78,7 +78,7 @@ interface Throughput {
  * a call, as the outbox relay delivers a backlog), each for `endpoints` endpoints on a receiver
  * that answers at once; then the same number of deliveries from a Node process.
  */
-async function throughput(b: Bench, events: number, endpoints: number) {
+export async function throughput(b: Bench, events: number, endpoints: number) {
   const fast = await receiver(0);
   const a = await b.account();
   let secret = '';

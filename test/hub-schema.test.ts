@@ -59,8 +59,8 @@ describe('the hub schema', () => {
     const versions = await runInDurableObject(hubFor(env, alice.acct), (_hub, state) =>
       hubSchemaVersions(state.storage.sql),
     );
-    // The host: log and jobs (1), relays (2), relay users (3); runs: registry (1), checkpoints (2).
-    expect(versions).toEqual({ host: 3, escalations: 1, runs: 2, webhooks: 1 });
+    // The host: log and jobs (1), relays (2), relay users (3), jobs by kind (4); runs: registry (1), checkpoints (2).
+    expect(versions).toEqual({ host: 4, escalations: 1, runs: 2, webhooks: 1 });
   });
 
   it('upgrades a hub written by the old layout in place, keeping its log, runs and jobs', async () => {
@@ -89,7 +89,7 @@ describe('the hub schema', () => {
         .toArray()
         .map((c) => c.name),
     }));
-    expect(after.versions).toEqual({ host: 3, escalations: 1, runs: 2, webhooks: 1 });
+    expect(after.versions).toEqual({ host: 4, escalations: 1, runs: 2, webhooks: 1 });
     expect(after.jobs).toBe(counts.jobs);
     expect(after.columns).toContain('log_bytes');
     // The log is intact: the same ids, and a client resuming from the start replays them.

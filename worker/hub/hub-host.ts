@@ -14,7 +14,7 @@ import type {
   UsageCounter,
 } from './hub-module';
 import { migrateHubSchema } from './hub-schema';
-import { backoffMs, createJobTable, type Job, JobQueue } from './job-queue';
+import { backoffMs, createJobTable, indexJobsByKind, type Job, JobQueue } from './job-queue';
 import { createRelayTable, RelayFanout } from './relay-fanout';
 import {
   RELAY_HEADER,
@@ -64,6 +64,7 @@ const HOST_SCHEMA = {
     // The per-user stream cap counts a user's relayed streams on every open.
     (sql: SqlStorage) =>
       sql.exec('create index if not exists relay_subscribers_user on relay_subscribers (user_id)'),
+    indexJobsByKind,
   ],
 };
 

@@ -25,6 +25,25 @@ export function createJobTable(sql: SqlStorage): void {
 }
 
 /**
+ * Each kind's jobs in time order (the host schema's fourth migration): "the earliest of kind K"
+ * and "the earliest not of the kinds whose slots are full" become index seeks. Without it those
+ * walked past every due delivery, once per delivery: thousands of due rows made each O(n).
+ */
+export function indexJobsByKind(sql: SqlStorage): void {
+  sql.exec('create index if not exists jobs_kind_run_at on jobs (kind, run_at)');
+}
+
+/**
+ * The kinds present, by a seek per kind in `jobs_kind_run_at` (SQLite's "loose index scan"), not a
+ * read of every row: a handful of kinds over thousands of jobs.
+ */
+const KINDS = `with recursive kinds(kind) as (
+    select (select min(kind) from jobs)
+    union all
+    select (select min(kind) from jobs where kind > kinds.kind) from kinds where kinds.kind is not null
+  )`;
+
+/**
  * Durable jobs in the hub's SQLite, drained by the alarm. Enqueueing the same id twice keeps one
  * job, which makes every producer idempotent.
  */
@@ -58,10 +77,13 @@ export class JobQueue {
 
   /** Due jobs, earliest first; none of the kinds in `skipKinds` (kinds that may not start more now). */
   due(now: number, limit = 50, skipKinds: readonly string[] = []): Job[] {
+    if (skipKinds.length === 0) return this.select('where run_at <= ? order by run_at limit ?', now, limit);
+    // The other kinds by name, so each is a seek: a skipped kind's due rows are never walked.
     return this.select(
-      `where run_at <= ?${skipKinds.length ? ` and kind not in (${marks(skipKinds)})` : ''} order by run_at limit ?`,
-      now,
+      `where kind in (${KINDS} select kind from kinds where kind is not null and kind not in (${marks(skipKinds)}))
+         and run_at <= ? order by run_at limit ?`,
       ...skipKinds,
+      now,
       limit,
     );
   }
@@ -138,12 +160,22 @@ export class JobQueue {
    * for a free slot, which re-arms the alarm); their later ones (leases) still do.
    */
   nextRunAt(now = 0, skipDueKinds: readonly string[] = []): number | undefined {
-    const where = skipDueKinds.length ? ` where run_at > ? or kind not in (${marks(skipDueKinds)})` : '';
-    const args = skipDueKinds.length ? [now, ...skipDueKinds] : [];
-    return (
-      this.sql.exec<{ t: number | null }>(`select min(run_at) as t from jobs${where}`, ...args).one().t ??
-      undefined
-    );
+    if (skipDueKinds.length === 0)
+      return this.sql.exec<{ t: number | null }>('select min(run_at) as t from jobs').one().t ?? undefined;
+    // Per kind, a seek: its earliest job, or for a skipped kind its earliest after `now`.
+    const earliest = this.sql
+      .exec<{ t: number | null }>(
+        `${KINDS} select min(
+           case when kind in (${marks(skipDueKinds)})
+             then (select min(run_at) from jobs where jobs.kind = kinds.kind and run_at > ?)
+             else (select min(run_at) from jobs where jobs.kind = kinds.kind)
+           end) as t
+         from kinds where kind is not null`,
+        ...skipDueKinds,
+        now,
+      )
+      .one().t;
+    return earliest ?? undefined;
   }
 }
 
