@@ -33,6 +33,8 @@ describe('isTransientStatus', () => {
     for (const status of [0, 408, 425, 429, 500, 502, 503, 504]) expect(isTransientStatus(status)).toBe(true);
     for (const status of [400, 401, 403, 404, 409, 413, 415, 422])
       expect(isTransientStatus(status)).toBe(false);
+    // An answer that came but was not what was asked (a 200 without its body) is not the network's.
+    for (const status of [200, 204, 304]) expect(isTransientStatus(status)).toBe(false);
   });
 });
 

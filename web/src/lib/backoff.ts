@@ -25,11 +25,11 @@ export function backoffDelay(
 
 /**
  * Whether asking again may get a different answer: the network (status 0), the server's own
- * trouble (5xx), a timeout (408), too early (425) or rate limiting (429). Any other 4xx is the
- * request's fault and stays what it is.
+ * trouble (5xx), a timeout (408), too early (425) or rate limiting (429). Any other answer came
+ * and would come again: a 4xx is the request's fault, a 2xx without the body asked for the server's.
  */
 export const isTransientStatus = (status: number): boolean =>
-  status < 400 || status >= 500 || status === 408 || status === 425 || status === 429;
+  status === 0 || status >= 500 || status === 408 || status === 425 || status === 429;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {

@@ -39,6 +39,8 @@ export function useApi<P extends GetPath>(
   // `key` stands for `init`: callers build a new object on every render, with the same content.
   useEffect(() => {
     if (path === null) return;
+    // Asked again after a failure (Try again): loading while it is, not the old failure.
+    setState((s) => (s.status === 'error' ? { status: 'loading' } : s));
     const abort = new AbortController();
     retryTransient(() => data(get(path, { ...init, signal: abort.signal })), {
       tries: READ_TRIES,
