@@ -106,6 +106,39 @@ describe('the hub schema', () => {
     expect(done.final_state).toEqual({ name: 'Ada', product: 'vpn', routed: true });
   });
 
+  it('gives a hub of host version 3 the jobs-by-kind index on its next start, keeping its jobs', async () => {
+    const alice = await makeUser();
+    const hub = hubFor(env, alice.acct);
+    await escalate(alice);
+    const indexes = (sql: SqlStorage) =>
+      sql
+        .exec<{ name: string }>(`select name from sqlite_master where type = 'index' and tbl_name = 'jobs'`)
+        .toArray()
+        .map((r) => r.name);
+    const before = await runInDurableObject(hub, (_h, state) => {
+      const sql = state.storage.sql;
+      sql.exec('drop index jobs_kind_run_at');
+      sql.exec(`update schema_version set version = 3 where module = 'host'`);
+      return {
+        indexes: indexes(sql),
+        jobs: sql.exec<{ n: number }>('select count(*) as n from jobs').one().n,
+      };
+    });
+    expect(before.indexes).not.toContain('jobs_kind_run_at');
+    expect(before.jobs).toBeGreaterThan(0);
+    await runInDurableObject(hub, (_h, state) => state.abort('simulated restart')).catch(() => undefined);
+    const after = await runInDurableObject(hubFor(env, alice.acct), (_h, state) => ({
+      indexes: indexes(state.storage.sql),
+      version: hubSchemaVersions(state.storage.sql).host,
+      jobs: state.storage.sql.exec<{ n: number }>('select count(*) as n from jobs').one().n,
+    }));
+    expect(after).toEqual({
+      indexes: expect.arrayContaining(['jobs_kind_run_at']),
+      version: 4,
+      jobs: before.jobs,
+    });
+  });
+
   it('applies only the migrations not yet applied, each once, and refuses a schema newer than the code', async () => {
     const alice = await makeUser();
     const result = await runInDurableObject(hubFor(env, alice.acct), (_hub, state) => {

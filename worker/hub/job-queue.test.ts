@@ -79,5 +79,12 @@ describe('JobQueue', () => {
       expect(rowsRead()).toBeLessThan(50);
       expect(jobs.dueOfKind(NOW, 'delivery', 6)).toHaveLength(6);
       expect(rowsRead()).toBeLessThan(50);
+      // Many due jobs of a kind it keeps: a limit's worth is read, not all of them.
+      for (let i = 0; i < 300; i++) jobs.enqueue(`t${i}`, 'timer', {}, NOW - 500 + i);
+      rowsRead();
+      expect(jobs.due(NOW, 10, ['delivery']).map((j) => j.id)).toEqual(
+        Array.from({ length: 10 }, (_, i) => `t${i}`),
+      );
+      expect(rowsRead()).toBeLessThan(50);
     }));
 });

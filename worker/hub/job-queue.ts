@@ -78,14 +78,22 @@ export class JobQueue {
   /** Due jobs, earliest first; none of the kinds in `skipKinds` (kinds that may not start more now). */
   due(now: number, limit = 50, skipKinds: readonly string[] = []): Job[] {
     if (skipKinds.length === 0) return this.select('where run_at <= ? order by run_at limit ?', now, limit);
-    // The other kinds by name, so each is a seek: a skipped kind's due rows are never walked.
-    return this.select(
-      `where kind in (${KINDS} select kind from kinds where kind is not null and kind not in (${marks(skipKinds)}))
-         and run_at <= ? order by run_at limit ?`,
-      ...skipKinds,
-      now,
-      limit,
-    );
+    // Each other kind's earliest, by a seek and `limit` at most: neither a skipped kind's due rows
+    // nor more of a kept kind's than could be returned are read.
+    const skip = new Set(skipKinds);
+    return this.kinds()
+      .filter((kind) => !skip.has(kind))
+      .flatMap((kind) => this.dueOfKind(now, kind, limit))
+      .sort((a, b) => a.runAt - b.runAt)
+      .slice(0, limit);
+  }
+
+  /** The kinds present. */
+  private kinds(): string[] {
+    return this.sql
+      .exec<{ kind: string }>(`${KINDS} select kind from kinds where kind is not null`)
+      .toArray()
+      .map((r) => r.kind);
   }
 
   /** Due jobs of one kind, earliest first (a background kind: as many as it has free slots). */
