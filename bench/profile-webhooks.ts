@@ -1,5 +1,5 @@
 // A tool, not a suite: where a hub's time goes while it delivers webhooks (the throughput case of
-// bench/webhooks.ts). `npx tsx bench/profile-webhooks.ts [events] [endpoints]` prints workerd's CPU
+// bench/webhooks.ts). `npm run bench:profile-webhooks -- [events] [endpoints]` prints workerd's CPU
 // per delivery, beside the wall time per delivery, and the hubs' isolate's self time per function.
 // PROFILE=0: the same run without the profiler, for the CPU figure alone.
 import { startBench } from './lib/bench';
