@@ -120,6 +120,24 @@ describe('runs', () => {
     await context.close();
   });
 
+  it('a read that failed for want of a network is asked again when the browser is back online', async () => {
+    const { context, page } = await signedIn(browser, 'Alice Engineer');
+    const runId = await startExampleRun(page);
+    await waitPhase(page, 'Waiting for input');
+    await page.goto(`${siteUrl()}/#/runs`);
+    await page.getByRole('heading', { name: 'Graphs' }).waitFor();
+    await context.setOffline(true);
+    await page.evaluate((id) => {
+      location.hash = `#/runs/${id}`;
+    }, runId);
+    // Every attempt fails (about 4 to 8 s of backoff), then the failure is shown, with Try again.
+    await page.getByRole('alert').getByRole('button', { name: 'Try again' }).waitFor({ timeout: 15_000 });
+    await context.setOffline(false);
+    await waitPhase(page, 'Waiting for input');
+    await page.getByRole('heading', { name: 'Triage a product question' }).waitFor();
+    await context.close();
+  });
+
   it('cancel ends a paused run, and the runs list shows it', async () => {
     const { context, page } = await signedIn(browser, 'Alice Engineer');
     const runId = await startExampleRun(page);

@@ -27,7 +27,8 @@ const transient = (err: unknown) => err instanceof ApiFailure && isTransientStat
 /**
  * GETs `path` with `init` (again whenever either changes, or on `reload()`); `null` waits. The
  * answer is typed by the path, from the API description. A transient failure (the network, a 5xx)
- * is asked again with backoff while the read stays `loading`; only the last failure is shown.
+ * is asked again with backoff while the read stays `loading`; only the last failure is shown,
+ * and one of the network is asked again when the browser comes back online.
  */
 export function useApi<P extends GetPath>(
   path: P | null,
@@ -61,5 +62,12 @@ export function useApi<P extends GetPath>(
     return () => abort.abort();
   }, [path, key, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
+  // A read the network failed is asked again when the browser is back online, as the streams are.
+  const offline = state.status === 'error' && state.httpStatus === undefined;
+  useEffect(() => {
+    if (!offline) return;
+    window.addEventListener('online', reload);
+    return () => window.removeEventListener('online', reload);
+  }, [offline, reload]);
   return [state, reload];
 }
