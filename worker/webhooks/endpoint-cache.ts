@@ -139,8 +139,12 @@ export class EndpointCache {
     );
   }
 
+  /** Stops the failure clock; an endpoint that was not failing costs no row write (most deliveries). */
   succeeded(id: string): void {
-    this.sql.exec('update webhook_endpoints set failing_since = null where id = ?', id);
+    this.sql.exec(
+      'update webhook_endpoints set failing_since = null where id = ? and failing_since is not null',
+      id,
+    );
   }
 
   /** Notes a failed attempt; returns since when the endpoint has failed every attempt. */
