@@ -1,5 +1,6 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import type { WebhookEndpointRow } from '../worker/db/schema';
 import { hubFor } from '../worker/hub/hub-client';
 import type { JobRow } from './clock-helpers';
 import { waitFor } from './escalation-helpers';
@@ -8,6 +9,30 @@ import { call, json, type TestUser } from './helpers';
 // The loopback receiver (test/setup/webhook-receiver.ts) and the webhook API, for the tests.
 
 const base = (env as unknown as { TEST_WEBHOOK_URL: string }).TEST_WEBHOOK_URL;
+
+/** An endpoint as Postgres holds it, for the module's copy (`EndpointCache.replaceAll`). */
+export const endpointRow = (
+  id: string,
+  events: string[],
+  enabled = true,
+  url = `https://hooks.example.com/${id}`,
+  format: WebhookEndpointRow['format'] = 'standard',
+): WebhookEndpointRow => ({
+  id,
+  accountId: 'acct',
+  url,
+  format,
+  events,
+  description: null,
+  enabled,
+  disabledReason: null,
+  secret: 'whsec_c2VjcmV0',
+  previousSecret: null,
+  previousSecretExpiresAt: null,
+  version: 1,
+  createdAt: new Date(),
+  updatedAt: new Date(),
+});
 
 export interface Received {
   headers: Record<string, string>;

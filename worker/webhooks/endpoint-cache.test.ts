@@ -1,7 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { WebhookEndpointRow } from '../db/schema';
+import { endpointRow } from '../../test/webhook-helpers';
 import { hubFor } from '../hub/hub-client';
 import { EndpointCache } from './endpoint-cache';
 
@@ -10,23 +10,7 @@ import { EndpointCache } from './endpoint-cache';
 function withCache<T>(fn: (cache: EndpointCache, sql: SqlStorage) => T) {
   return runInDurableObject(hubFor(env, crypto.randomUUID()), (_hub, state) => {
     const cache = new EndpointCache(state.storage.sql);
-    const row: WebhookEndpointRow = {
-      id: 'ep',
-      accountId: 'acct',
-      url: 'https://hooks.example.com/ep',
-      format: 'standard',
-      events: ['escalation.*'],
-      description: null,
-      enabled: true,
-      disabledReason: null,
-      secret: 'whsec_c2VjcmV0',
-      previousSecret: null,
-      previousSecretExpiresAt: null,
-      version: 1,
-      createdAt: new Date(),
-      updatedAt: new Date(),
-    };
-    cache.replaceAll([row], 0);
+    cache.replaceAll([endpointRow('ep', ['escalation.*'])], 0);
     return fn(cache, state.storage.sql);
   });
 }

@@ -2,8 +2,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { type EnqueuedJob, loggedEvent, recordingJobs } from '../../test/hub-module-fakes';
-import { newHook, received } from '../../test/webhook-helpers';
-import type { WebhookEndpointRow } from '../db/schema';
+import { endpointRow as endpoint, newHook, received } from '../../test/webhook-helpers';
 import { hubFor } from '../hub/hub-client';
 import type { Hub } from '../hub/hub-module';
 import { JobQueue } from '../hub/job-queue';
@@ -14,29 +13,6 @@ import { type DeliveryPayload, JOB, webhooksModule } from './webhooks-module';
 // The module alone, on a host that only records what it asks of the job table. Its own tables
 // need a real SQLite, so each test borrows a fresh hub's storage; it runs synchronously inside
 // the hub, so nothing the hub itself does interleaves with it.
-
-const endpoint = (
-  id: string,
-  events: string[],
-  enabled = true,
-  url = `https://hooks.example.com/${id}`,
-  format: WebhookEndpointRow['format'] = 'standard',
-): WebhookEndpointRow => ({
-  id,
-  accountId: 'acct',
-  url,
-  format,
-  events,
-  description: null,
-  enabled,
-  disabledReason: null,
-  secret: 'whsec_c2VjcmV0',
-  previousSecret: null,
-  previousSecretExpiresAt: null,
-  version: 1,
-  createdAt: new Date(),
-  updatedAt: new Date(),
-});
 
 function withModule<T>(
   fn: (ctx: {
