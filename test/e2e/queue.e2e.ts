@@ -25,6 +25,17 @@ afterAll(async () => {
   await browser?.close();
 });
 
+/**
+ * The reader scrolls down the loaded queue. Regression: scrolling before the first page arrived
+ * (on a loaded machine) moved only as far as the skeletons allowed, and the "reader scrolled down"
+ * was still at the top, where a new card rightly pushes the list down.
+ */
+async function scrollDown(page: Page, y: number) {
+  await page.locator('ul.cards > li.card[data-id]').nth(8).waitFor();
+  await page.mouse.wheel(0, y);
+  await page.waitForFunction((to) => window.scrollY === to, y);
+}
+
 /** Every card id on the page, in order, as many times as it appears. */
 const cardIds = (page: Page) =>
   page.locator('ul.cards > li.card[data-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
@@ -93,8 +104,7 @@ describe('escalation queue', () => {
       viewport: { width: 1100, height: 600 },
     });
     await connection(page, 'live');
-    await page.mouse.wheel(0, 700);
-    await page.waitForTimeout(200);
+    await scrollDown(page, 700);
     const ids = await cardIds(page);
     const watched = page.locator(`li.card[data-id="${ids[4]}"]`);
     const before = await watched.boundingBox();
@@ -215,6 +225,52 @@ describe('escalation queue', () => {
     expect(resumed.length).toBeGreaterThanOrEqual(2);
     expect(resumed.every((v) => v !== null && Number(v) > 0)).toBe(true);
     await screenshot(page, '08-queue-recovered');
+    await context.close();
+  });
+
+  it('a stream reset reads the queue again in place: a reader scrolled down keeps their place', async () => {
+    // Regression: on `reset` the queue swapped every card for three skeletons while it read the
+    // first page again; the page shrank and the reader was thrown back towards the top.
+    const alice = as(tokens['Alice Engineer']);
+    const { context, page } = await signedIn(browser, 'Bob Engineer', {
+      viewport: { width: 1100, height: 600 },
+    });
+    await connection(page, 'live');
+    await scrollDown(page, 700);
+    const watched = page.locator(`li.card[data-id="${(await cardIds(page))[4]}"]`);
+    const before = await watched.boundingBox();
+    await page.evaluate(() => {
+      const w = window as unknown as { skeletons: number };
+      w.skeletons = 0;
+      new MutationObserver((changes) => {
+        for (const c of changes)
+          for (const n of c.addedNodes)
+            if (n instanceof Element && n.matches('.skeleton, .cards[aria-busy="true"]')) w.skeletons++;
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    // The next connection names an event the hub never wrote, so the stream begins with `reset`.
+    await page.route('**/v1/escalations/stream', (route) =>
+      route.continue({ headers: { ...route.request().headers(), 'last-event-id': '999999999' } }),
+    );
+    const reads: string[] = [];
+    page.on('requestfinished', (r) => {
+      const url = new URL(r.url());
+      if (url.pathname === '/v1/escalations' && url.searchParams.get('limit') !== '1') reads.push(url.search);
+    });
+    await network.refuse(true);
+    expect(await network.cut()).toBeGreaterThan(0);
+    await connection(page, 'reconnecting', 5_000);
+    const during = await alice.escalate({ title: 'Arrives during the reset', severity: 'normal' });
+    await network.refuse(false);
+    await connection(page, 'live', 40_000);
+    await cardLocator(page, during.id).waitFor({ state: 'attached', timeout: 10_000 });
+    // The queue was read again from its first card (no cursor), as a reset must.
+    await expect.poll(() => reads.filter((q) => !q.includes('cursor='))).not.toHaveLength(0);
+    await page.waitForFunction(() => !document.querySelector('ul.cards[aria-busy="true"]'));
+    expect(await page.evaluate(() => (window as unknown as { skeletons: number }).skeletons)).toBe(0);
+    expect(Math.abs(((await watched.boundingBox())?.y ?? 1e9) - (before?.y ?? 0))).toBeLessThan(1);
+    const ids = await cardIds(page);
+    expect(new Set(ids).size).toBe(ids.length);
     await context.close();
   });
 

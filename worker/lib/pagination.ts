@@ -1,11 +1,12 @@
 import { and, type Column, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import type { PgSelect } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
+import { MAX_PAGE_LIMIT } from '../contract/paging';
 import { validationFailed } from './errors';
 
-/** `limit` (1..200, default 50) and an opaque `cursor`, shared by every list endpoint. */
+/** `limit` (1..MAX_PAGE_LIMIT, default 50) and an opaque `cursor`, shared by every list endpoint. */
 export const pageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(50),
   cursor: z.string().max(200).optional(),
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EscalationCard } from '../../../worker/contract/events';
+import { MAX_PAGE_LIMIT } from '../../../worker/contract/paging';
 import { DEFAULT_FILTER, type QueueFilter } from './queue-filter';
 import { type QueuePage, QueueView } from './queue-view';
 import { card } from './test-cards';
@@ -96,6 +97,40 @@ describe('the queue view', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(s.calls.filter((c) => c.limit === 1)).toHaveLength(1);
     expect(view.state.get().counts).toEqual(counts(3));
+  });
+
+  it('reads the list again as long as the reader holds it, keeping the cards shown meanwhile', async () => {
+    // Regression: a stream `reset` read only the first page again, and the page showed skeletons
+    // meanwhile, so a reader scrolled down through pages they had loaded lost their place.
+    let cards = Array.from({ length: 7 }, (_, i) => card(`c${i}`, 1, at(100 - i)));
+    const s = server(() => cards);
+    const view = new QueueView({ load: (...a) => s.load(...a), user, pageSize: 3 }, DEFAULT_FILTER);
+    await view.reload();
+    await view.loadMore();
+    expect(ids(view)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5']);
+
+    // c1 was resolved elsewhere while the stream was away; the reset reads the list again.
+    cards = cards.filter((c) => c.id !== 'c1');
+    let release = () => {};
+    s.holdNext(new Promise((r) => (release = r)));
+    const reloading = view.reload();
+    expect(view.state.get()).toMatchObject({ loading: true });
+    expect(ids(view)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5']);
+    release();
+    await reloading;
+    expect(s.calls.at(-1)).toMatchObject({ cursor: null, limit: 6 });
+    expect(ids(view)).toEqual(['c0', 'c2', 'c3', 'c4', 'c5', 'c6']);
+    expect(view.state.get()).toMatchObject({ loading: false, nextCursor: null });
+
+    // A new filter starts from one page, and never asks for more than the API answers.
+    cards = Array.from({ length: 250 }, (_, i) => card(`m${i}`, 1, at(1000 - i)));
+    await view.setFilter({ ...DEFAULT_FILTER, statuses: ['open'] });
+    expect(s.calls.at(-1)?.limit).toBe(3);
+    while (view.state.get().nextCursor) await view.loadMore();
+    expect(ids(view)).toHaveLength(250);
+    await view.reload();
+    expect(s.calls.at(-1)).toMatchObject({ cursor: null, limit: MAX_PAGE_LIMIT });
+    expect(ids(view)).toHaveLength(MAX_PAGE_LIMIT);
   });
 
   it('drops an answer for a filter the reader has left, and a stale page loses to what was heard live', async () => {

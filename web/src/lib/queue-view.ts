@@ -1,4 +1,5 @@
 import type { EscalationCard, EscalationEvent } from '../../../worker/contract/events';
+import { MAX_PAGE_LIMIT } from '../../../worker/contract/paging';
 import type { HandoffStatus, Role } from '../../../worker/contract/statuses';
 import { type CardList, mergeCard } from './merge-cards';
 import { matches, type QueueFilter } from './queue-filter';
@@ -78,16 +79,26 @@ export class QueueView {
     return this.reload();
   }
 
-  /** The first page again (a `reset` of the stream, a retry after an error). */
+  /**
+   * The first page again (a `reset` of the stream, a retry after an error), as long as the list the
+   * reader holds (up to the API's largest page): the cards stay shown meanwhile and are replaced
+   * in place, so a reader scrolled down through pages they loaded keeps their place.
+   */
   reload(): Promise<void> {
-    return this.fetchPage(++this.generation, null, 'loading');
+    const held = this.state.get().cards.length;
+    return this.fetchPage(
+      ++this.generation,
+      null,
+      'loading',
+      Math.min(Math.max(this.pageSize, held), MAX_PAGE_LIMIT),
+    );
   }
 
   /** The next page, after the last one loaded. */
   async loadMore(): Promise<void> {
     const { nextCursor, loadingMore } = this.state.get();
     if (!nextCursor || loadingMore) return;
-    return this.fetchPage(this.generation, nextCursor, 'loadingMore');
+    return this.fetchPage(this.generation, nextCursor, 'loadingMore', this.pageSize);
   }
 
   /**
@@ -98,11 +109,12 @@ export class QueueView {
     generation: number,
     cursor: string | null,
     busy: 'loading' | 'loadingMore',
+    limit: number,
   ): Promise<void> {
     const { filter } = this.state.get();
     this.state.update((s) => ({ ...s, [busy]: true, error: null }));
     try {
-      const page = await this.opts.load(filter, cursor, this.pageSize);
+      const page = await this.opts.load(filter, cursor, limit);
       if (generation !== this.generation) return;
       this.state.update((s) => ({
         ...s,

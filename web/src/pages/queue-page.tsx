@@ -320,7 +320,8 @@ function Queue({ feed: f, user, query }: { feed: EscalationFeed; user: Session; 
           </button>
         </p>
       )}
-      {state.loading ? (
+      {/* Read again (a stream reset, Try again), the cards stay until the page replaces them. */}
+      {state.loading && cards.length === 0 ? (
         <ul class="cards" aria-busy="true" aria-label="Escalations">
           {[0, 1, 2].map((i) => (
             <li key={i} class="card skeleton" aria-hidden="true" />
@@ -343,6 +344,7 @@ function Queue({ feed: f, user, query }: { feed: EscalationFeed; user: Session; 
       ) : (
         <ul
           class="cards"
+          aria-busy={state.loading}
           aria-label="Escalations"
           aria-describedby="queue-keys"
           aria-live="polite"
