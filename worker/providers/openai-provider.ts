@@ -1,6 +1,6 @@
+import { parseRetryAfter } from '../contract/retry-after';
 import { readBodyUpTo } from '../lib/bounded-body';
 import { log } from '../lib/log';
-import { parseRetryAfter } from '../lib/retry-after';
 import { EventTooLargeError, readEventStream } from './event-stream-body';
 import {
   bodyLimitFor,

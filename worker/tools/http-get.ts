@@ -1,7 +1,7 @@
+import { parseRetryAfter } from '../contract/retry-after';
 import { readBodyUpTo } from '../lib/bounded-body';
 import { log } from '../lib/log';
 import { isLoopbackHost, isPrivateHost, normalizeHost } from '../lib/private-address';
-import { parseRetryAfter } from '../lib/retry-after';
 import { type Tool, type ToolContext, ToolError } from './tool';
 
 export interface HttpGetOptions {

@@ -1,4 +1,5 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
+import { parseRetryAfter } from '../../../worker/contract/retry-after';
 import type { components, paths } from './api-schema';
 import { session, signOut } from './auth';
 
@@ -15,6 +16,8 @@ export class ApiFailure extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** How long the server asked the client to wait before asking again (`Retry-After`). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -40,6 +43,7 @@ export async function failureOf(res: Response): Promise<ApiFailure> {
     e?.code ?? `http_${res.status}`,
     e?.message ?? `HTTP ${res.status}`,
     e?.details,
+    parseRetryAfter(res.headers.get('retry-after')),
   );
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, isTransientStatus, retryTransient } from './backoff';
+import { backoffDelay, isTransientStatus, retryDelay, retryTransient } from './backoff';
 
 describe('backoffDelay', () => {
   const opts = { baseMs: 500, maxMs: 30_000 };
@@ -25,6 +25,17 @@ describe('backoffDelay', () => {
   it('spreads clients out (jitter)', () => {
     const delays = new Set(Array.from({ length: 50 }, () => backoffDelay(3, opts)));
     expect(delays.size).toBeGreaterThan(10);
+  });
+});
+
+describe('retryDelay', () => {
+  const opts = { baseMs: 500, maxMs: 30_000 };
+
+  it('waits at least what the server asked, the backoff when it asked less or nothing, never above maxMs', () => {
+    expect(retryDelay(0, 2_000, opts, () => 0)).toBe(2_000);
+    expect(retryDelay(3, 1_000, opts, () => 0)).toBe(2_000);
+    expect(retryDelay(0, undefined, opts, () => 0)).toBe(250);
+    expect(retryDelay(0, 3_600_000, opts, () => 0)).toBe(30_000);
   });
 });
 
@@ -78,6 +89,21 @@ describe('retryTransient', () => {
     ).rejects.toThrow('HTTP 404');
     expect(s.calls()).toBe(1);
     expect(s.waits).toEqual([]);
+  });
+
+  it('waits as long as the server asks (Retry-After), and shows the failure at once when that is longer than the backoff allows', async () => {
+    const s = script([503, 429]);
+    const serverWait = (err: unknown) => ((err as { status: number }).status === 503 ? 2_000 : 100);
+    const opts = { tries: 5, isTransient: byStatus, serverWait, wait: s.wait, random: () => 0 };
+    await expect(retryTransient(s.attempt, opts)).resolves.toBe('ok');
+    expect(s.waits).toEqual([2_000, 500]);
+
+    const long = script([503]);
+    await expect(
+      retryTransient(long.attempt, { ...opts, wait: long.wait, serverWait: () => 120_000 }),
+    ).rejects.toThrow('HTTP 503');
+    expect(long.calls()).toBe(1);
+    expect(long.waits).toEqual([]);
   });
 
   it('stops when its signal is aborted during a wait, with the failure it had', async () => {

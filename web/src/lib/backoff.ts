@@ -24,6 +24,19 @@ export function backoffDelay(
 }
 
 /**
+ * The delay before attempt `attempt + 1` when the server named a wait of its own (`Retry-After`):
+ * at least that long, never above maxMs.
+ */
+export function retryDelay(
+  attempt: number,
+  serverWaitMs: number | undefined,
+  opts: BackoffOptions = DEFAULT_BACKOFF,
+  random = Math.random,
+): number {
+  return Math.min(opts.maxMs, Math.max(backoffDelay(attempt, opts, random), serverWaitMs ?? 0));
+}
+
+/**
  * Whether asking again may get a different answer: the network (status 0), the server's own
  * trouble (5xx), a timeout (408), too early (425) or rate limiting (429). Any other answer came
  * and would come again: a 4xx is the request's fault, a 2xx without the body asked for the server's.
@@ -47,6 +60,11 @@ export interface RetryOptions {
   tries: number;
   /** Whether a failure is worth another attempt. */
   isTransient: (err: unknown) => boolean;
+  /**
+   * The wait the server asked for with a failure (`Retry-After`): the next attempt waits at least
+   * that long, and one longer than the backoff's ceiling ends the attempts (the failure is shown).
+   */
+  serverWait?: (err: unknown) => number | undefined;
   /** Stops waiting and retrying: the last failure is thrown. */
   signal?: AbortSignal;
   backoff?: BackoffOptions;
@@ -64,7 +82,10 @@ export async function retryTransient<T>(attempt: () => Promise<T>, opts: RetryOp
       return await attempt();
     } catch (err) {
       if (n + 1 >= opts.tries || opts.signal?.aborted || !opts.isTransient(err)) throw err;
-      await (opts.wait ?? sleep)(backoffDelay(n, opts.backoff, opts.random), opts.signal);
+      const backoff = opts.backoff ?? DEFAULT_BACKOFF;
+      const asked = opts.serverWait?.(err);
+      if (asked !== undefined && asked > backoff.maxMs) throw err;
+      await (opts.wait ?? sleep)(retryDelay(n, asked, backoff, opts.random), opts.signal);
       if (opts.signal?.aborted) throw err;
     }
   }

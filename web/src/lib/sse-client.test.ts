@@ -252,5 +252,19 @@ describe('EventStream', () => {
       s.stop();
       expect(delays).toEqual([10, 20, 10, 20]);
     });
+
+    it('waits as long as a refusal’s Retry-After asks (429 over the stream limit), within maxMs', async () => {
+      const refused = (retryAfter: string) => () =>
+        Response.json(
+          { error: { code: 'too_many_streams', message: 'too many streams' } },
+          { status: 429, headers: { 'retry-after': retryAfter } },
+        );
+      const { s, delays, states } = run([refused('0.3'), closesAtOnce, refused('3600'), closesAtOnce]);
+      await waitFor(() => delays.length === 4, 3_000);
+      s.stop();
+      // 300 ms instead of the backoff's 10; then backoff (20); an hour is held to maxMs (1 s).
+      expect(delays).toEqual([300, 20, 1_000, 80]);
+      expect(states[0]).toMatchObject({ state: 'reconnecting', error: 'too many streams' });
+    });
   });
 });

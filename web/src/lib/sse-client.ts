@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { failureOf } from './api';
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, isTransientStatus } from './backoff';
+import { type BackoffOptions, DEFAULT_BACKOFF, isTransientStatus, retryDelay } from './backoff';
 
 // An EventSource that can send headers: fetch + ReadableStream + eventsource-parser. It resumes by
 // Last-Event-ID after any break, waits a jittered exponential delay between attempts, and
@@ -115,7 +115,12 @@ export class EventStream {
         this.stopped = true;
         return;
       }
-      const delay = backoffDelay(this.attempt, this.opts.backoff ?? DEFAULT_BACKOFF, this.opts.random);
+      const delay = retryDelay(
+        this.attempt,
+        outcome.waitMs,
+        this.opts.backoff ?? DEFAULT_BACKOFF,
+        this.opts.random,
+      );
       this.attempt += 1;
       this.setStatus({
         state: 'reconnecting',
@@ -141,7 +146,8 @@ export class EventStream {
   }
 
   private async connectOnce(): Promise<
-    { kind: 'retry'; error: string } | { kind: 'fatal'; state: 'unauthorized' | 'failed'; error: string }
+    | { kind: 'retry'; error: string; waitMs?: number | undefined }
+    | { kind: 'fatal'; state: 'unauthorized' | 'failed'; error: string }
   > {
     const abort = new AbortController();
     this.abort = abort;
@@ -169,10 +175,11 @@ export class EventStream {
         cache: 'no-store',
       });
       if (!res.ok) {
-        const error = await errorText(res);
+        const { message: error, retryAfterMs } = await failureOf(res);
         if (res.status === 401) return { kind: 'fatal', state: 'unauthorized', error };
         if (!isTransientStatus(res.status)) return { kind: 'fatal', state: 'failed', error };
-        return { kind: 'retry', error };
+        // A refusal that names its wait (429 over the stream limit, 503 with Retry-After) gets it.
+        return { kind: 'retry', error, waitMs: retryAfterMs };
       }
       if (!res.body) return { kind: 'retry', error: 'the response has no body' };
       let stopAfter = false;
@@ -219,5 +226,3 @@ export class EventStream {
     }
   }
 }
-
-const errorText = async (res: Response) => (await failureOf(res)).message;

@@ -46,6 +46,7 @@ export function useApi<P extends GetPath>(
     retryTransient(() => data(get(path, { ...init, signal: abort.signal })), {
       tries: READ_TRIES,
       isTransient: transient,
+      serverWait: (err) => (err instanceof ApiFailure ? err.retryAfterMs : undefined),
       signal: abort.signal,
     })
       .then((answer) => abort.signal.aborted || setState({ status: 'ready', data: answer as GetAnswer<P> }))
