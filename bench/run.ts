@@ -14,7 +14,8 @@ import { createSuite } from './create';
 import { e2eSuite } from './e2e';
 import { executorSuite } from './executor';
 import { type Bench, log, type Row, type Suite, type SuiteResult, startBench } from './lib/bench';
-import { loadAverage } from './lib/proc';
+import { sleep } from './lib/http';
+import { cpuMs, loadAverage } from './lib/proc';
 import { root } from './lib/runtime';
 import { replaySuite } from './replay';
 import { scaleSuite } from './scale';
@@ -74,6 +75,10 @@ try {
       log(`suite ${suite.name} failed: ${(err as Error).stack ?? String(err)}`);
       results.push({ suite, error: (err as Error).message ?? String(err) });
     }
+    const pid = bench.runtime.pid() as number;
+    const c0 = cpuMs(pid);
+    await sleep(3_000);
+    log(`workerd CPU while idle after ${suite.name}: ${((cpuMs(pid) - c0) / 30).toFixed(1)}% of a core`);
   }
 } finally {
   await bench?.stop();

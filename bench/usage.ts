@@ -3,7 +3,7 @@
 // CPU time, read from GET /v1/usage (the product's own counters), /proc and the Neon bridge.
 import pg from 'pg';
 import { type Bench, ms, type Suite } from './lib/bench';
-import { call, sleep } from './lib/http';
+import { call, type Reply, sleep } from './lib/http';
 import { cpuMs } from './lib/proc';
 import { Subscriber } from './lib/sse-client';
 
@@ -35,6 +35,45 @@ const GRAPH = {
   ],
 };
 
+/** A call of the API as the account's engineer (or another token). */
+export type Api = (method: string, path: string, body?: unknown, token?: string) => Promise<Reply>;
+
+/** The engineers' queues: `n` streams of the escalation log, each opened after its snapshot. */
+export async function openQueues(
+  api: Api,
+  opts: { base: string; token: string; n: number; onOpen?: () => void },
+): Promise<Subscriber[]> {
+  const subs: Subscriber[] = [];
+  for (let i = 0; i < opts.n; i++) {
+    const snap = await api('GET', '/v1/escalations');
+    const s = new Subscriber({
+      base: opts.base,
+      path: '/v1/escalations/stream',
+      token: opts.token,
+      lastEventId: (snap.json as { last_event_id: number }).last_event_id,
+    });
+    opts.onOpen?.();
+    await s.open();
+    subs.push(s);
+  }
+  return subs;
+}
+
+/** `n` escalations of one session, each created (its assessment follows in the hub), picked up and resolved. */
+export async function escalationCycles(api: Api, sessionId: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const h = await api('POST', `/v1/sessions/${sessionId}/handoffs`, {
+      intent: 'escalate',
+      reason: `usage ${i}`,
+      severity: 'high',
+    });
+    const id = (h.json as { id: string }).id;
+    await sleep(200);
+    await api('POST', `/v1/handoffs/${id}/pickup`);
+    await api('POST', `/v1/handoffs/${id}/resolve`);
+  }
+}
+
 export const usageSuite: Suite = {
   name: 'usage',
   async run(b: Bench) {
@@ -45,7 +84,7 @@ export const usageSuite: Suite = {
     const base = b.runtime.url;
     const pid = () => b.runtime.pid() as number;
     let requests = 0;
-    const api = async (method: string, path: string, body?: unknown, token = account.token) => {
+    const api: Api = async (method, path, body, token = account.token) => {
       requests++;
       return call(base, method, path, { token, ...(body !== undefined ? { body } : {}) });
     };
@@ -71,20 +110,12 @@ export const usageSuite: Suite = {
       return { statements: st.httpStatements + st.wsStatements, connections: st.wsConnections, bytes };
     };
     try {
-      // The engineers' queues: 50 streams, each after its snapshot.
-      const subs: Subscriber[] = [];
-      for (let i = 0; i < SUBSCRIBERS; i++) {
-        const snap = await api('GET', '/v1/escalations');
-        const s = new Subscriber({
-          base,
-          path: '/v1/escalations/stream',
-          token: account.token,
-          lastEventId: (snap.json as { last_event_id: number }).last_event_id,
-        });
-        requests++;
-        await s.open();
-        subs.push(s);
-      }
+      const subs = await openQueues(api, {
+        base,
+        token: account.token,
+        n: SUBSCRIBERS,
+        onOpen: () => requests++,
+      });
       await sleep(1_000);
 
       // Escalations: create (its assessment follows in the hub), pick up, resolve.
@@ -92,17 +123,7 @@ export const usageSuite: Suite = {
       const x0 = await statements();
       const c0 = cpuMs(pid());
       const r0 = requests;
-      for (let i = 0; i < E; i++) {
-        const h = await api('POST', `/v1/sessions/${account.sessionId}/handoffs`, {
-          intent: 'escalate',
-          reason: `usage ${i}`,
-          severity: 'high',
-        });
-        const id = (h.json as { id: string }).id;
-        await sleep(200);
-        await api('POST', `/v1/handoffs/${id}/pickup`);
-        await api('POST', `/v1/handoffs/${id}/resolve`);
-      }
+      await escalationCycles(api, account.sessionId, E);
       await sleep(2_000);
       const c1 = cpuMs(pid());
       const x1 = await statements();
