@@ -13,6 +13,7 @@ describe('parseRetryAfter', () => {
   });
 
   it('is undefined when absent or unreadable', () => {
-    for (const v of [null, '', '  ', 'soon', '-5']) expect(parseRetryAfter(v, now)).toBeUndefined();
+    for (const v of [null, '', '  ', 'soon', '-5', '1e3', '0x10', '+5', '1 2'])
+      expect(parseRetryAfter(v, now)).toBeUndefined();
   });
 });

@@ -3,10 +3,12 @@
  * undefined when absent or unreadable.
  */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  // A number is never a date: "-5" is unreadable, not the year -5.
-  if (Number.isFinite(seconds)) return seconds >= 0 ? Math.round(seconds * 1000) : undefined;
-  const date = Date.parse(value);
+  const text = value?.trim() ?? '';
+  if (text === '') return undefined;
+  // Delay seconds are digits (a fraction tolerated); anything else numeric ("-5", "1e3", "0x10")
+  // is unreadable, not a date, which V8's Date.parse would make of it.
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (!/[a-z]/i.test(text)) return undefined;
+  const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

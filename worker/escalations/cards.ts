@@ -1,6 +1,7 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { EscalationCard } from '../contract/events';
+import { MAX_PAGE_LIMIT } from '../contract/paging';
 import { searchWords } from '../contract/queue-search';
 import {
   HANDOFF_STATUSES,
@@ -137,7 +138,7 @@ export async function loadCards(
     afterCursor(h, opts.after),
   );
   const result = await db.execute<{ card: EscalationCard; created_at: string }>(
-    sql`${cardsFrom(sql.raw('handoffs'), where)} order by h.created_at desc, h.id desc limit ${opts.limit ?? 200}`,
+    sql`${cardsFrom(sql.raw('handoffs'), where)} order by h.created_at desc, h.id desc limit ${opts.limit ?? MAX_PAGE_LIMIT}`,
   );
   return result.rows.map((r) => ({ ...r.card, createdAt: new Date(r.created_at) }));
 }

@@ -24,8 +24,8 @@ export function backoffDelay(
 }
 
 /**
- * The delay before attempt `attempt + 1` when the server named a wait of its own (`Retry-After`):
- * at least that long, never above maxMs.
+ * The delay before attempt `attempt + 1` when the server may have named a wait of its own
+ * (`Retry-After`): the backoff's, or the server's when longer; either held to maxMs.
  */
 export function retryDelay(
   attempt: number,

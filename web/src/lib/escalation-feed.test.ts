@@ -75,6 +75,28 @@ describe('EscalationFeed', () => {
     feed.stop();
   });
 
+  it('asks for a failed snapshot again with backoff, then streams from it', async () => {
+    let loads = 0;
+    const { fn, opened } = streams();
+    const feed = new EscalationFeed({
+      loadSnapshot: async () => {
+        if (++loads < 4) throw new Error('The server could not be reached');
+        return { items: [card('a', 1, '2026-01-01T00:00:00Z')], next_cursor: null, last_event_id: 7 };
+      },
+      streamUrl: '/s',
+      headers: () => ({}),
+      fetch: fn,
+      backoff: { baseMs: 2, maxMs: 10 },
+    });
+    void feed.start();
+    await waitFor(() => feed.state.get().error !== null);
+    await waitFor(() => opened.length === 1);
+    expect(loads).toBe(4);
+    expect(feed.state.get()).toMatchObject({ error: null, loading: false });
+    expect(feed.state.get().cards.map((c) => c.id)).toEqual(['a']);
+    feed.stop();
+  });
+
   it('on reset reloads the snapshot and keeps streaming', async () => {
     let loads = 0;
     const fresh = card('z', 4, '2026-01-02T00:00:00Z');

@@ -7,7 +7,7 @@ import {
   type ResetEvent,
 } from '../../../worker/contract/events';
 import type { Schema } from './api';
-import type { BackoffOptions } from './backoff';
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff';
 import { type CardList, mergeCard, mergeCards } from './merge-cards';
 import { assertNever } from './run-view';
 import {
@@ -88,16 +88,18 @@ export class EscalationFeed {
 
   constructor(private readonly opts: FeedOptions) {}
 
-  async start(): Promise<void> {
+  /** The snapshot, then the stream from its position; a snapshot that fails is asked again (attempt n). */
+  async start(attempt = 0): Promise<void> {
     let snapshot: Snapshot;
     try {
       snapshot = await this.opts.loadSnapshot();
     } catch (err) {
       this.state.update((s) => ({ ...s, loading: false, error: (err as Error).message }));
       if (this.stopped) return;
-      // Retry the snapshot like a stream: soon, then less often.
-      await new Promise((r) => setTimeout(r, 2_000));
-      if (!this.stopped) return this.start();
+      // Asked again as a stream reconnects: soon, then less often.
+      const wait = backoffDelay(attempt, this.opts.backoff ?? DEFAULT_BACKOFF);
+      await new Promise((r) => setTimeout(r, wait));
+      if (!this.stopped) return this.start(attempt + 1);
       return;
     }
     if (this.stopped) return;

@@ -1,4 +1,4 @@
-import { api, authHeaders, data } from './api';
+import { api, authHeaders, data, retryRead } from './api';
 import { type Session, signOut } from './auth';
 import { EscalationFeed } from './escalation-feed';
 import { Store } from './store';
@@ -16,7 +16,8 @@ const onOnline = () => feed.get()?.reconnectNow();
 export function startFeed(s: Session) {
   stopFeed();
   const f = new EscalationFeed({
-    loadSnapshot: () => data(api.GET('/v1/escalations', { params: { query: { limit: 100 } } })),
+    loadSnapshot: () =>
+      retryRead(() => data(api.GET('/v1/escalations', { params: { query: { limit: 100 } } }))),
     streamUrl: '/v1/escalations/stream',
     headers: authHeaders,
     onNewCard: () => titleFlasher?.notify(1),

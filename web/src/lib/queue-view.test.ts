@@ -122,15 +122,50 @@ describe('the queue view', () => {
     expect(ids(view)).toEqual(['c0', 'c2', 'c3', 'c4', 'c5', 'c6']);
     expect(view.state.get()).toMatchObject({ loading: false, nextCursor: null });
 
-    // A new filter starts from one page, and never asks for more than the API answers.
+    // A new filter starts from one page; more than the API answers at once is read in its pages.
     cards = Array.from({ length: 250 }, (_, i) => card(`m${i}`, 1, at(1000 - i)));
     await view.setFilter({ ...DEFAULT_FILTER, statuses: ['open'] });
     expect(s.calls.at(-1)?.limit).toBe(3);
     while (view.state.get().nextCursor) await view.loadMore();
     expect(ids(view)).toHaveLength(250);
+    const before = s.calls.length;
     await view.reload();
-    expect(s.calls.at(-1)).toMatchObject({ cursor: null, limit: MAX_PAGE_LIMIT });
-    expect(ids(view)).toHaveLength(MAX_PAGE_LIMIT);
+    expect(s.calls.slice(before).map((c) => [c.cursor, c.limit])).toEqual([
+      [null, MAX_PAGE_LIMIT],
+      [String(MAX_PAGE_LIMIT), 250 - MAX_PAGE_LIMIT],
+    ]);
+    expect(ids(view)).toHaveLength(250);
+  });
+
+  it('a card heard while the list is read again stays, and a "more" in flight then ends', async () => {
+    // Regressions: the page's answer replaced the list, dropping a card created after the server
+    // read it; and an older "more" answer, dropped, left `loadingMore` set, so "Show more" stuck.
+    const cards = Array.from({ length: 5 }, (_, i) => card(`c${i}`, 1, at(100 - i)));
+    const s = server(() => cards);
+    const view = new QueueView({ load: (...a) => s.load(...a), user, pageSize: 2 }, DEFAULT_FILTER);
+    await view.reload();
+    let releaseMore = () => {};
+    s.holdNext(new Promise((r) => (releaseMore = r)));
+    const more = view.loadMore();
+    expect(view.state.get().loadingMore).toBe(true);
+
+    let releaseFirst = () => {};
+    s.holdNext(new Promise((r) => (releaseFirst = r)));
+    const reloading = view.reload();
+    expect(view.state.get()).toMatchObject({ loading: true, loadingMore: false });
+    // Nothing more is asked while the list is read from its first card.
+    const calls = s.calls.length;
+    await view.loadMore();
+    expect(s.calls.length).toBe(calls);
+
+    view.receive(card('new', 1, at(200)), 'escalation.created');
+    releaseFirst();
+    releaseMore();
+    await Promise.all([reloading, more]);
+    expect(ids(view)).toEqual(['new', 'c0', 'c1']);
+    expect(view.state.get()).toMatchObject({ loading: false, loadingMore: false, nextCursor: '2' });
+    await view.loadMore();
+    expect(ids(view)).toEqual(['new', 'c0', 'c1', 'c2', 'c3']);
   });
 
   it('drops an answer for a filter the reader has left, and a stale page loses to what was heard live', async () => {

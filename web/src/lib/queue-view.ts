@@ -24,7 +24,9 @@ export interface QueueViewState {
   nextCursor: string | null;
   /** Per status, the cards matching the rest of the filter; null until the first page. */
   counts: Record<HandoffStatus, number> | null;
+  /** The list is being read from its first card: for a new filter (no cards yet) or again (the held cards stay shown). */
   loading: boolean;
+  /** The next page is being read. */
   loadingMore: boolean;
   error: string | null;
 }
@@ -49,10 +51,12 @@ const MOVES: ReadonlySet<EscalationEvent['type']> = new Set([
 
 export class QueueView {
   readonly state: Store<QueueViewState>;
-  /** Bumped by every new filter: answers to an older one are dropped. */
+  /** Bumped by every read from the first card (a new filter, a reload) and by `stop`: answers to an older one are dropped. */
   private generation = 0;
   /** The newest version of each card heard live since the filter was set. */
   private live = new Map<string, EscalationCard>();
+  /** Cards heard since the list was last asked for from its first card: its answer may predate them. */
+  private heardSinceRead = new Set<string>();
   private countsTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly pageSize: number;
 
@@ -80,45 +84,62 @@ export class QueueView {
   }
 
   /**
-   * The first page again (a `reset` of the stream, a retry after an error), as long as the list the
-   * reader holds (up to the API's largest page): the cards stay shown meanwhile and are replaced
-   * in place, so a reader scrolled down through pages they loaded keeps their place.
+   * The list again from its first card (a `reset` of the stream, a retry after an error), as long
+   * as the list the reader holds: the cards stay shown meanwhile and are replaced in place, so a
+   * reader scrolled down through pages they loaded keeps their place.
    */
   reload(): Promise<void> {
-    const held = this.state.get().cards.length;
-    return this.fetchPage(
-      ++this.generation,
-      null,
-      'loading',
-      Math.min(Math.max(this.pageSize, held), MAX_PAGE_LIMIT),
+    const { filter, cards } = this.state.get();
+    const want = Math.max(this.pageSize, cards.length);
+    this.heardSinceRead.clear();
+    return this.fetchInto(++this.generation, 'loading', () => this.readFirst(filter, want));
+  }
+
+  /** The next page, after the last one loaded (not while the list is read from its first card). */
+  async loadMore(): Promise<void> {
+    const { filter, nextCursor, loading, loadingMore } = this.state.get();
+    if (!nextCursor || loading || loadingMore) return;
+    return this.fetchInto(this.generation, 'loadingMore', () =>
+      this.opts.load(filter, nextCursor, this.pageSize),
     );
   }
 
-  /** The next page, after the last one loaded. */
-  async loadMore(): Promise<void> {
-    const { nextCursor, loadingMore } = this.state.get();
-    if (!nextCursor || loadingMore) return;
-    return this.fetchPage(this.generation, nextCursor, 'loadingMore', this.pageSize);
+  /** The first `want` cards of `filter`, in pages of at most the API's largest. */
+  private async readFirst(filter: QueueFilter, want: number): Promise<QueuePage> {
+    let page = await this.opts.load(filter, null, Math.min(want, MAX_PAGE_LIMIT));
+    const items = [...page.items];
+    while (page.next_cursor !== null && items.length < want) {
+      page = await this.opts.load(filter, page.next_cursor, Math.min(want - items.length, MAX_PAGE_LIMIT));
+      items.push(...page.items);
+    }
+    return { ...page, items };
   }
 
   /**
-   * The page after `cursor` (null: the first, which replaces the cards) under the flag `busy`; an
-   * answer that arrives after a newer `reload` (another `generation`) is dropped.
+   * `read`'s answer into the list under the flag `busy`: from the first card (`loading`) it
+   * replaces the cards, else it adds to them. An answer that arrives after a newer first read
+   * (another `generation`) is dropped; a first read also ends any "more" in flight, whose answer
+   * belonged to the list being replaced.
    */
-  private async fetchPage(
+  private async fetchInto(
     generation: number,
-    cursor: string | null,
     busy: 'loading' | 'loadingMore',
-    limit: number,
+    read: () => Promise<QueuePage>,
   ): Promise<void> {
-    const { filter } = this.state.get();
-    this.state.update((s) => ({ ...s, [busy]: true, error: null }));
+    this.state.update((s) => ({
+      ...s,
+      ...(busy === 'loading' ? { loading: true, loadingMore: false } : { loadingMore: true }),
+      error: null,
+    }));
     try {
-      const page = await this.opts.load(filter, cursor, limit);
+      const page = await read();
       if (generation !== this.generation) return;
       this.state.update((s) => ({
         ...s,
-        cards: this.withPage(cursor === null ? [] : s.cards, page.items),
+        cards:
+          busy === 'loading'
+            ? this.withHeard(this.withPage([], page.items))
+            : this.withPage(s.cards, page.items),
         nextCursor: page.next_cursor,
         counts: page.counts,
         [busy]: false,
@@ -134,6 +155,7 @@ export class QueueView {
     const newest = this.live.get(card.id);
     if (newest && newest.version >= card.version) return;
     this.live.set(card.id, card);
+    this.heardSinceRead.add(card.id);
     this.state.update((s) => {
       const held = s.cards.find((c) => c.id === card.id);
       if (held && held.version >= card.version) return s;
@@ -163,6 +185,17 @@ export class QueueView {
       const card = heard && heard.version > item.version ? heard : item;
       if (card !== item && !matches(card, filter, this.opts.user)) continue;
       out = mergeCard(out, card, { bound: false }).cards;
+    }
+    return out;
+  }
+
+  /** Cards heard since the first read began that its answer did not hold, where they still match. */
+  private withHeard(cards: CardList): CardList {
+    const { filter } = this.state.get();
+    let out = cards;
+    for (const id of this.heardSinceRead) {
+      const card = this.live.get(id);
+      if (card && matches(card, filter, this.opts.user)) out = mergeCard(out, card, { bound: false }).cards;
     }
     return out;
   }

@@ -7,6 +7,8 @@ import { type BackoffOptions, DEFAULT_BACKOFF, isTransientStatus, retryDelay } f
 // treats a silent connection (no byte, not even a keepalive, for `idleTimeoutMs`) as broken.
 // The delay grows until a connection has proved healthy (an event delivered, or `healthyAfterMs`
 // connected), not on any 200: a server that answers 200 and closes at once is not hammered.
+// A refusal that names its wait (`Retry-After` on a 429 or 503) is waited at least that long, up
+// to the backoff's ceiling: a stream must come back some time, whatever a header says.
 
 export type StreamState =
   /** First connection under way. */

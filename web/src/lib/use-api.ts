@@ -1,8 +1,7 @@
 import type { ClientPathsWithMethod, MaybeOptionalInit, MethodResponse } from 'openapi-fetch';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { type ApiClient, ApiFailure, api, data, errorMessage } from './api';
+import { type ApiClient, api, data, errorMessage, retryRead } from './api';
 import type { paths } from './api-schema';
-import { isTransientStatus, retryTransient } from './backoff';
 
 export type Loaded<T> =
   | { status: 'loading' }
@@ -18,11 +17,6 @@ export type GetAnswer<P extends GetPath> = MethodResponse<ApiClient, 'get', P>;
 
 // openapi-fetch's GET is generic over every path; one typed signature for the hook's own use.
 const get = api.GET as (path: string, init?: object) => Promise<{ data?: unknown; response: Response }>;
-
-/** Attempts of a read before it shows its failure: about seven seconds of backoff in all. */
-const READ_TRIES = 5;
-
-const transient = (err: unknown) => err instanceof ApiFailure && isTransientStatus(err.status);
 
 /**
  * GETs `path` with `init` (again whenever either changes, or on `reload()`); `null` waits. The
@@ -43,12 +37,7 @@ export function useApi<P extends GetPath>(
     // Asked again after a failure (Try again): loading while it is, not the old failure.
     setState((s) => (s.status === 'error' ? { status: 'loading' } : s));
     const abort = new AbortController();
-    retryTransient(() => data(get(path, { ...init, signal: abort.signal })), {
-      tries: READ_TRIES,
-      isTransient: transient,
-      serverWait: (err) => (err instanceof ApiFailure ? err.retryAfterMs : undefined),
-      signal: abort.signal,
-    })
+    retryRead(() => data(get(path, { ...init, signal: abort.signal })), abort.signal)
       .then((answer) => abort.signal.aborted || setState({ status: 'ready', data: answer as GetAnswer<P> }))
       .catch((err: unknown) => {
         if (abort.signal.aborted) return;

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { MAX_PAGE_LIMIT } from '../../../worker/contract/paging';
 import { allPages } from './all-pages';
 import { api, data, errorMessage, type Schema } from './api';
 import type { Loaded } from './use-api';
@@ -15,7 +16,9 @@ export function useUsers(enabled = true): Loaded<{ items: AccountUser[] }> {
     if (!enabled) return;
     let live = true;
     allPages((cursor) =>
-      data(api.GET('/v1/users', { params: { query: { limit: 200, ...(cursor ? { cursor } : {}) } } })),
+      data(
+        api.GET('/v1/users', { params: { query: { limit: MAX_PAGE_LIMIT, ...(cursor ? { cursor } : {}) } } }),
+      ),
     )
       .then((items) => {
         const byName = [...items].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));

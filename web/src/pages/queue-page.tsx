@@ -4,7 +4,7 @@ import { HANDOFF_STATUSES, type HandoffStatus, SEVERITIES } from '../../../worke
 import { EscalationCardView } from '../components/escalation-card';
 import { Icon } from '../components/icon';
 import { ToggleChips } from '../components/toggle-chips';
-import { ApiFailure, api, data, errorMessage } from '../lib/api';
+import { ApiFailure, api, data, errorMessage, retryRead } from '../lib/api';
 import { canAct, type Session } from '../lib/auth';
 import type { EscalationFeed } from '../lib/escalation-feed';
 import { feed } from '../lib/live-feed';
@@ -48,10 +48,12 @@ export function pickupFailureText(err: unknown): string {
 }
 
 const loadPage = (filter: QueueFilter, cursor: string | null, limit: number) =>
-  data(
-    api.GET('/v1/escalations', {
-      params: { query: { ...apiQuery(filter), limit, ...(cursor ? { cursor } : {}) } },
-    }),
+  retryRead(() =>
+    data(
+      api.GET('/v1/escalations', {
+        params: { query: { ...apiQuery(filter), limit, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
 
 function Queue({ feed: f, user, query }: { feed: EscalationFeed; user: Session; query: string }) {
@@ -367,9 +369,14 @@ function Queue({ feed: f, user, query }: { feed: EscalationFeed; user: Session; 
           ))}
         </ul>
       )}
-      {state.nextCursor && !state.loading && (
+      {/* Kept (disabled) while the list is read again, so the page does not shrink under a reader at its foot. */}
+      {state.nextCursor && (
         <div class="more">
-          <button type="button" onClick={() => void view.loadMore()} disabled={state.loadingMore}>
+          <button
+            type="button"
+            onClick={() => void view.loadMore()}
+            disabled={state.loading || state.loadingMore}
+          >
             {state.loadingMore
               ? 'Loading…'
               : `Show ${Math.min(PAGE_SIZE, Math.max(0, (total ?? 0) - cards.length)) || PAGE_SIZE} more`}
