@@ -68,11 +68,17 @@ describe('when nobody picks up', () => {
     await expect(pickup.textContent()).resolves.toMatch(/Pick-up SLA at risk: 0:\d\d left/);
     await expect(pickup.locator('.sla-icon').getAttribute('data-icon')).resolves.toBe('warning');
     await screenshot(page, '20-sla-warning');
-    // The hub's breach timer fires, and the event reaches the card (the server's state, not only the clock).
+    // The hub's breach timer fires, and the event reaches the card: the server's state, not only
+    // the reader's clock. Regression: waiting on the clock's look alone (which turns at the due time
+    // in the browser) then read the server's state a few hundred ms before its timer had written it.
     await page.waitForFunction(
       (id) => {
         const li = document.querySelector(`li.card[data-id="${id}"] .sla-clock[data-clock="pickup"]`);
-        return li?.getAttribute('data-look') === 'breached' && /breached/.test(li.textContent ?? '');
+        return (
+          li?.getAttribute('data-state') === 'breached' &&
+          li.getAttribute('data-look') === 'breached' &&
+          /breached/.test(li.textContent ?? '')
+        );
       },
       card.id,
       { timeout: 30_000 },
@@ -134,9 +140,19 @@ describe('when nobody picks up', () => {
     await screenshot(bob.page, '22-asking-you');
     // Alice is not asked by either (the demo week transferred another one to her).
     await alice.page.getByRole('link', { name: 'Queue' }).click();
+    // The filtered list's own answer, then its cards (the counts line alone could be the old list's).
+    const filtered = alice.page.waitForResponse((r) => {
+      const url = new URL(r.url());
+      return (
+        url.pathname === '/v1/escalations' &&
+        url.searchParams.get('asking') === 'me' &&
+        url.searchParams.get('limit') !== '1'
+      );
+    });
     await alice.page.getByRole('button', { name: /^Asking you/ }).click();
     await alice.page.waitForURL(/asking=me/);
-    await alice.page.getByTestId('total-count').waitFor();
+    await filtered;
+    await alice.page.waitForFunction(() => !document.querySelector('ul.cards[aria-busy="true"]'));
     const asked = await alice.page
       .locator('ul.cards > li.card')
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));

@@ -136,7 +136,7 @@ export async function signedInWith(
   token: string,
   options: BrowserContextOptions = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, ...options });
+  const context = await openContext(browser, options);
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
   await page.goto(siteUrl());
@@ -197,13 +197,26 @@ export function as(token: string) {
   };
 }
 
+/**
+ * Contexts opened for signed-in users, closed after each test (setup.ts) even when it failed
+ * midway: a page left open holds its streams and presence, and once failed the next test too.
+ */
+export const openContexts = new Set<BrowserContext>();
+
+async function openContext(browser: Browser, options: BrowserContextOptions): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, ...options });
+  openContexts.add(context);
+  context.once('close', () => openContexts.delete(context));
+  return context;
+}
+
 /** A fresh browser context signed in as a demo user through the sign-in screen. */
 export async function signedIn(
   browser: Browser,
   who: DemoName,
   options: BrowserContextOptions = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, ...options });
+  const context = await openContext(browser, options);
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
   await page.goto(siteUrl());
@@ -218,3 +231,12 @@ export async function connection(page: Page, state: string, timeout = 15_000) {
 }
 
 export const cardLocator = (page: Page, id: string) => page.locator(`li.card[data-id="${id}"]`);
+
+/** Until a run page says the run is in `text` ("Completed", "Waiting for input"…). */
+export async function waitPhase(page: Page, text: string, timeout = 20_000) {
+  await page.waitForFunction(
+    (t) => document.querySelector('[data-testid="run-phase"]')?.textContent === t,
+    text,
+    { timeout },
+  );
+}

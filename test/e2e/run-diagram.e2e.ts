@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { as, type DemoName, demoTokens, launch, screenshot, signedIn, siteUrl } from './helpers';
+import { as, type DemoName, demoTokens, launch, screenshot, signedIn, siteUrl, waitPhase } from './helpers';
 
 let browser: Browser;
 let tokens: Record<DemoName, string>;
@@ -29,7 +29,8 @@ const diagramGraph = (name: string, wordMs: number) => ({
         type: 'tool',
         tool: 'fail',
         args: { message: 'the upstream service is down' },
-        retry: { max_attempts: 2, initial_interval_ms: 4000 },
+        // Long enough for the page to load and be read before attempt 2 (4 s was not, on a busy machine).
+        retry: { max_attempts: 2, initial_interval_ms: 12_000 },
       },
       {
         id: 'answer',
@@ -52,16 +53,8 @@ const diagramGraph = (name: string, wordMs: number) => ({
 
 const diagramNode = (page: Page, id: string) => page.locator(`g.diagram-node[data-node="${id}"]`);
 
-async function waitPhase(page: Page, text: string, timeout = 20_000) {
-  await page.waitForFunction(
-    (t) => document.querySelector('[data-testid="run-phase"]')?.textContent === t,
-    text,
-    { timeout },
-  );
-}
-
 /** `wordMs`: the fake model's pause between streamed words. */
-async function startRun(token: string, input: Record<string, unknown>, wordMs = 150) {
+async function startRun(token: string, input: Record<string, unknown>, wordMs = 400) {
   const alice = as(token);
   const graph = await alice.post<{ id: string }>(
     '/v1/graphs',
@@ -80,14 +73,16 @@ describe('the run drawn as a diagram', () => {
     await diagramNode(page, 'broken')
       .and(page.locator('[data-status="retrying"]'))
       .waitFor({ timeout: 15_000 });
-    await expect(page.getByTestId('node-line-broken').textContent()).resolves.toMatch(/retry 2 of 2 in \d s/);
+    await expect(page.getByTestId('node-line-broken').textContent()).resolves.toMatch(
+      /retry 2 of 2 in \d+ s/,
+    );
     await diagramNode(page, 'broken').click();
     await expect(page.getByTestId('retry-countdown').textContent()).resolves.toContain(
       'Attempt 1 failed: node "broken" (tool fail) failed: failed: the upstream service is down',
     );
     await screenshot(page, '20-run-diagram-retrying');
 
-    await waitPhase(page, 'Failed');
+    await waitPhase(page, 'Failed', 40_000);
     await expect(diagramNode(page, 'broken').getAttribute('data-status')).resolves.toBe('failed');
     await expect(diagramNode(page, 'answer').getAttribute('data-status')).resolves.toBe('waiting');
     await expect(
@@ -142,7 +137,7 @@ describe('the run drawn as a diagram', () => {
     await expect(diagramNode(page, 'answer').getAttribute('data-current')).resolves.toBe('true');
     await screenshot(page, '22-run-diagram-streaming');
     const early = (await streamed.textContent()) ?? '';
-    await waitPhase(page, 'Completed');
+    await waitPhase(page, 'Completed', 40_000);
     const final = JSON.parse((await page.getByTestId('final-state').textContent()) ?? '{}') as {
       answer: string;
     };
@@ -159,7 +154,14 @@ describe('the run drawn as a diagram', () => {
     await page.goto(`${siteUrl()}/#/runs`);
     await page.getByLabel('Status').selectOption('failed');
     const parentRow = page.locator(`li[data-run="${run.run_id}"]`);
-    await parentRow.waitFor();
+    // The filtered list itself: the unfiltered one stays shown while it loads, the parent in it.
+    await page.waitForFunction((id) => {
+      const rows = [...document.querySelectorAll('.runs-list > li')];
+      return (
+        rows.some((r) => r.getAttribute('data-run') === id) &&
+        rows.every((r) => r.querySelector('.run-status')?.textContent === 'failed')
+      );
+    }, run.run_id);
     await expect(page.locator('.runs-list .run-status').allTextContents()).resolves.toEqual(
       expect.arrayContaining(['failed']),
     );

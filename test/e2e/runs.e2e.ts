@@ -1,7 +1,17 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_GRAPH } from '../../web/src/lib/example-graph';
-import { as, type DemoName, demoTokens, launch, network, screenshot, signedIn, siteUrl } from './helpers';
+import {
+  as,
+  type DemoName,
+  demoTokens,
+  launch,
+  network,
+  screenshot,
+  signedIn,
+  siteUrl,
+  waitPhase,
+} from './helpers';
 
 let browser: Browser;
 let tokens: Record<DemoName, string>;
@@ -15,14 +25,6 @@ afterAll(async () => {
 });
 
 const node = (page: Page, id: string) => page.locator(`li.node[data-node="${id}"]`);
-
-async function waitPhase(page: Page, text: string, timeout = 15_000) {
-  await page.waitForFunction(
-    (t) => document.querySelector('[data-testid="run-phase"]')?.textContent === t,
-    text,
-    { timeout },
-  );
-}
 
 /** Opens the runs screen, adding the example graph when there is none, and starts a run of it. */
 async function startExampleRun(page: Page): Promise<string> {

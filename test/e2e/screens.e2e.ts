@@ -77,7 +77,7 @@ describe('other screens', () => {
       }),
     );
     await page.getByText('30 days').click();
-    await page.getByTestId('total').filter({ hasText: '30' }).waitFor();
+    await page.getByTestId('total').filter({ hasText: /^30$/ }).waitFor();
     const median = (await pickupChart.locator('path.median').getAttribute('d')) ?? '';
     // Two runs of line, broken at the day without a pick-up.
     expect(median.match(/M/g)).toHaveLength(2);
@@ -101,12 +101,15 @@ describe('other screens', () => {
       isMobile: true,
     });
     await connection(page, 'live');
+    // The cards themselves, not the skeletons shown until the first page is in (they have no id).
+    const firstCard = page.locator('ul.cards > li.card[data-id]').first();
+    await firstCard.waitFor();
     const overflow = await page.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, '13-queue-narrow', { fullPage: false });
-    const first = await page.locator('li.card').first().getAttribute('data-id');
+    const first = await firstCard.getAttribute('data-id');
     await page.goto(`${siteUrl()}/#/handoffs/${first}`);
     await page.getByRole('heading', { name: 'Start here' }).waitFor();
     expect(

@@ -149,6 +149,8 @@ export async function startStack(opts: { build?: boolean } = {}): Promise<Stack>
           LOG_LEVEL: 'warn',
           // The admin page's tests register a receiver on loopback.
           WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
+          // The suite escalates faster than a person (Alice, ~27 in a few minutes): no 429 midway.
+          MAX_HANDOFFS_PER_MINUTE: '1000',
           // The demo's status-page graph reads this Worker's /dev/demo-status.
           HTTP_GET_ALLOW_HOSTS: `127.0.0.1:${port}`,
           PUBLIC_URL: 'http://127.0.0.1',

@@ -94,11 +94,12 @@ describe('webhooks (admin)', () => {
     // A receiver that fails: the attempt says it will retry, and when.
     answers.set(path, 500);
     await page.getByRole('button', { name: 'Send a test' }).click();
-    const retrying = page.locator('table.deliveries tr[data-status="pending"]', { hasText: 'ping' });
-    await retrying.first().waitFor({ timeout: 20_000 });
-    await expect(retrying.first().textContent()).resolves.toMatch(/Will retry.*500.*(in \d+ s|due now)/);
-    await retrying.first().getByText('HTTP 500').click();
-    await retrying.first().getByText('receiver says no').waitFor();
+    // Attempt 1's row, the oldest: attempt 2 (5 s later, failing too) would land on top of it.
+    const retrying = page.locator('table.deliveries tr[data-status="pending"]', { hasText: 'ping' }).last();
+    await retrying.waitFor({ timeout: 20_000 });
+    await expect(retrying.textContent()).resolves.toMatch(/Will retry.*500.*(in \d+ s|due now)/);
+    await retrying.getByText('HTTP 500').click();
+    await retrying.getByText('receiver says no').waitFor();
     await screenshot(page, '23-webhook-log');
 
     await page.getByRole('button', { name: 'Disable' }).click();

@@ -17,7 +17,14 @@ export function SlaClocks({ card, now }: { card: EscalationCard; now: number }) 
   return (
     <ul class="sla-clocks" aria-label="SLA clocks">
       {views.map((v) => (
-        <li key={v.clock} class="sla-clock" data-clock={v.clock} data-look={v.look}>
+        // data-look is what the reader's clock shows now; data-state what the server last said.
+        <li
+          key={v.clock}
+          class="sla-clock"
+          data-clock={v.clock}
+          data-look={v.look}
+          data-state={card.sla[v.clock]}
+        >
           <span class="sla-icon" data-icon={ICON[v.look]}>
             <Icon name={ICON[v.look]} />
           </span>
