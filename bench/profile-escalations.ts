@@ -7,7 +7,7 @@
 // waits on the disk included, so their sum exceeds the CPU figure.
 import { startBench } from './lib/bench';
 import { call, sleep } from './lib/http';
-import { profile } from './lib/inspector';
+import { type Profile, printProfile, profile } from './lib/inspector';
 import { cpuMs } from './lib/proc';
 import { HUBS, WORKER } from './lib/runtime';
 import { type Api, escalationCycles, openQueues } from './usage';
@@ -29,8 +29,8 @@ try {
     // The assessments and their deliveries that follow the last escalation.
     await sleep(2_000);
   };
-  let worker: Awaited<ReturnType<typeof profile>> | undefined;
-  let hubs: Awaited<ReturnType<typeof profile>> | undefined;
+  let worker: Profile | undefined;
+  let hubs: Profile | undefined;
   if (process.env.PROFILE === '0') await run();
   else
     worker = await profile(b.runtime.inspectorPort, WORKER, async () => {
@@ -44,16 +44,8 @@ try {
   for (const [name, p] of [
     ['Worker', worker],
     ['hubs', hubs],
-  ] as const) {
-    if (!p) continue;
-    console.log(
-      `\n${name} isolate: ${p.totalMs.toFixed(0)} ms of JS samples = ${(p.totalMs / escalations).toFixed(1)} ms per escalation`,
-    );
-    for (const t of p.top)
-      console.log(
-        `  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.selfMs.toFixed(1).padStart(7)} ms  ${t.fn}`,
-      );
-  }
+  ] as const)
+    if (p) printProfile(name, p, (ms) => `${(ms / escalations).toFixed(1)} ms per escalation`);
 } finally {
   await b.stop();
 }

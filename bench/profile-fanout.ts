@@ -2,7 +2,7 @@
 // receive a burst of events published straight into the hub. `npx tsx bench/profile-fanout.ts [N]`
 // prints each isolate's self time per function (bench/NOTES.md quotes it).
 import { startBench } from './lib/bench';
-import { profile } from './lib/inspector';
+import { type Profile, printProfile, profile } from './lib/inspector';
 import { cpuMs } from './lib/proc';
 import { HUBS, WORKER } from './lib/runtime';
 
@@ -27,9 +27,9 @@ try {
   const pid = b.runtime.pid() as number;
   const f0 = (await pool.stats('p')).frames;
   const c0 = cpuMs(pid);
-  let hubs: Awaited<ReturnType<typeof profile>> | undefined;
+  let hubs: Profile | undefined;
   // PROFILE=0: the same burst without the profiler, for the CPU figure alone.
-  let worker: Awaited<ReturnType<typeof profile>> | undefined;
+  let worker: Profile | undefined;
   if (process.env.PROFILE === '0') await burst();
   else {
     worker = await profile(b.runtime.inspectorPort, WORKER, async () => {
@@ -44,16 +44,8 @@ try {
   for (const [name, p] of [
     ['Worker', worker],
     ['hubs', hubs],
-  ] as const) {
-    if (!p) continue;
-    console.log(
-      `\n${name} isolate: ${p.totalMs.toFixed(0)} ms of JS samples = ${((p.totalMs * 1000) / frames).toFixed(1)} µs per frame`,
-    );
-    for (const t of p.top)
-      console.log(
-        `  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.selfMs.toFixed(1).padStart(7)} ms  ${t.fn}`,
-      );
-  }
+  ] as const)
+    if (p) printProfile(name, p, (ms) => `${((ms * 1000) / frames).toFixed(1)} µs per frame`);
 } finally {
   await b.stop();
 }

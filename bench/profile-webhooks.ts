@@ -3,7 +3,7 @@
 // per delivery, beside the wall time per delivery, and the hubs' isolate's self time per function.
 // PROFILE=0: the same run without the profiler, for the CPU figure alone.
 import { startBench } from './lib/bench';
-import { profile } from './lib/inspector';
+import { type Profile, printProfile, profile } from './lib/inspector';
 import { cpuMs } from './lib/proc';
 import { HUBS } from './lib/runtime';
 import { throughput } from './webhooks';
@@ -16,7 +16,7 @@ try {
   const pid = b.runtime.pid() as number;
   const c0 = cpuMs(pid);
   let result: Awaited<ReturnType<typeof throughput>> | undefined;
-  let hubs: Awaited<ReturnType<typeof profile>> | undefined;
+  let hubs: Profile | undefined;
   const run = async () => {
     result = await throughput(b, events, endpoints);
   };
@@ -28,15 +28,7 @@ try {
   console.log(
     `${n} deliveries in ${result.hub.seconds.toFixed(2)} s (${result.hub.perSecond.toFixed(0)}/s, ${((result.hub.seconds * 1000) / n).toFixed(2)} ms each); workerd CPU ${cpu.toFixed(0)} ms = ${(cpu / n).toFixed(2)} ms per delivery (the Node sender beside it runs in this process, not in workerd; profiling ${process.env.PROFILE === '0' ? 'off' : 'on'})`,
   );
-  if (hubs) {
-    console.log(
-      `\nhubs isolate: ${hubs.totalMs.toFixed(0)} ms of JS samples = ${(hubs.totalMs / n).toFixed(2)} ms per delivery`,
-    );
-    for (const t of hubs.top)
-      console.log(
-        `  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.selfMs.toFixed(1).padStart(7)} ms  ${t.fn}`,
-      );
-  }
+  if (hubs) printProfile('hubs', hubs, (ms) => `${(ms / n).toFixed(2)} ms per delivery`);
 } finally {
   await b.stop();
 }

@@ -84,12 +84,27 @@ interface ProfileNode {
   children?: number[];
 }
 
+/** An isolate's sampled time while some work ran: in all, and per function (largest first). */
+export interface Profile {
+  totalMs: number;
+  top: { fn: string; selfMs: number; share: number }[];
+}
+
+/** Prints a profile: its total (`per` says it per unit of work), then the functions' shares. */
+export function printProfile(isolate: string, p: Profile, per: (totalMs: number) => string): void {
+  console.log(`\n${isolate} isolate: ${p.totalMs.toFixed(0)} ms of JS samples = ${per(p.totalMs)}`);
+  for (const t of p.top)
+    console.log(
+      `  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.selfMs.toFixed(1).padStart(7)} ms  ${t.fn}`,
+    );
+}
+
 /** A CPU profile of one isolate while `work` runs: self time per function, largest first. */
 export async function profile(
   inspectorPort: number,
   worker: string,
   work: () => Promise<void>,
-): Promise<{ totalMs: number; top: { fn: string; selfMs: number; share: number }[] }> {
+): Promise<Profile> {
   const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as Target[];
   const target = list.find((t) => t.id === `core:user:${worker}`);
   if (!target) throw new Error(`no inspector target for ${worker}`);
