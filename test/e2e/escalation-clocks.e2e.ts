@@ -1,38 +1,21 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { EscalationCard } from '../../worker/contract/events';
 import { DEMO_USERS } from '../../worker/dev/demo-users';
 import { DEFAULT_ESCALATION_POLICY, type EscalationPolicy } from '../../worker/escalations/policy';
-import {
-  as,
-  cardLocator,
-  connection,
-  type DemoName,
-  demoTokens,
-  launch,
-  screenshot,
-  signedIn,
-  siteUrl,
-} from './helpers';
+import { as, cardLocator, connection, demoTokens, screenshot, signedIn, siteUrl } from './helpers';
 
 // The second stage of the queue: SLA countdowns, "asking you", presence, the policy page. The
 // stack's hub runs its real timers here: a policy with short windows for `low` makes a clock warn
 // and breach, and a level ask Bob, within seconds.
 
-let browser: Browser;
-let tokens: Record<DemoName, string>;
+const tokens = await demoTokens();
 const bobId = DEMO_USERS.find((u) => u.name === 'Bob Engineer')?.id as string;
 
 const restoreDefault = () => as(tokens['Ada Admin']).put('/v1/escalation-policy', DEFAULT_ESCALATION_POLICY);
 
-beforeAll(async () => {
-  browser = await launch();
-  tokens = await demoTokens();
-});
 afterAll(async () => {
   // The demo account is shared by every browser test: leave its policy as it was.
-  if (tokens) await restoreDefault();
-  await browser?.close();
+  await restoreDefault();
 });
 
 /** The default policy with `low` shortened: warn after 4 s, breach after 16 s, ask Bob after 10 s. */
@@ -51,7 +34,7 @@ function quickLow(): EscalationPolicy {
 describe('when nobody picks up', () => {
   it('counts down on each card, then warns and breaches in words and an icon', async () => {
     await as(tokens['Ada Admin']).put('/v1/escalation-policy', quickLow());
-    const { context, page } = await signedIn(browser, 'Bob Engineer');
+    const { context, page } = await signedIn('Bob Engineer');
     await connection(page, 'live');
     const card = await as(tokens['Alice Engineer']).escalate({
       title: 'Badge printer offline',
@@ -93,7 +76,7 @@ describe('when nobody picks up', () => {
     await screenshot(page, '21-sla-breached');
     await context.close();
     // Under reduced motion nothing moves: the words and the icon say it all.
-    const calm = await signedIn(browser, 'Bob Engineer', { reducedMotion: 'reduce' });
+    const calm = await signedIn('Bob Engineer', { reducedMotion: 'reduce' });
     const icon = cardLocator(calm.page, card.id).locator('.sla-clock[data-clock="pickup"] .sla-icon');
     await icon.waitFor();
     await expect(icon.evaluate((e) => getComputedStyle(e).animationName)).resolves.toBe('none');
@@ -103,10 +86,10 @@ describe('when nobody picks up', () => {
 
   it('shows "asking you" on a transfer and when a level names the reader, with a filter', async () => {
     await as(tokens['Ada Admin']).put('/v1/escalation-policy', quickLow());
-    const bob = await signedIn(browser, 'Bob Engineer');
+    const bob = await signedIn('Bob Engineer');
     await connection(bob.page, 'live');
     // Alice transfers a session to Bob from the site.
-    const alice = await signedIn(browser, 'Alice Engineer');
+    const alice = await signedIn('Alice Engineer');
     const session = await as(tokens['Alice Engineer']).post<{ id: string }>('/v1/sessions', {
       title: 'SSO loop for one tenant',
       problem_summary: 'Users of one tenant bounce between the IdP and the app.',
@@ -168,9 +151,9 @@ describe('when nobody picks up', () => {
       title: 'VPN certificate expired',
       severity: 'high',
     });
-    const bob = await signedIn(browser, 'Bob Engineer');
+    const bob = await signedIn('Bob Engineer');
     await connection(bob.page, 'live');
-    const alice = await signedIn(browser, 'Alice Engineer');
+    const alice = await signedIn('Alice Engineer');
     await connection(alice.page, 'live');
     const roster = bob.page.getByTestId('online-roster');
     await roster.locator('.avatar[title="Alice Engineer"]').waitFor();
@@ -205,7 +188,7 @@ describe('when nobody picks up', () => {
       severity: 'normal',
     });
     await as(tokens['Bob Engineer']).post(`/v1/handoffs/${card.id}/pickup`);
-    const { context, page } = await signedIn(browser, 'Bob Engineer');
+    const { context, page } = await signedIn('Bob Engineer');
     await page.goto(`${siteUrl()}/#/handoffs/${card.id}`);
     await page.getByLabel('Why hand it back? (optional)').fill('Needs the Exchange team');
     await page.getByRole('button', { name: 'Release to the queue' }).click();
@@ -220,7 +203,7 @@ describe('when nobody picks up', () => {
 
   it('lets an admin edit the policy, with errors beside each bad field and the schedule in words', async () => {
     await restoreDefault();
-    const { context, page } = await signedIn(browser, 'Ada Admin');
+    const { context, page } = await signedIn('Ada Admin');
     await page.getByRole('link', { name: 'Policy' }).click();
     await page.getByRole('heading', { name: 'Escalation policy' }).waitFor();
     const preview = page.getByTestId('policy-preview');
@@ -266,7 +249,7 @@ describe('when nobody picks up', () => {
     await screenshot(page, '28-policy-saved');
     await context.close();
     // Engineers read it, and cannot change it.
-    const eng = await signedIn(browser, 'Bob Engineer');
+    const eng = await signedIn('Bob Engineer');
     await eng.page.getByRole('link', { name: 'Policy' }).click();
     await eng.page.getByText('Only admins can change the policy; this is what it does.').waitFor();
     await expect(eng.page.getByRole('button', { name: 'Save policy' }).count()).resolves.toBe(0);

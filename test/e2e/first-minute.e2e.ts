@@ -1,12 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { EscalationCard } from '../../worker/contract/events';
 import {
   as,
   cardLocator,
   connection,
-  launch,
-  type SeededPerson,
   screenshot,
   seededAccount,
   signedInWith,
@@ -19,16 +17,7 @@ import {
 // its heuristic assessment, a run waiting for Alice, and the metrics over a range of local days.
 // The tour's screens land in docs/screenshots/ with `npm run screenshots`.
 
-let browser: Browser;
-let tokens: Record<SeededPerson, string>;
-
-beforeAll(async () => {
-  browser = await launch();
-  ({ tokens } = await seededAccount());
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const { tokens } = await seededAccount();
 
 const cardIds = (page: Page) =>
   page.locator('ul.cards > li.card[data-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
@@ -48,7 +37,7 @@ async function totalOnceItIs(page: Page, test: (n: number) => boolean): Promise<
 
 describe('the first minute', () => {
   it('a new user sees a full queue, a hand-off assessed from its steps, a run waiting for Alice, and charts', async () => {
-    const bob = await signedInWith(browser, tokens.bob);
+    const bob = await signedInWith(tokens.bob);
     await connection(bob.page, 'live');
     await bob.page.getByTestId('total-count').waitFor();
     // The default: everything still going on, 10 waiting and 8 picked up, in one page.
@@ -74,7 +63,7 @@ describe('the first minute', () => {
     await bob.context.close();
 
     // Alice's run, paused at the question only she can answer.
-    const alice = await signedInWith(browser, tokens.alice);
+    const alice = await signedInWith(tokens.alice);
     await alice.page.getByRole('link', { name: 'Runs' }).click();
     const paused = alice.page.locator('.runs-list > li', {
       has: alice.page.locator('.run-status[data-status="paused"]'),
@@ -93,7 +82,7 @@ describe('the first minute', () => {
     await alice.context.close();
 
     // The metrics of the week, in the reader's days.
-    const ada = await signedInWith(browser, tokens.ada);
+    const ada = await signedInWith(tokens.ada);
     await ada.page.getByRole('link', { name: 'Metrics' }).click();
     await ada.page.getByTestId('total').filter({ hasText: '60' }).waitFor();
     expect(
@@ -105,7 +94,7 @@ describe('the first minute', () => {
   });
 
   it('pages on the server: more pages on demand, every card once, to the last one', async () => {
-    const { context, page } = await signedInWith(browser, tokens.bob);
+    const { context, page } = await signedInWith(tokens.bob);
     await page.goto(`${siteUrl()}/#/?status=all`);
     await page.getByTestId('total-count').filter({ hasText: /^\d+$/ }).waitFor();
     const all = await total(page);
@@ -132,7 +121,7 @@ describe('the first minute', () => {
   });
 
   it('filters by status, severity and words, keeps the filter in the URL, and live cards follow it', async () => {
-    const { context, page } = await signedInWith(browser, tokens.bob);
+    const { context, page } = await signedInWith(tokens.bob);
     await connection(page, 'live');
     await page.getByTestId('total-count').waitFor();
     // Urgent only, among the cards still going on.
@@ -210,7 +199,7 @@ describe('the first minute', () => {
   });
 
   it('answers to the keyboard: j/k move, Enter opens, / searches, p picks up, and says so', async () => {
-    const { context, page } = await signedInWith(browser, tokens.bob);
+    const { context, page } = await signedInWith(tokens.bob);
     await connection(page, 'live');
     await page.getByTestId('total-count').waitFor();
     const ids = await cardIds(page);
@@ -265,7 +254,7 @@ describe('the first minute', () => {
   });
 
   it('shows the metrics over a range of the reader’s days, kept in the URL', async () => {
-    const { context, page } = await signedInWith(browser, tokens.ada);
+    const { context, page } = await signedInWith(tokens.ada);
     await page.getByRole('link', { name: 'Metrics' }).click();
     await page.getByTestId('total').waitFor();
     await expect(page.getByTestId('range-label').textContent()).resolves.toContain('Last 7 days');

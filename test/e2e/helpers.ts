@@ -50,20 +50,35 @@ async function watchPolicy(context: BrowserContext): Promise<void> {
   );
 }
 
-/** Chromium, with every context it opens watched for CSP violations. */
-export async function launch(): Promise<Browser> {
-  const browser = await chromium.launch({
+let fileBrowser: Browser | undefined;
+
+/**
+ * This test file's Chromium, every context it opens watched for CSP violations. setup.ts launches
+ * it before the file's tests and closes it after them, so that a file cannot forget either.
+ */
+export function browser(): Browser {
+  if (!fileBrowser) throw new Error('no browser: test/e2e/setup.ts launches one before the tests');
+  return fileBrowser;
+}
+
+export async function launchBrowser(): Promise<void> {
+  const launched = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: CHROMIUM_ARGS,
     headless: true,
   });
-  const newContext = browser.newContext.bind(browser);
-  browser.newContext = async (options?: BrowserContextOptions) => {
+  const newContext = launched.newContext.bind(launched);
+  launched.newContext = async (options?: BrowserContextOptions) => {
     const context = await newContext(options);
     await watchPolicy(context);
     return context;
   };
-  return browser;
+  fileBrowser = launched;
+}
+
+export async function closeBrowser(): Promise<void> {
+  await fileBrowser?.close();
+  fileBrowser = undefined;
 }
 
 /** Cuts the browser's live connections (all of them, mid-response), or refuses new ones. */
@@ -131,19 +146,14 @@ export async function seededAccount(): Promise<{ accountId: string; tokens: Reco
 }
 
 /** A fresh browser context signed in with a pasted token (as anyone outside dev mode would). */
-export async function signedInWith(
-  browser: Browser,
+export function signedInWith(
   token: string,
   options: BrowserContextOptions = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await openContext(browser, options);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
-  await page.goto(siteUrl());
-  await page.getByLabel('Bearer token (JWT)').fill(token);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Escalation queue' }).waitFor();
-  return { context, page };
+  return signedInThrough(options, async (page) => {
+    await page.getByLabel('Bearer token (JWT)').fill(token);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  });
 }
 
 /** Tokens of the demo users, from the dev-only endpoint the sign-in screen uses. */
@@ -203,26 +213,36 @@ export function as(token: string) {
  */
 export const openContexts = new Set<BrowserContext>();
 
-async function openContext(browser: Browser, options: BrowserContextOptions): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, ...options });
+async function openContext(options: BrowserContextOptions): Promise<BrowserContext> {
+  const context = await browser().newContext({ viewport: { width: 1100, height: 800 }, ...options });
   openContexts.add(context);
   context.once('close', () => openContexts.delete(context));
   return context;
 }
 
-/** A fresh browser context signed in as a demo user through the sign-in screen. */
-export async function signedIn(
-  browser: Browser,
-  who: DemoName,
-  options: BrowserContextOptions = {},
+/**
+ * A fresh browser context on the sign-in screen, signed in by `signIn`: done once the queue, the
+ * first screen after signing in, is shown.
+ */
+async function signedInThrough(
+  options: BrowserContextOptions,
+  signIn: (page: Page) => Promise<void>,
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await openContext(browser, options);
+  const context = await openContext(options);
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
   await page.goto(siteUrl());
-  await page.getByRole('button', { name: new RegExp(who) }).click();
+  await signIn(page);
   await page.getByRole('heading', { name: 'Escalation queue' }).waitFor();
   return { context, page };
+}
+
+/** A fresh browser context signed in as a demo user through the sign-in screen. */
+export function signedIn(
+  who: DemoName,
+  options: BrowserContextOptions = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  return signedInThrough(options, (page) => page.getByRole('button', { name: new RegExp(who) }).click());
 }
 
 /** Waits until the header's connection badge says `state`. */

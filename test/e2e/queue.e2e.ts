@@ -1,29 +1,19 @@
-import type { Browser, Page, Request } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page, Request } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { EscalationCard } from '../../worker/contract/events';
 import {
   as,
+  browser,
   cardLocator,
   connection,
-  type DemoName,
   demoTokens,
-  launch,
   network,
   screenshot,
   signedIn,
   siteUrl,
 } from './helpers';
 
-let browser: Browser;
-let tokens: Record<DemoName, string>;
-
-beforeAll(async () => {
-  browser = await launch();
-  tokens = await demoTokens();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const tokens = await demoTokens();
 
 /**
  * The reader scrolls the loaded queue to `y`. Regression: scrolling before the first page arrived
@@ -43,7 +33,7 @@ const cardIds = (page: Page) =>
 
 describe('escalation queue', () => {
   it('sign-in offers the demo users in dev mode', async () => {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    const context = await browser().newContext({ viewport: { width: 1100, height: 800 } });
     const page = await context.newPage();
     await page.goto(siteUrl());
     // The demo users come from GET /dev/tokens a moment after the screen.
@@ -63,7 +53,7 @@ describe('escalation queue', () => {
   });
 
   it('a handoff created through the API appears in an open queue without a reload', async () => {
-    const { context, page } = await signedIn(browser, 'Bob Engineer');
+    const { context, page } = await signedIn('Bob Engineer');
     await connection(page, 'live');
     await page.evaluate(() => {
       (window as unknown as { marker: number }).marker = 42;
@@ -100,7 +90,7 @@ describe('escalation queue', () => {
   it('no animation under prefers-reduced-motion, and a reader scrolled down keeps their place', async () => {
     const alice = as(tokens['Alice Engineer']);
     for (let i = 0; i < 6; i++) await alice.escalate({ title: `Filler ${i}`, severity: 'low' });
-    const { context, page } = await signedIn(browser, 'Bob Engineer', {
+    const { context, page } = await signedIn('Bob Engineer', {
       reducedMotion: 'reduce',
       viewport: { width: 1100, height: 600 },
     });
@@ -120,7 +110,7 @@ describe('escalation queue', () => {
   });
 
   it('pick up (the p key) shows the context with an assessment drawn from the steps; Start here opens the session', async () => {
-    const { context, page } = await signedIn(browser, 'Bob Engineer');
+    const { context, page } = await signedIn('Bob Engineer');
     await connection(page, 'live');
     const card = await as(tokens['Alice Engineer']).escalate({
       title: 'Checkout returns 502',
@@ -158,7 +148,7 @@ describe('escalation queue', () => {
   });
 
   it('someone else got it first: said plainly, with their name', async () => {
-    const { context, page } = await signedIn(browser, 'Bob Engineer');
+    const { context, page } = await signedIn('Bob Engineer');
     await connection(page, 'live');
     const card = await as(tokens['Alice Engineer']).escalate({ title: 'DNS flaps', severity: 'normal' });
     await cardLocator(page, card.id).waitFor();
@@ -183,7 +173,7 @@ describe('escalation queue', () => {
   });
 
   it('cutting the stream mid-way recovers with no card lost or doubled', async () => {
-    const { context, page } = await signedIn(browser, 'Bob Engineer');
+    const { context, page } = await signedIn('Bob Engineer');
     await connection(page, 'live');
     const streamRequests: Request[] = [];
     page.on('request', (r) => {
@@ -239,7 +229,7 @@ describe('escalation queue', () => {
     const ada = as(tokens['Ada Admin']);
     for (let i = (counts.open ?? 0) + (counts.picked_up ?? 0); i < 30; i++)
       await ada.escalate({ title: `Another page ${i}`, severity: 'low' });
-    const { context, page } = await signedIn(browser, 'Bob Engineer', {
+    const { context, page } = await signedIn('Bob Engineer', {
       viewport: { width: 1100, height: 600 },
     });
     await connection(page, 'live');
@@ -288,7 +278,7 @@ describe('escalation queue', () => {
   });
 
   it('while the tab is hidden, the title counts new escalations', async () => {
-    const { context, page } = await signedIn(browser, 'Bob Engineer');
+    const { context, page } = await signedIn('Bob Engineer');
     await connection(page, 'live');
     await page.evaluate(() => {
       Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });

@@ -1,17 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { as, type DemoName, demoTokens, launch, screenshot, signedIn, siteUrl, waitPhase } from './helpers';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { as, type DemoName, demoTokens, screenshot, signedIn, siteUrl, waitPhase } from './helpers';
 
-let browser: Browser;
-let tokens: Record<DemoName, string>;
-
-beforeAll(async () => {
-  browser = await launch();
-  tokens = await demoTokens();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const tokens = await demoTokens();
 
 /**
  * check → (mode = "ok") answer (a streaming LLM node) → end; otherwise → broken, a tool that
@@ -65,7 +56,7 @@ async function startRun(token: string, input: Record<string, unknown>, wordMs = 
 
 describe('the run drawn as a diagram', () => {
   it('shows a retry counting down on its node, the path taken, the state at a node, and reruns from there with a patch', async () => {
-    const { context, page } = await signedIn(browser, 'Alice Engineer');
+    const { context, page } = await signedIn('Alice Engineer');
     const run = await startRun(tokens['Alice Engineer'], { mode: 'broken', topic: 'VPN' });
     await page.goto(`${siteUrl()}/#/runs/${run.run_id}`);
     await page.getByTestId('run-diagram').waitFor();
@@ -189,7 +180,7 @@ describe('the run drawn as a diagram', () => {
         return rect ? getComputedStyle(rect).animationName : 'missing';
       });
     const open = async (who: DemoName, reducedMotion: 'reduce' | 'no-preference') => {
-      const { context, page } = await signedIn(browser, who, { reducedMotion });
+      const { context, page } = await signedIn(who, { reducedMotion });
       await page.goto(`${siteUrl()}/#/runs/${run.run_id}`);
       await page
         .locator('g.diagram-node[data-node="answer"][data-current="true"]')

@@ -1,28 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { EXAMPLE_GRAPH } from '../../web/src/lib/example-graph';
-import {
-  as,
-  type DemoName,
-  demoTokens,
-  launch,
-  network,
-  screenshot,
-  signedIn,
-  siteUrl,
-  waitPhase,
-} from './helpers';
+import { as, demoTokens, network, screenshot, signedIn, siteUrl, waitPhase } from './helpers';
 
-let browser: Browser;
-let tokens: Record<DemoName, string>;
-
-beforeAll(async () => {
-  browser = await launch();
-  tokens = await demoTokens();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const tokens = await demoTokens();
 
 const node = (page: Page, id: string) => page.locator(`li.node[data-node="${id}"]`);
 
@@ -47,7 +28,7 @@ async function startExampleRun(page: Page): Promise<string> {
 
 describe('runs', () => {
   it('a run with a human_input node pauses, is resumed from the form, and completes', async () => {
-    const { context, page } = await signedIn(browser, 'Alice Engineer');
+    const { context, page } = await signedIn('Alice Engineer');
     const runId = await startExampleRun(page);
     await waitPhase(page, 'Waiting for input');
     await expect(node(page, 'ask').getAttribute('data-status')).resolves.toBe('paused');
@@ -86,7 +67,7 @@ describe('runs', () => {
   });
 
   it('a reconnect resumes where it was: nothing missed, nothing repeated', async () => {
-    const { context, page } = await signedIn(browser, 'Alice Engineer');
+    const { context, page } = await signedIn('Alice Engineer');
     const runId = await startExampleRun(page);
     await waitPhase(page, 'Waiting for input');
     // The connection drops, and the run moves on while the page cannot hear it.
@@ -109,7 +90,7 @@ describe('runs', () => {
   // Regression: CI's cut once hit the page's first read of the run's status, still in flight; the
   // read failed for good and the page showed only "could not be reached" while its stream was live.
   it('a read of the run cut by the network is asked again, and the page shows the run', async () => {
-    const { context, page } = await signedIn(browser, 'Alice Engineer');
+    const { context, page } = await signedIn('Alice Engineer');
     let cut = 0;
     await page.route(/\/v1\/runs\/[0-9a-f-]{36}\/status$/, (route) =>
       cut++ < 2 ? route.abort('connectionreset') : route.continue(),
@@ -123,7 +104,7 @@ describe('runs', () => {
   });
 
   it('a read that failed for want of a network is asked again when the browser is back online', async () => {
-    const { context, page } = await signedIn(browser, 'Alice Engineer');
+    const { context, page } = await signedIn('Alice Engineer');
     const runId = await startExampleRun(page);
     await waitPhase(page, 'Waiting for input');
     await page.goto(`${siteUrl()}/#/runs`);
@@ -141,7 +122,7 @@ describe('runs', () => {
   });
 
   it('cancel ends a paused run, and the runs list shows it', async () => {
-    const { context, page } = await signedIn(browser, 'Alice Engineer');
+    const { context, page } = await signedIn('Alice Engineer');
     const runId = await startExampleRun(page);
     await waitPhase(page, 'Waiting for input');
     await page.getByRole('button', { name: 'Cancel run' }).click();

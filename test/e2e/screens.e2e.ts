@@ -1,34 +1,23 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   as,
+  browser,
   connection,
-  type DemoName,
   demoTokens,
-  launch,
   policyViolations,
   screenshot,
   signedIn,
   siteUrl,
 } from './helpers';
 
-let browser: Browser;
-let tokens: Record<DemoName, string>;
-
-beforeAll(async () => {
-  browser = await launch();
-  tokens = await demoTokens();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const tokens = await demoTokens();
 
 describe('other screens', () => {
   it('metrics: time to pick-up as a chart, counts by status and severity (admin)', async () => {
     const alice = as(tokens['Alice Engineer']);
     const card = await alice.escalate({ title: 'For the metrics', severity: 'urgent' });
     await as(tokens['Bob Engineer']).post(`/v1/handoffs/${card.id}/pickup`);
-    const { context, page } = await signedIn(browser, 'Ada Admin');
+    const { context, page } = await signedIn('Ada Admin');
     await page.getByRole('link', { name: 'Metrics' }).click();
     await page.getByRole('heading', { name: 'Time to pick-up' }).waitFor();
     const pickupChart = page.locator('figure[data-chart="pickup-chart"]');
@@ -88,7 +77,7 @@ describe('other screens', () => {
   });
 
   it('engineers see no metrics link, and the page says why', async () => {
-    const { context, page } = await signedIn(browser, 'Bob Engineer');
+    const { context, page } = await signedIn('Bob Engineer');
     await expect(page.getByRole('link', { name: 'Metrics' }).count()).resolves.toBe(0);
     await page.goto(`${siteUrl()}/#/metrics`);
     await page.getByText('Metrics are for admins of the account.').waitFor();
@@ -96,7 +85,7 @@ describe('other screens', () => {
   });
 
   it('a narrow screen: nothing overflows sideways', async () => {
-    const { context, page } = await signedIn(browser, 'Bob Engineer', {
+    const { context, page } = await signedIn('Bob Engineer', {
       viewport: { width: 375, height: 740 },
       isMobile: true,
     });
@@ -120,7 +109,7 @@ describe('other screens', () => {
   });
 
   it('sessions: open one, record a step, escalate it from the site', async () => {
-    const { context, page } = await signedIn(browser, 'Alice Engineer');
+    const { context, page } = await signedIn('Alice Engineer');
     await page.getByRole('link', { name: 'Sessions' }).click();
     await page.getByText('Open a new session').click();
     await page.getByLabel('Title').fill('Mail bounces');
@@ -141,7 +130,7 @@ describe('other screens', () => {
   });
 
   it('serves the site with its security headers, and a CSP violation would be caught', async () => {
-    const context = await browser.newContext();
+    const context = await browser().newContext();
     const page = await context.newPage();
     const res = await page.goto(siteUrl());
     const headers = res?.headers() ?? {};

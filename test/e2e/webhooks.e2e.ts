@@ -1,14 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { as, type DemoName, demoTokens, launch, screenshot, signedIn, siteUrl } from './helpers';
+import { as, demoTokens, screenshot, signedIn, siteUrl } from './helpers';
 
 // The webhook admin pages against a real receiver on loopback (the stack allow-lists 127.0.0.1).
 
-let browser: Browser;
-let tokens: Record<DemoName, string>;
+const tokens = await demoTokens();
 let receiver: Server;
 let base = '';
 /** What the receiver answers next, per path; and what it got. */
@@ -16,8 +14,6 @@ const answers = new Map<string, number>();
 const got: { path: string; headers: Record<string, string>; body: string }[] = [];
 
 beforeAll(async () => {
-  browser = await launch();
-  tokens = await demoTokens();
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -37,7 +33,6 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
-  await browser?.close();
   receiver?.closeAllConnections();
   await new Promise((r) => receiver?.close(r));
 });
@@ -45,7 +40,7 @@ afterAll(async () => {
 describe('webhooks (admin)', () => {
   it('adds an endpoint (secret shown once, copied), tests it, reads the live log, disables and rotates', async () => {
     const path = `/hook/${Date.now()}`;
-    const { context, page } = await signedIn(browser, 'Ada Admin');
+    const { context, page } = await signedIn('Ada Admin');
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: siteUrl() });
     await page.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
@@ -139,7 +134,7 @@ describe('webhooks (admin)', () => {
       description: 'Retired receiver',
     });
     await as(tokens['Alice Engineer']).escalate({ title: 'Goes to a retired receiver' });
-    const { context, page } = await signedIn(browser, 'Ada Admin');
+    const { context, page } = await signedIn('Ada Admin');
     await page.goto(`${siteUrl()}/#/webhooks/${e.id}`);
     await page.getByText('Disabled: the receiver answered 410 Gone').first().waitFor({ timeout: 20_000 });
     await page.locator('table.deliveries tr[data-status="failed"]').first().waitFor();
@@ -148,7 +143,7 @@ describe('webhooks (admin)', () => {
   });
 
   it('engineers see no webhooks link, and the page says why', async () => {
-    const { context, page } = await signedIn(browser, 'Bob Engineer');
+    const { context, page } = await signedIn('Bob Engineer');
     await expect(page.getByRole('link', { name: 'Webhooks' }).count()).resolves.toBe(0);
     await page.goto(`${siteUrl()}/#/webhooks`);
     await page.getByText('Webhooks are managed by admins of the account.').waitFor();
