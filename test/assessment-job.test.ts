@@ -1,15 +1,13 @@
 import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { getConfig } from '../worker/config';
-import { openDb } from '../worker/db/client';
 import { handoffs } from '../worker/db/schema';
 import { escalationsModule } from '../worker/escalations/escalations-module';
 import type { Hub, HubEvent } from '../worker/hub/hub-module';
 import type { Job } from '../worker/hub/job-queue';
 import { createOpenAiProvider } from '../worker/providers/openai-provider';
 import { escalate, waitFor } from './escalation-helpers';
-import { call, json, makeUser, type TestUser } from './helpers';
+import { call, json, makeUser, type TestUser, withDb } from './helpers';
 
 // The assessment job of the escalations module, run alone against real Postgres with a model at
 // the edge: the OpenAI-compatible server on loopback (test/setup/fake-openai.ts), whose `model`
@@ -42,15 +40,12 @@ async function pendingHandoff(user: TestUser): Promise<string> {
     const c = await json<{ ai_status: string }>(await call(`/v1/handoffs/${card.id}/context`, user));
     return c.ai_status === 'pending' ? undefined : true;
   }, 'the hub’s own assessment');
-  const { db, close } = openDb(getConfig(env));
-  try {
-    await db
+  await withDb((db) =>
+    db
       .update(handoffs)
       .set({ aiStatus: 'pending', aiAssessment: null, aiError: null })
-      .where(eq(handoffs.id, card.id));
-  } finally {
-    await close();
-  }
+      .where(eq(handoffs.id, card.id)),
+  );
   return card.id;
 }
 

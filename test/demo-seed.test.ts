@@ -8,12 +8,12 @@ import type { SeedResult } from '../worker/dev/demo-seed';
 import { DEMO_TEAM } from '../worker/dev/demo-story';
 import { openStream, waitFor } from './escalation-helpers';
 import { call, createSession, expectError, json, makeUser, type TestUser } from './helpers';
+import { httpBase } from './runs-helpers';
 
 // The demo seed (POST /dev/seed, dev mode only) on a fresh account: a week of history written by
 // the stores with their clock, published through the outbox, with graphs and live runs. What the
 // API then says (cards, timelines, metrics, the stream's history, runs) must agree.
 
-const httpBase = (env as unknown as { TEST_HTTP_URL: string }).TEST_HTTP_URL;
 const TZ = 'Europe/Paris';
 
 async function seed(body: Record<string, unknown>, devMode = 'true') {

@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import { app } from '../worker/app';
 import { getConfig } from '../worker/config';
 import type { EscalationCard } from '../worker/contract/events';
-import { openDb } from '../worker/db/client';
 import { fireTimers } from '../worker/escalations/clock-store';
 import { timerJobId } from '../worker/escalations/clock-timers';
 import { scheduled } from '../worker/scheduled';
@@ -25,7 +24,7 @@ import {
   timerJobs,
 } from './clock-helpers';
 import { escalate, hubOf, waitFor } from './escalation-helpers';
-import { call, colleague, expectError, json, makeUser, type TestUser } from './helpers';
+import { call, colleague, expectError, json, makeUser, type TestUser, withDb } from './helpers';
 
 const ALL_TIMERS = [
   'pickup_warning',
@@ -376,14 +375,11 @@ describe('SLA clocks and re-escalation', () => {
     // And a restart right after Postgres committed a timer's change but before the hub marked
     // the job done: the job runs again, finds the change made, and sends nothing twice.
     const [first] = cards as [EscalationCard, EscalationCard];
-    const { db, close } = openDb(getConfig(env));
-    try {
-      await fireTimers(db, alice.acct, [
+    await withDb((db) =>
+      fireTimers(db, alice.acct, [
         { handoffId: first.id, timer: 'pickup_breach', due: first.sla.pickup_due_at },
-      ]);
-    } finally {
-      await close();
-    }
+      ]),
+    );
     await runInDurableObject(hub, (_h, state) => state.abort('simulated restart')).catch(() => undefined);
     await fire(alice, first.id, ['pickup_breach']);
     expect((await timeline(alice, first.id)).items.filter((i) => i.type === 'sla_breached')).toHaveLength(1);

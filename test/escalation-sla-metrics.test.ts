@@ -1,11 +1,8 @@
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { getConfig } from '../worker/config';
 import type { SlaState } from '../worker/contract/statuses';
-import { openDb } from '../worker/db/client';
 import { handoffs, handoffTimeline } from '../worker/db/schema';
 import type { EscalationMetrics } from '../worker/escalations/escalation-metrics';
-import { call, createSession, expectError, json, makeUser, type TestUser } from './helpers';
+import { call, createSession, expectError, json, makeUser, type TestUser, withDb } from './helpers';
 
 type Seed = {
   at: string;
@@ -19,8 +16,7 @@ type Seed = {
 
 async function seed(admin: TestUser, rows: Seed[]) {
   const session = await createSession(admin);
-  const { db, close } = openDb(getConfig(env));
-  try {
+  await withDb(async (db) => {
     for (const r of rows) {
       const created = new Date(r.at);
       const [h] = await db
@@ -51,9 +47,7 @@ async function seed(admin: TestUser, rows: Seed[]) {
         });
       }
     }
-  } finally {
-    await close();
-  }
+  });
 }
 
 describe('escalation metrics: SLA attainment, breaches, re-escalations, time to resolve', () => {

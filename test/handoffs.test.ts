@@ -3,7 +3,6 @@ import { env } from 'cloudflare:workers';
 import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { app } from '../worker/app';
-import { getConfig } from '../worker/config';
 import type { EscalationCard } from '../worker/contract/events';
 import { openDb } from '../worker/db/client';
 import { handoffs, outbox } from '../worker/db/schema';
@@ -11,7 +10,16 @@ import { assessHandoff } from '../worker/escalations/assessment';
 import { outboxMarker } from '../worker/escalations/outbox';
 import { redeliverMarked, scheduled } from '../worker/scheduled';
 import { escalate, hubOf, openStream, unreachableHub, waitFor } from './escalation-helpers';
-import { call, colleague, createSession, expectError, json, makeUser, type TestUser } from './helpers';
+import {
+  call,
+  colleague,
+  createSession,
+  expectError,
+  json,
+  makeUser,
+  type TestUser,
+  withDb,
+} from './helpers';
 
 type Context = {
   handoff: EscalationCard;
@@ -21,8 +29,6 @@ type Context = {
   ai_assessment: EscalationCard['ai_assessment'];
   start_here: { summary: string; session_id: string; session_url: string };
 };
-
-const db = () => openDb(getConfig(env));
 
 async function contextOf(user: TestUser, id: string) {
   return json<Context>(await call(`/v1/handoffs/${id}/context`, user));
@@ -105,10 +111,9 @@ describe('handoffs', () => {
     const replay = await call(path, alice, { body, headers });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect((await json<EscalationCard>(replay)).id).toBe(first.id);
-    const { db: conn, close } = db();
-    try {
+    await withDb(async (db) => {
       // Age the handoff (and so its key) past 24 hours; no prune runs.
-      await conn
+      await db
         .update(handoffs)
         .set({ createdAt: sql`now() - interval '24 hours 1 minute'` })
         .where(eq(handoffs.id, first.id));
@@ -118,7 +123,7 @@ describe('handoffs', () => {
       const second = await json<EscalationCard>(later);
       expect(second.id).not.toBe(first.id);
       // The old handoff stays; its key went to the new one, which replays from now on.
-      const keys = await conn
+      const keys = await db
         .select({ id: handoffs.id, key: handoffs.idempotencyKey })
         .from(handoffs)
         .where(eq(handoffs.sessionId, session.id));
@@ -131,9 +136,7 @@ describe('handoffs', () => {
       const again = await call(path, alice, { body, headers });
       expect(again.headers.get('idempotent-replayed')).toBe('true');
       expect((await json<EscalationCard>(again)).id).toBe(second.id);
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('lets exactly one of two concurrent pick-ups win; the other learns who has it', async () => {
@@ -258,14 +261,13 @@ describe('handoffs', () => {
       async () => ((await contextOf(alice, card.id)).ai_status === 'pending' ? undefined : true),
       'job',
     );
-    const { db: conn, close } = db();
-    try {
+    await withDb(async (db) => {
       // Put it back to pending (the hub's job assessed it already, the same way).
-      await conn
+      await db
         .update(handoffs)
         .set({ aiStatus: 'pending', aiAssessment: null })
         .where(eq(handoffs.id, card.id));
-      const outcome = await assessHandoff(conn, null, alice.acct, card.id);
+      const outcome = await assessHandoff(db, null, alice.acct, card.id);
       expect(outcome.kind).toBe('assessed');
       if (outcome.kind !== 'assessed') return;
       expect(outcome.card.ai_assessment).toMatchObject({
@@ -274,10 +276,8 @@ describe('handoffs', () => {
         model: null,
       });
       expect(outcome.card.ai_assessment?.suggested_next_steps.join(' ')).toMatch(/the escalation is urgent/);
-      expect((await assessHandoff(conn, null, alice.acct, card.id)).kind).toBe('already_done');
-    } finally {
-      await close();
-    }
+      expect((await assessHandoff(db, null, alice.acct, card.id)).kind).toBe('already_done');
+    });
   });
 
   it('delivers through the outbox when the publish after commit keeps failing, exactly once', async () => {
@@ -358,16 +358,13 @@ describe('handoffs', () => {
     expect(attempts).toBe(2);
     expect((await createdEvents(alice)).length).toBe(1);
     expect(await outboxMarker(env).pending()).toEqual([]);
-    const { db: conn, close } = db();
-    try {
-      const rows = await conn
+    await withDb(async (db) => {
+      const rows = await db
         .select()
         .from(outbox)
         .where(and(eq(outbox.accountId, alice.acct), eq(outbox.eventType, 'escalation.created')));
       expect(rows.map((r) => r.publishedAt !== null)).toEqual([true]);
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('answers a create once the hub has logged it, so the snapshot already counts it', async () => {
@@ -398,20 +395,17 @@ describe('handoffs', () => {
     const model = await escalate(alice, { sessionId: session.id, reason: 'template' });
     // What a Worker that died between commit and publish leaves: a handoff and its unpublished row.
     const id = crypto.randomUUID();
-    const { db: conn, close } = db();
-    try {
-      await conn.execute(sql`
+    await withDb(async (db) => {
+      await db.execute(sql`
         insert into handoffs (id, account_id, session_id, created_by, intent, reason, severity)
         values (${id}, ${alice.acct}, ${session.id}, ${alice.sub}, 'escalate', 'left behind', 'normal')`);
-      await conn.insert(outbox).values({
+      await db.insert(outbox).values({
         accountId: alice.acct,
         topic: 'escalations',
         eventType: 'escalation.created',
         payload: { card: { ...model, id, reason: 'left behind' }, version: 1 },
       });
-    } finally {
-      await close();
-    }
+    });
     const sweepEnv = { ...env, OUTBOX_REDELIVER_AFTER_SECONDS: '0' } as Env;
     const readQueue = async () => {
       const c = createExecutionContext();
@@ -435,17 +429,14 @@ describe('handoffs', () => {
 
     // Published but the acknowledgement lost: the next sweep (a second later at the earliest)
     // publishes again and the hub drops the duplicate.
-    const again = db();
-    try {
-      await again.db.update(outbox).set({ publishedAt: null }).where(eq(outbox.accountId, alice.acct));
+    await withDb(async (db) => {
+      await db.update(outbox).set({ publishedAt: null }).where(eq(outbox.accountId, alice.acct));
       await waitFor(async () => {
         await readQueue();
-        const rows = await again.db.select().from(outbox).where(eq(outbox.accountId, alice.acct));
+        const rows = await db.select().from(outbox).where(eq(outbox.accountId, alice.acct));
         return rows.every((r) => r.publishedAt !== null) ? true : undefined;
       }, 'the sweep to acknowledge the rows again');
-    } finally {
-      await again.close();
-    }
+    });
     expect(await createdIds()).toEqual([model.id, id]);
   });
 
@@ -523,9 +514,8 @@ describe('escalation metrics', () => {
   it('counts by status and severity and computes time to pick-up per day', async () => {
     const admin = await makeUser({ role: 'admin' });
     const session = await createSession(admin);
-    const { db: conn, close } = db();
     const at = (iso: string) => new Date(iso);
-    try {
+    await withDb(async (db) => {
       // Pick-up times on day one: 60, 120, 180, 240 s; day two: 600 s and one never picked up.
       const rows = [
         ['2026-03-01T10:00:00Z', 60, 'high', 'picked_up'],
@@ -536,7 +526,7 @@ describe('escalation metrics', () => {
         ['2026-03-02T10:00:00Z', null, 'normal', 'open'],
       ] as const;
       for (const [created, wait, severity, status] of rows) {
-        await conn.insert(handoffs).values({
+        await db.insert(handoffs).values({
           accountId: admin.acct,
           sessionId: session.id,
           createdBy: admin.sub,
@@ -549,9 +539,7 @@ describe('escalation metrics', () => {
           pickedUpBy: wait === null ? null : admin.sub,
         });
       }
-    } finally {
-      await close();
-    }
+    });
     const res = await call('/v1/escalations/metrics?from=2026-03-01&to=2026-03-03', admin);
     const m = await json<{
       totals: { total: number; by_status: Record<string, number>; by_severity: Record<string, number> };

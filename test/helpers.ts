@@ -1,5 +1,7 @@
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { sign } from 'hono/jwt';
+import { getConfig } from '../worker/config';
+import { openDb } from '../worker/db/client';
 
 export const JWT_SECRET = 'test-secret-0123456789abcdef';
 
@@ -84,6 +86,16 @@ export async function createSession(user: TestUser, overrides: Record<string, un
   });
   if (res.status !== 201) throw new Error(`session create failed: ${res.status} ${await res.text()}`);
   return json<{ id: string; title: string }>(res);
+}
+
+/** Runs `fn` on a connection of its own to the test Postgres, closed whatever `fn` does. */
+export async function withDb<T>(fn: (db: ReturnType<typeof openDb>['db']) => Promise<T>): Promise<T> {
+  const { db, close } = openDb(getConfig(env));
+  try {
+    return await fn(db);
+  } finally {
+    await close();
+  }
 }
 
 export interface UsageTotals {

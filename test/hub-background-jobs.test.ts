@@ -38,6 +38,29 @@ const heldIn = async (keys: string[]) => (await Promise.all(keys.map(held))).red
 const holding = (keys: string[], n: number) =>
   waitFor(async () => ((await heldIn(keys)) === n ? n : undefined), `${n} held deliveries`, 10_000);
 
+/** A patient hub's admin and an endpoint whose receiver holds every delivery until released. */
+async function heldEndpoint() {
+  const ada = await admin();
+  await patientHub(ada);
+  const hook = newHook();
+  await script(hook.key, [{ hold: true }]);
+  const endpoint = await register(ada, { url: hook.url, events: ['escalation.created'] });
+  return { ada, hook, endpoint };
+}
+
+/** Runs out the lease of the account's delivery job (makes it due now) without waiting for it. */
+async function endLease(user: TestUser) {
+  const [job] = await deliveryJobs(user.acct);
+  if (!job) throw new Error('the delivery job is gone');
+  await runInDurableObject(hubOf(user), (_h, state) =>
+    state.storage.sql.exec('update jobs set run_at = 0 where id = ?', job.id),
+  );
+}
+
+/** Waits until the hub holds no delivery job: with none left, nothing more is ever sent. */
+const noDeliveryJob = (user: TestUser) =>
+  waitFor(async () => ((await deliveryJobs(user.acct)).length === 0 ? true : undefined), 'no delivery job');
+
 describe('background jobs in the hub', () => {
   it('deliveries held by a stalled receiver do not hold up an SLA timer due in the same hub', async () => {
     const ada = await admin();
@@ -70,19 +93,12 @@ describe('background jobs in the hub', () => {
       const log = await deliveriesUntil(ada, e.id, (l) => l.length >= 1, 'the released delivery');
       expect(log.map((d) => [d.attempt, d.status])).toEqual([[1, 'succeeded']]);
     }
-    await waitFor(
-      async () => ((await deliveryJobs(ada.acct)).length === 0 ? true : undefined),
-      'no delivery job',
-    );
+    await noDeliveryJob(ada);
     for (const key of keys) expect(await received(key)).toHaveLength(1);
   });
 
   it('a delivery whose hub died before it settled runs again once its lease runs out', async () => {
-    const ada = await admin();
-    await patientHub(ada);
-    const hook = newHook();
-    await script(hook.key, [{ hold: true }]);
-    const e = await register(ada, { url: hook.url, events: ['escalation.created'] });
+    const { ada, hook, endpoint: e } = await heldEndpoint();
     await escalate(ada);
     await holding([hook.key], 1);
     await runInDurableObject(hubOf(ada), (_h, state) => state.abort('simulated restart')).catch(
@@ -90,37 +106,22 @@ describe('background jobs in the hub', () => {
     );
     // The restarted hub knows nothing of the attempt; its row waits for the lease to run out.
     await patientHub(ada);
-    const [job] = await deliveryJobs(ada.acct);
-    if (!job) throw new Error('the delivery job is gone');
     // (A stub that reached the dead instance stays broken: each call takes a new one.)
-    await runInDurableObject(hubOf(ada), (_h, state) =>
-      state.storage.sql.exec('update jobs set run_at = 0 where id = ?', job.id),
-    );
+    await endLease(ada);
     await runAlarm(ada);
     const got = await receivedAtLeast(hook.key, 2);
     expect(new Set(got.map((r) => r.headers['webhook-id'])).size).toBe(1);
     await release(hook.key);
     const log = await deliveriesUntil(ada, e.id, (l) => l.length >= 1, 'the delivery after the restart');
     expect(log.map((d) => [d.attempt, d.status])).toEqual([[1, 'succeeded']]);
-    await waitFor(
-      async () => ((await deliveryJobs(ada.acct)).length === 0 ? true : undefined),
-      'no delivery job',
-    );
+    await noDeliveryJob(ada);
   });
 
   it('a delivery still running here when its lease runs out gets a longer lease, not a second run', async () => {
-    const ada = await admin();
-    await patientHub(ada);
-    const hook = newHook();
-    await script(hook.key, [{ hold: true }]);
-    const e = await register(ada, { url: hook.url, events: ['escalation.created'] });
+    const { ada, hook, endpoint: e } = await heldEndpoint();
     await escalate(ada);
     await holding([hook.key], 1);
-    const [job] = await deliveryJobs(ada.acct);
-    if (!job) throw new Error('the delivery job is gone');
-    await runInDurableObject(hubOf(ada), (_h, state) =>
-      state.storage.sql.exec('update jobs set run_at = 0 where id = ?', job.id),
-    );
+    await endLease(ada);
     await runAlarm(ada);
     const [extended] = await deliveryJobs(ada.acct);
     expect(extended?.run_at).toBeGreaterThan(0);
@@ -128,19 +129,12 @@ describe('background jobs in the hub', () => {
     await release(hook.key);
     const log = await deliveriesUntil(ada, e.id, (l) => l.length >= 1, 'the delivery');
     expect(log.map((d) => [d.attempt, d.status])).toEqual([[1, 'succeeded']]);
-    await waitFor(
-      async () => ((await deliveryJobs(ada.acct)).length === 0 ? true : undefined),
-      'no delivery job',
-    );
+    await noDeliveryJob(ada);
     expect(await received(hook.key)).toHaveLength(1);
   });
 
   it('an endpoint with every slot taken keeps its other deliveries waiting, not due, until a slot frees', async () => {
-    const ada = await admin();
-    await patientHub(ada);
-    const hook = newHook();
-    await script(hook.key, [{ hold: true }]);
-    const e = await register(ada, { url: hook.url, events: ['escalation.created'] });
+    const { ada, hook, endpoint: e } = await heldEndpoint();
     for (let i = 0; i < 5; i++) await escalate(ada);
     // Three go out (the per-endpoint cap); the other two wait ahead, so they wake no alarm.
     await holding([hook.key], 3);

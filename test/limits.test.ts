@@ -5,14 +5,15 @@ import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { getConfig } from '../worker/config';
-import { openDb } from '../worker/db/client';
 import { EventLog, FrameTooLargeError, MAX_FRAME_BYTES } from '../worker/hub/event-log';
 import { hubFor } from '../worker/hub/hub-client';
 import { waitFor } from './escalation-helpers';
-import { colleague, createSession, expectError, json, makeUser, type TestUser } from './helpers';
+import { colleague, createSession, expectError, json, makeUser, type TestUser, withDb } from './helpers';
 import {
   callWith,
+  countOf,
   createGraph,
+  httpBase,
   humanGraph,
   linearGraph,
   runGraph,
@@ -20,17 +21,6 @@ import {
   waitForStatus,
 } from './runs-helpers';
 import { SseReader } from './sse';
-
-const httpBase = (env as unknown as { TEST_HTTP_URL: string }).TEST_HTTP_URL;
-
-async function pg<T>(fn: (db: ReturnType<typeof openDb>['db']) => Promise<T>): Promise<T> {
-  const { db, close } = openDb(getConfig(env));
-  try {
-    return await fn(db);
-  } finally {
-    await close();
-  }
-}
 
 function retryAfterOf(res: Response): number {
   const value = Number(res.headers.get('retry-after'));
@@ -89,7 +79,7 @@ describe('MAX_HANDOFFS_PER_MINUTE', () => {
       ...(key ? { headers: { 'idempotency-key': key } } : {}),
     });
   const counts = (accountId: string) =>
-    pg(async (db) => {
+    withDb(async (db) => {
       const r = await db.execute<{ handoffs: number; outbox: number }>(sql`
         select (select count(*) from handoffs where account_id = ${accountId}::uuid)::int as handoffs,
                (select count(*) from outbox where account_id = ${accountId}::uuid and event_type = 'escalation.created')::int as outbox`);
@@ -121,14 +111,14 @@ describe('MAX_HANDOFFS_PER_MINUTE', () => {
     for (let i = 0; i < 3; i++) expect((await escalate(alice, session.id)).status).toBe(201);
     await expectError(await escalate(alice, session.id), 429, 'too_many_handoffs');
     // Time is moved, not waited for: the oldest handoff is now 61 s old.
-    await pg((db) =>
+    await withDb((db) =>
       db.execute(sql`
         update handoff_rate set recent[1] = recent[1] - interval '61 seconds'
         where account_id = ${alice.acct}::uuid and user_id = ${alice.sub}::uuid`),
     );
     expect((await escalate(alice, session.id)).status).toBe(201);
     await expectError(await escalate(alice, session.id), 429, 'too_many_handoffs');
-    const [row] = await pg(
+    const [row] = await withDb(
       async (db) =>
         (
           await db.execute<{ n: number }>(
@@ -235,8 +225,6 @@ describe('http_get per the contract', () => {
     nodes: [{ id: 'get', type: 'tool', tool: 'http_get', args: { url }, output_key: 'r' }],
     edges: [{ from: 'get', to: '__end__' }],
   });
-  const count = async (key: string) =>
-    (await (await fetch(`${httpBase}/__count/${encodeURIComponent(key)}`)).json()) as { n: number };
 
   it('reaches the allow-listed host on the allow-listed port only', async () => {
     const alice = await makeUser();
@@ -267,6 +255,6 @@ describe('http_get per the contract', () => {
       code: 'node_failed',
       message: expect.stringContaining('answered a redirect (HTTP 302); redirects are not followed'),
     });
-    expect((await count(key)).n).toBe(0);
+    expect(await countOf(key)).toBe(0);
   });
 });

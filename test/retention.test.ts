@@ -3,21 +3,10 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { getConfig } from '../worker/config';
-import { openDb } from '../worker/db/client';
 import { hubFor } from '../worker/hub/hub-client';
 import { escalate, waitFor } from './escalation-helpers';
-import { call, createSession, json, makeUser, type TestUser } from './helpers';
+import { call, createSession, json, makeUser, type TestUser, withDb } from './helpers';
 import { linearGraph, runGraph, waitForStatus } from './runs-helpers';
-
-async function pg<T>(fn: (db: ReturnType<typeof openDb>['db']) => Promise<T>): Promise<T> {
-  const { db, close } = openDb(getConfig(env));
-  try {
-    return await fn(db);
-  } finally {
-    await close();
-  }
-}
 
 const hubSql = <T>(user: TestUser, fn: (sql: SqlStorage, storage: DurableObjectStorage) => T) =>
   runInDurableObject(hubFor(env, user.acct), (_hub, state) => fn(state.storage.sql, state.storage));
@@ -86,7 +75,7 @@ describe('retention', () => {
     // Both published and acknowledged (after the answers, from waitUntil).
     await waitFor(
       () =>
-        pg(async (db) => {
+        withDb(async (db) => {
           const r = await db.execute<{ n: number }>(
             sql`select count(*)::int as n from outbox where account_id = ${alice.acct}::uuid and published_at is null`,
           );
@@ -95,7 +84,7 @@ describe('retention', () => {
       'the outbox acknowledgements',
     );
     // Age the first handoff and its events by two days; add an old row the hub never acknowledged.
-    await pg(async (db) => {
+    await withDb(async (db) => {
       await db.execute(
         sql`update handoffs set created_at = created_at - interval '2 days' where id = ${old.id}::uuid`,
       );
@@ -107,7 +96,7 @@ describe('retention', () => {
         values (${alice.acct}::uuid, 'escalations', 'escalation.created', '{}'::jsonb, now() - interval '2 days')`);
     });
     const snapshot = () =>
-      pg(async (db) => {
+      withDb(async (db) => {
         const r = await db.execute<{
           acked_old: number;
           unacked_old: number;

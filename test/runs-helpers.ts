@@ -7,6 +7,18 @@ import { waitFor } from './escalation-helpers';
 import { type CallOptions, call, json, type TestUser } from './helpers';
 import { SseReader } from './sse';
 
+/** The loopback server of test/setup/loopback-http.ts, allow-listed for http_get. */
+export const httpBase = (env as unknown as { TEST_HTTP_URL: string }).TEST_HTTP_URL;
+
+/**
+ * The loopback server's request count for `key` (/count, /flaky): an effect outside the hub, so
+ * it tells a node that ran twice, or a request that should never have gone out. Encoded because
+ * the server reads the key as one path segment and decodes it.
+ */
+export async function countOf(key: string): Promise<number> {
+  return (await json<{ n: number }>(await fetch(`${httpBase}/__count/${encodeURIComponent(key)}`))).n;
+}
+
 export interface RunView {
   id: string;
   status: string;

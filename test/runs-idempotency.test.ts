@@ -2,12 +2,10 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { getConfig } from '../worker/config';
-import { openDb } from '../worker/db/client';
 import { runIdempotencyKeys } from '../worker/db/schema';
 import { hubFor } from '../worker/hub/hub-client';
 import { waitFor } from './escalation-helpers';
-import { call, colleague, expectError, json, makeUser, type TestUser } from './helpers';
+import { call, colleague, expectError, json, makeUser, type TestUser, withDb } from './helpers';
 import { callWith, createGraph, humanGraph, type Started, slowGraph } from './runs-helpers';
 
 const start = (
@@ -25,15 +23,6 @@ const start = (
 
 const runIds = async (user: TestUser) =>
   (await json<{ items: { id: string }[] }>(await call('/v1/runs', user))).items.map((r) => r.id);
-
-async function withDb<T>(fn: (db: ReturnType<typeof openDb>['db']) => Promise<T>): Promise<T> {
-  const { db, close } = openDb(getConfig(env));
-  try {
-    return await fn(db);
-  } finally {
-    await close();
-  }
-}
 
 const keysOf = (user: TestUser) =>
   withDb((db) => db.select().from(runIdempotencyKeys).where(eq(runIdempotencyKeys.accountId, user.acct)));

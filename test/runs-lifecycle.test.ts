@@ -1,15 +1,15 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { getConfig } from '../worker/config';
-import { openDb } from '../worker/db/client';
 import { runs } from '../worker/db/schema';
 import { hubFor } from '../worker/hub/hub-client';
 import { waitFor } from './escalation-helpers';
-import { call, colleague, expectError, json, makeUser, type TestUser } from './helpers';
+import { call, colleague, expectError, json, makeUser, type TestUser, withDb } from './helpers';
 import {
   callWith,
+  countOf,
   createGraph,
+  httpBase,
   humanGraph,
   linearGraph,
   openRunStream,
@@ -21,9 +21,6 @@ import {
   status,
   waitForStatus,
 } from './runs-helpers';
-
-/** The loopback server of test/setup/loopback-http.ts, allow-listed for http_get. */
-const httpBase = (env as unknown as { TEST_HTTP_URL: string }).TEST_HTTP_URL;
 
 const cancel = (user: TestUser, runId: string) => call(`/v1/runs/${runId}/cancel`, user, { method: 'POST' });
 
@@ -183,8 +180,7 @@ describe('graph runs: lifecycle', () => {
     // Whatever wakes the hub (here a status read) finds the orphaned run and resumes it.
     const done = await waitForStatus(alice, run.run_id, 'completed', 15_000);
     expect(Object.keys(done.final_state ?? {}).sort()).toEqual(['out0', 'out1', 'out2', 'out3']);
-    const requests = async (id: string) =>
-      (await json<{ n: number }>(await fetch(`${httpBase}/__count/${tag}-${id}`))).n;
+    const requests = (id: string) => countOf(`${tag}-${id}`);
     // n0 finished before the restart and never ran again; n2 and n3 ran once, after it. n1 was
     // in flight: its effect was never recorded, so it runs again (once or twice in all).
     expect(await requests('n0')).toBe(1);
@@ -267,23 +263,23 @@ describe('graph runs: lifecycle', () => {
   it('ends a run its hub lost as `lost`, in the status and on the stream', async () => {
     const alice = await makeUser();
     const graph = await createGraph(alice, linearGraph);
-    const { db, close } = openDb(getConfig(env));
-    const [row] = await db
-      .insert(runs)
-      .values({
-        accountId: alice.acct,
-        graphId: graph.id,
-        graphVersion: 1,
-        startedBy: alice.sub,
-        status: 'running',
-        input: {},
-        runTimeoutSeconds: 300,
-        pauseTimeoutSeconds: 86_400,
-        hubVersion: 3,
-        startedAt: new Date(Date.now() - 3_600_000),
-      })
-      .returning();
-    await close();
+    const [row] = await withDb((db) =>
+      db
+        .insert(runs)
+        .values({
+          accountId: alice.acct,
+          graphId: graph.id,
+          graphVersion: 1,
+          startedBy: alice.sub,
+          status: 'running',
+          input: {},
+          runTimeoutSeconds: 300,
+          pauseTimeoutSeconds: 86_400,
+          hubVersion: 3,
+          startedAt: new Date(Date.now() - 3_600_000),
+        })
+        .returning(),
+    );
     const id = row?.id ?? '';
     const frames = await readToEnd(await openRunStream(alice, id));
     expect(frames).toEqual([

@@ -8,8 +8,6 @@ import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { app } from '../worker/app';
-import { getConfig } from '../worker/config';
-import { openDb } from '../worker/db/client';
 import { type RunRow, runs } from '../worker/db/schema';
 import { DEFAULT_MAX_STATE_BYTES, DEFAULT_MAX_STEPS } from '../worker/graphs/executor';
 import { hubFor } from '../worker/hub/hub-client';
@@ -17,9 +15,10 @@ import { JobQueue } from '../worker/hub/job-queue';
 import { RunRegistry } from '../worker/runs/registry';
 import { MAX_RUN_LOG_BYTES } from '../worker/runs/run-types';
 import { waitFor } from './escalation-helpers';
-import { call, json, makeUser, type TestUser } from './helpers';
+import { call, json, makeUser, type TestUser, withDb } from './helpers';
 import {
   createGraph,
+  httpBase,
   humanGraph,
   linearGraph,
   type RunView,
@@ -30,17 +29,9 @@ import {
   waitForStatus,
 } from './runs-helpers';
 
-/** The loopback server of test/setup/loopback-http.ts, allow-listed for http_get. */
-const httpBase = (env as unknown as { TEST_HTTP_URL: string }).TEST_HTTP_URL;
-
 async function pgRow(runId: string): Promise<RunRow | undefined> {
-  const { db, close } = openDb(getConfig(env));
-  try {
-    const [row] = await db.select().from(runs).where(eq(runs.id, runId));
-    return row;
-  } finally {
-    await close();
-  }
+  const [row] = await withDb((db) => db.select().from(runs).where(eq(runs.id, runId)));
+  return row;
 }
 
 /** Waits until Postgres (not the hub's overlay) has the run in `wanted` status. */

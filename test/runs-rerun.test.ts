@@ -2,13 +2,13 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { getConfig } from '../worker/config';
-import { openDb } from '../worker/db/client';
 import { runs } from '../worker/db/schema';
 import { hubFor } from '../worker/hub/hub-client';
 import { waitFor } from './escalation-helpers';
-import { call, colleague, expectError, json, makeUser, type TestUser } from './helpers';
+import { call, colleague, expectError, json, makeUser, type TestUser, withDb } from './helpers';
 import {
+  countOf,
+  httpBase,
   humanGraph,
   openRunStream,
   type RunView,
@@ -19,9 +19,6 @@ import {
   status,
   waitForStatus,
 } from './runs-helpers';
-
-/** The loopback server of test/setup/loopback-http.ts, allow-listed for http_get. */
-const httpBase = (env as unknown as { TEST_HTTP_URL: string }).TEST_HTTP_URL;
 
 /**
  * prep → fetch (http_get of `/{{route}}/{{key}}`) → done: fails at fetch while `route` names
@@ -128,7 +125,7 @@ describe('graph runs: rerun from a checkpoint', () => {
     // A completed run reruns from its entry when no node is named.
     const again = await json<Started>(await rerun(alice, run.run_id));
     expect(((await waitForStatus(alice, again.run_id, 'completed')) as RunAnswer).from_node).toBe('prep');
-    expect(await json<{ n: number }>(await fetch(`${httpBase}/__count/${tag}`))).toMatchObject({ n: 2 });
+    expect(await countOf(tag)).toBe(2);
   });
 
   it('refuses a run that has not finished (409), a node it never reached or that does not exist (400)', async () => {
@@ -248,9 +245,9 @@ describe('graph runs: rerun from a checkpoint', () => {
       (await json<{ items: unknown[] }>(await call(`/v1/runs/${run.run_id}/checkpoints`, alice))).items,
     ).toEqual([]);
     // Seven days on (the end moved back), the answer says they expired; the entry needs none.
-    const { db, close } = openDb(getConfig(env));
-    await db.update(runs).set({ endedAt: sql`now() - interval '8 days'` }).where(eq(runs.id, run.run_id));
-    await close();
+    await withDb((db) =>
+      db.update(runs).set({ endedAt: sql`now() - interval '8 days'` }).where(eq(runs.id, run.run_id)),
+    );
     await expectError(await rerun(alice, run.run_id, { from_node: 'fetch' }), 409, 'checkpoints_expired');
     const fromEntry = await rerun(alice, run.run_id, { from_node: 'prep' });
     expect(fromEntry.status).toBe(202);

@@ -5,7 +5,9 @@ import { hubFor } from '../worker/hub/hub-client';
 import { waitFor } from './escalation-helpers';
 import { call, expectError, json, makeUser, type TestUser } from './helpers';
 import {
+  countOf,
   createGraph,
+  httpBase,
   openRunStream,
   readToEnd,
   runGraph,
@@ -15,12 +17,6 @@ import {
   waitForStatus,
 } from './runs-helpers';
 import { dataOf } from './sse';
-
-/** The loopback server of test/setup/loopback-http.ts, allow-listed for http_get. */
-const httpBase = (env as unknown as { TEST_HTTP_URL: string }).TEST_HTTP_URL;
-
-const requests = async (key: string) =>
-  (await json<{ n: number }>(await fetch(`${httpBase}/__count/${key}`))).n;
 
 /** One http_get node against /flaky, with a retry policy. */
 const flakyGraph = (key: string, query: string, retry: unknown, extra: Record<string, unknown> = {}) => ({
@@ -38,6 +34,14 @@ const flakyGraph = (key: string, query: string, retry: unknown, extra: Record<st
   ],
   edges: [{ from: 'fetch', to: '__end__' }],
 });
+
+/** A fresh user starts a run of `flakyGraph`; `key` is fresh too, so its request count is this run's. */
+async function runFlaky(prefix: string, query: string, retry: unknown) {
+  const alice = await makeUser();
+  const key = `${prefix}-${crypto.randomUUID()}`;
+  const { run } = await runGraph(alice, flakyGraph(key, query, retry));
+  return { alice, key, run };
+}
 
 /** The run's watchdog job, which is also its wait between attempts. */
 const watchdogJob = (user: TestUser, runId: string) =>
@@ -76,16 +80,11 @@ const loggedAt = (user: TestUser, runId: string, type: string) =>
 
 describe('graph runs: retries', () => {
   it('retries a flaky tool with backoff: node_retrying between attempts, then completes', async () => {
-    const alice = await makeUser();
-    const key = `flaky-${crypto.randomUUID()}`;
-    const { run } = await runGraph(
-      alice,
-      flakyGraph(key, 'fail=2&status=503', {
-        max_attempts: 3,
-        initial_interval_ms: 50,
-        backoff_coefficient: 2,
-      }),
-    );
+    const { alice, key, run } = await runFlaky('flaky', 'fail=2&status=503', {
+      max_attempts: 3,
+      initial_interval_ms: 50,
+      backoff_coefficient: 2,
+    });
     const frames = await readToEnd(await openRunStream(alice, run.run_id), 10_000);
     expect(frames.map((f) => f.event)).toEqual([
       'run_started',
@@ -116,22 +115,17 @@ describe('graph runs: retries', () => {
     ]);
     // Ids run on without a gap, every attempt logged once.
     expect(frames.map((f) => f.id)).toEqual(frames.map((_, i) => i + 1));
-    expect(await requests(key)).toBe(3);
+    expect(await countOf(key)).toBe(3);
     const done = await waitForStatus(alice, run.run_id, 'completed');
     expect(done.final_state).toMatchObject({ page: { status: 200, body: { key, n: 3 } } });
   });
 
   it('waits in the job table: the run holds no executor, and a hub restart during the wait keeps it', async () => {
-    const alice = await makeUser();
-    const key = `wait-${crypto.randomUUID()}`;
-    const { run } = await runGraph(
-      alice,
-      flakyGraph(key, 'fail=1&status=500', {
-        max_attempts: 2,
-        initial_interval_ms: 600_000,
-        max_interval_ms: 600_000,
-      }),
-    );
+    const { alice, key, run } = await runFlaky('wait', 'fail=1&status=500', {
+      max_attempts: 2,
+      initial_interval_ms: 600_000,
+      max_interval_ms: 600_000,
+    });
     const reader = await openRunStream(alice, run.run_id);
     const seen = await reader.events(3);
     expect(seen.map((f) => f.event)).toEqual(['run_started', 'node_started', 'node_retrying']);
@@ -156,12 +150,12 @@ describe('graph runs: retries', () => {
     expect(job).toEqual({ run_at: next, kind: 'run' });
     // A stub of the aborted instance is broken: a new one reaches the new instance.
     await runDurableObjectAlarm(hubFor(env, alice.acct));
-    expect(await requests(key)).toBe(1);
+    expect(await countOf(key)).toBe(1);
     // At the next attempt's time (made due now) the run continues and completes.
     await fireRetryNow(alice, run.run_id);
     const done = await waitForStatus(alice, run.run_id, 'completed');
     expect(done.final_state).toMatchObject({ page: { body: { n: 2 } } });
-    expect(await requests(key)).toBe(2);
+    expect(await countOf(key)).toBe(2);
     const log = await runLog(alice, run.run_id);
     expect(log.map((e) => e.type)).toEqual([
       'run_started',
@@ -175,12 +169,10 @@ describe('graph runs: retries', () => {
   });
 
   it('fails the node as before after the last attempt, or routes it by tool_error', async () => {
-    const alice = await makeUser();
-    const key = `down-${crypto.randomUUID()}`;
-    const { run } = await runGraph(
-      alice,
-      flakyGraph(key, 'fail=9&status=502', { max_attempts: 2, initial_interval_ms: 0 }),
-    );
+    const { alice, key, run } = await runFlaky('down', 'fail=9&status=502', {
+      max_attempts: 2,
+      initial_interval_ms: 0,
+    });
     const frames = await readToEnd(await openRunStream(alice, run.run_id));
     expect(frames.map((f) => f.event)).toEqual([
       'run_started',
@@ -193,7 +185,7 @@ describe('graph runs: retries', () => {
       code: 'node_failed',
       message: expect.stringContaining('HTTP 502'),
     });
-    expect(await requests(key)).toBe(2);
+    expect(await countOf(key)).toBe(2);
 
     const routedKey = `routed-${crypto.randomUUID()}`;
     const routed = flakyGraph(routedKey, 'fail=9', {
@@ -207,28 +199,24 @@ describe('graph runs: retries', () => {
     const second = await runGraph(alice, routed);
     const end = await waitForStatus(alice, second.run.run_id, 'completed');
     expect(end.final_state).toEqual({});
-    expect(await requests(routedKey)).toBe(2);
+    expect(await countOf(routedKey)).toBe(2);
   });
 
   it('retries only the failures retry_on names', async () => {
-    const alice = await makeUser();
-    const key = `missing-${crypto.randomUUID()}`;
-    const { run } = await runGraph(
-      alice,
-      flakyGraph(key, 'fail=9&status=404', { max_attempts: 5, retry_on: ['http_5xx'] }),
-    );
+    const { alice, key, run } = await runFlaky('missing', 'fail=9&status=404', {
+      max_attempts: 5,
+      retry_on: ['http_5xx'],
+    });
     const failed = await waitForStatus(alice, run.run_id, 'failed');
     expect(failed.error?.message).toContain('HTTP 404');
-    expect(await requests(key)).toBe(1);
+    expect(await countOf(key)).toBe(1);
   });
 
   it("honours a Retry-After: the tool's 429 and the LLM provider's rate limit", async () => {
-    const alice = await makeUser();
-    const key = `limited-${crypto.randomUUID()}`;
-    const { run } = await runGraph(
-      alice,
-      flakyGraph(key, 'fail=1&status=429&retry_after=20', { max_attempts: 2, initial_interval_ms: 10 }),
-    );
+    const { alice, run } = await runFlaky('limited', 'fail=1&status=429&retry_after=20', {
+      max_attempts: 2,
+      initial_interval_ms: 10,
+    });
     const reader = await openRunStream(alice, run.run_id);
     const retry = (await reader.events(3))[2];
     await reader.close();

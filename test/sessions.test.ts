@@ -3,9 +3,7 @@ import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { app } from '../worker/app';
-import { getConfig } from '../worker/config';
-import { openDb } from '../worker/db/client';
-import { call, createSession, expectError, json, makeUser } from './helpers';
+import { call, createSession, expectError, json, makeUser, withDb } from './helpers';
 
 interface Session {
   id: string;
@@ -65,8 +63,7 @@ describe('sessions API', () => {
   it('pages rows created within one millisecond without skipping any', async () => {
     const user = await makeUser();
     await createSession(user, { title: 'provision' });
-    const { db, close } = openDb(getConfig(env));
-    try {
+    await withDb(async (db) => {
       for (const [title, at] of [
         ['a', '2026-01-01T00:00:00.123100Z'],
         ['b', '2026-01-01T00:00:00.123400Z'],
@@ -77,9 +74,7 @@ describe('sessions API', () => {
               values (${user.acct}, ${user.sub}, ${title}, 'p', ${at}::timestamptz)`,
         );
       }
-    } finally {
-      await close();
-    }
+    });
     const titles: string[] = [];
     let cursor: string | null = null;
     do {
@@ -96,14 +91,11 @@ describe('sessions API', () => {
   it('caps the steps of one session', async () => {
     const user = await makeUser();
     const session = await createSession(user);
-    const { db, close } = openDb(getConfig(env));
-    try {
+    await withDb(async (db) => {
       await db.execute(sql`
         insert into session_steps (session_id, account_id, author_id, action, outcome)
         select ${session.id}, ${user.acct}, ${user.sub}, 'step ' || g, 'unknown' from generate_series(1, 500) g`);
-    } finally {
-      await close();
-    }
+    });
     await expectError(
       await call(`/v1/sessions/${session.id}/steps`, user, {
         body: { action: 'one more', outcome: 'failed' },

@@ -1,24 +1,24 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { getConfig } from '../worker/config';
-import { openDb } from '../worker/db/client';
 import { usageDaily } from '../worker/db/schema';
 import { JobQueue } from '../worker/hub/job-queue';
 import { USAGE_FLUSH_JOB, UsageMeter, utcDay } from '../worker/hub/usage-meter';
 import { escalate, hubOf, openStream, waitFor } from './escalation-helpers';
-import { call, colleague, createSession, expectError, json, makeUser, type TestUser } from './helpers';
+import {
+  call,
+  colleague,
+  createSession,
+  expectError,
+  json,
+  makeUser,
+  type TestUser,
+  type UsageTotals,
+  withDb,
+} from './helpers';
 
-interface UsageDay {
+interface UsageDay extends UsageTotals {
   day: string;
-  events_published: number;
-  deliveries: number;
-  runs_started: number;
-  nodes_executed: number;
-  llm_tokens: { prompt: number; completion: number };
-  webhook_deliveries: number;
-  hub_wakeups: number;
 }
 interface Usage {
   subscribers_now: number;
@@ -34,13 +34,8 @@ const usageOf = async (admin: TestUser, query = '') => {
 
 const today = () => utcDay(Date.now());
 
-async function storedRows(accountId: string) {
-  const { db, close } = openDb(getConfig(env));
-  try {
-    return await db.select().from(usageDaily).where(eq(usageDaily.accountId, accountId));
-  } finally {
-    await close();
-  }
+function storedRows(accountId: string) {
+  return withDb((db) => db.select().from(usageDaily).where(eq(usageDaily.accountId, accountId)));
 }
 
 const flushJob = (user: TestUser) =>

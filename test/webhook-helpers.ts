@@ -5,8 +5,11 @@ import { hubFor } from '../worker/hub/hub-client';
 import type { JobRow } from './clock-helpers';
 import { waitFor } from './escalation-helpers';
 import { call, json, type TestUser } from './helpers';
+import type { Received, Step } from './setup/webhook-receiver-protocol';
 
 // The loopback receiver (test/setup/webhook-receiver.ts) and the webhook API, for the tests.
+
+export type { Received, Step };
 
 const base = (env as unknown as { TEST_WEBHOOK_URL: string }).TEST_WEBHOOK_URL;
 
@@ -33,12 +36,6 @@ export const endpointRow = (
   createdAt: new Date(),
   updatedAt: new Date(),
 });
-
-export interface Received {
-  headers: Record<string, string>;
-  body: string;
-  at: number;
-}
 
 export interface Endpoint {
   id: string;
@@ -70,16 +67,6 @@ export const newHook = () => {
   const key = crypto.randomUUID();
   return { key, url: `${base}/hook/${key}` };
 };
-
-export interface Step {
-  status?: number;
-  body?: string;
-  bytes?: number;
-  hang?: boolean;
-  /** Answer (as the step says) only once the test calls `release`. */
-  hold?: boolean;
-  location?: string;
-}
 
 /** How the receiver answers the next deliveries to `key` (the last step repeats). */
 export async function script(key: string, steps: Step[]): Promise<void> {

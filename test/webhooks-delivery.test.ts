@@ -3,12 +3,10 @@ import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { getConfig } from '../worker/config';
-import { openDb } from '../worker/db/client';
 import { webhookDeliveries } from '../worker/db/schema';
 import { hubFor } from '../worker/hub/hub-client';
 import { escalate, waitFor } from './escalation-helpers';
-import { call, colleague, expectError, json, makeUser, usageTotals } from './helpers';
+import { call, colleague, expectError, json, makeUser, usageTotals, withDb } from './helpers';
 import { humanGraph, runGraph, waitForStatus } from './runs-helpers';
 import {
   type Delivery,
@@ -461,8 +459,7 @@ describe('webhook delivery', () => {
     await deliveriesUntil(ada, e.id, (l) => l.length === 3, 'three pings logged');
     const hub = hubFor(env, ada.acct);
     // The prune job is due when the oldest row expires; age two rows past the retention and run it now.
-    const { db, close } = openDb(getConfig(env));
-    try {
+    await withDb(async (db) => {
       const rows = await deliveries(ada, e.id);
       const old = rows.slice(0, 2).map((r) => r.id);
       for (const id of old) {
@@ -491,9 +488,7 @@ describe('webhook delivery', () => {
             .one().t,
       );
       expect(next - Date.now()).toBeGreaterThan(29 * 86_400_000);
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('another account’s events never reach this account’s endpoints', async () => {

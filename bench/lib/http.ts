@@ -1,5 +1,5 @@
 // Small loopback HTTP helpers on node:http (lower and steadier overhead than fetch for timing).
-import { Agent, request } from 'node:http';
+import { Agent, type IncomingMessage, request } from 'node:http';
 
 export const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -19,6 +19,25 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** A reply's whole body: its text, and its JSON when the text is JSON. */
+export function readBody(res: IncomingMessage): Promise<{ text: string; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      resolve({ text, json });
+    });
+    res.on('error', reject);
+  });
+}
+
 /** One request; resolves with the whole reply. Network errors reject. */
 export function call(base: string, method: string, path: string, opts: RequestOptions = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -32,19 +51,10 @@ export function call(base: string, method: string, path: string, opts: RequestOp
     }
     if (payload !== undefined) headers['content-length'] = String(Buffer.byteLength(payload));
     const req = request(`${base}${path}`, { method, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-      res.on('error', reject);
+      readBody(res).then(
+        ({ text, json }) => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json }),
+        reject,
+      );
     });
     req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error(`timeout: ${method} ${path}`)));
     req.on('error', reject);

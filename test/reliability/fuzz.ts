@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import fc from 'fast-check';
-import { agent } from '../../bench/lib/http';
+import { agent, readBody } from '../../bench/lib/http';
 import { signToken } from '../../worker/dev/sign-token';
 import { internalTextIn } from '../internal-text';
 import type { Stack } from './stack';
@@ -36,19 +36,10 @@ export function probe(
         resolve({ status: res.statusCode ?? 0, json: undefined, text: '', sse, headers: res.headers });
         return;
       }
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, json, text, sse, headers: res.headers });
-      });
-      res.on('error', reject);
+      readBody(res).then(
+        ({ text, json }) => resolve({ status: res.statusCode ?? 0, json, text, sse, headers: res.headers }),
+        reject,
+      );
     });
     req.setTimeout(20_000, () => req.destroy(new Error(`timeout ${method} ${path}`)));
     req.on('error', reject);
@@ -56,6 +47,16 @@ export function probe(
     req.end();
   });
 }
+
+/** The graph behind the fuzzers' graph and run ids: its run waits at its one node for input, so stays. */
+export const FUZZ_GRAPH = {
+  name: 'fuzz',
+  schema: {
+    entry: 'a',
+    nodes: [{ id: 'a', type: 'human_input', prompt: 'x?', output_key: 'x' }],
+    edges: [{ from: 'a', to: '__end__' }],
+  },
+};
 
 export interface FuzzIds {
   sessionId: string;

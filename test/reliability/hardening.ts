@@ -25,7 +25,7 @@ import { createFakeProvider } from '../../worker/providers/fake-provider';
 import { createToolRegistry } from '../../worker/tools/registry';
 import type { Tool } from '../../worker/tools/tool';
 import { internalTextIn } from '../internal-text';
-import { probe } from './fuzz';
+import { FUZZ_GRAPH, probe } from './fuzz';
 import type { Stack } from './stack';
 
 export interface HardeningResult {
@@ -547,17 +547,7 @@ export async function hardening(stack: Stack, runs: number): Promise<HardeningRe
     token,
     body: { intent: 'escalate', reason: 'fuzz', severity: 'low' },
   });
-  const graph = await call(stack.url, 'POST', '/v1/graphs', {
-    token,
-    body: {
-      name: 'fuzz',
-      schema: {
-        entry: 'a',
-        nodes: [{ id: 'a', type: 'human_input', prompt: 'x?', output_key: 'x' }],
-        edges: [{ from: 'a', to: '__end__' }],
-      },
-    },
-  });
+  const graph = await call(stack.url, 'POST', '/v1/graphs', { token, body: FUZZ_GRAPH });
   const graphId = (graph.json as { id: string }).id;
   const run: Reply = await call(stack.url, 'POST', `/v1/graphs/${graphId}/run`, {
     token,

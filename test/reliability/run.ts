@@ -9,7 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { configureNeon, pool } from '../../bench/lib/db';
 import { call, sleep } from '../../bench/lib/http';
 import { Subscriber } from '../../bench/lib/sse-client';
-import { fuzz } from './fuzz';
+import { FUZZ_GRAPH, fuzz } from './fuzz';
 import { hardening } from './hardening';
 import {
   createdCounter,
@@ -121,6 +121,35 @@ async function relayUntilDelivered(
 }
 
 const REDELIVER_S = 2;
+
+/**
+ * The frame of a fault that strikes while handoffs are created: 4 publishers, on sessions of
+ * their own, create until `fault` (which does the damage and waits out the recovery) returns;
+ * what the fault left in the outbox is then relayed, and the subscribers checked.
+ */
+async function publishThroughFault<T>(
+  s: Stack,
+  opts: { subscribers: number; sessionTitle: string },
+  fault: (sessions: string[], token: string) => Promise<T>,
+) {
+  const { token } = await newAccount(s);
+  const from = await lastEventId(s, token);
+  const counter = createdCounter();
+  const subs = await openSubscribers(s, token, opts.subscribers, from, { onEvent: counter.onEvent });
+  const sessions = await Promise.all(
+    [0, 1, 2, 3].map((i) => newSession(s, token, `${opts.sessionTitle} ${i}`)),
+  );
+  let stop = false;
+  const publishing = runPublishers(s, token, 4, () => stop, { sessionIds: sessions });
+  const during = await fault(sessions, token);
+  stop = true;
+  const pubs = await publishing;
+  const c = await relayUntilDelivered(s, token, sessions, counter.created, REDELIVER_S);
+  const last = await settledLastId(s, token);
+  const v = await verifySubscribers(subs, from, last);
+  for (const x of subs) x.close();
+  return { during, pubs, c, v, failures: [...v.problems, ...pubs.badErrors.slice(0, 5)] };
+}
 
 /** Whether a hub's SQLite file holds an event mentioning `needle` (finds an account's hub). */
 function sqliteHas(file: string, needle: string): boolean {
@@ -243,28 +272,20 @@ try {
 
   // ── hub restarted during fan-out ────────────────────────────────────────────────────────────
   await phase('faults: hub (workerd) killed and restarted during fan-out', async () => {
-    const { token } = await newAccount(s);
-    const from = await lastEventId(s, token);
-    const counter = createdCounter();
-    const subs = await openSubscribers(s, token, 50, from, { onEvent: counter.onEvent });
-    const sessions = await Promise.all([0, 1, 2, 3].map((i) => newSession(s, token, `restart ${i}`)));
-    let stop = false;
-    const publishing = runPublishers(s, token, 4, () => stop, { sessionIds: sessions });
-    await sleep(4_000);
-    log('killing workerd (SIGKILL) mid-fan-out');
-    await s.killWorker();
-    await sleep(1_000);
-    await s.startWorker();
-    log('workerd restarted');
-    await sleep(4_000);
-    stop = true;
-    const pubs = await publishing;
-    const c = await relayUntilDelivered(s, token, sessions, counter.created, REDELIVER_S);
-    const last = await settledLastId(s, token);
-    const v = await verifySubscribers(subs, from, last);
-    for (const x of subs) x.close();
+    const { pubs, c, v, failures } = await publishThroughFault(
+      s,
+      { subscribers: 50, sessionTitle: 'restart' },
+      async () => {
+        await sleep(4_000);
+        log('killing workerd (SIGKILL) mid-fan-out');
+        await s.killWorker();
+        await sleep(1_000);
+        await s.startWorker();
+        log('workerd restarted');
+        await sleep(4_000);
+      },
+    );
     const lost201 = pubs.created.filter((id) => !c.committed.includes(id));
-    const failures = [...v.problems, ...pubs.badErrors.slice(0, 5)];
     if (c.halfWritten.length)
       failures.push(`half-written handoffs (no single outbox row): ${c.halfWritten.slice(0, 3)}`);
     if (c.notDelivered.length) failures.push(`${c.notDelivered.length} committed handoffs never delivered`);
@@ -378,42 +399,37 @@ try {
   await phase(
     `faults: Postgres stopped during creates (${s.embedded ? 'embedded PGlite server stopped' : 'bridge to the server stopped'}, then restarted)`,
     async () => {
-      const { token } = await newAccount(s);
-      const from = await lastEventId(s, token);
-      const counter = createdCounter();
-      const subs = await openSubscribers(s, token, 10, from, { onEvent: counter.onEvent });
-      const sessions = await Promise.all([0, 1, 2, 3].map((i) => newSession(s, token, `pg ${i}`)));
-      let stop = false;
-      const publishing = runPublishers(s, token, 4, () => stop, { sessionIds: sessions });
-      await sleep(1_500);
-      log('stopping Postgres');
-      await s.stopDatabase();
-      await sleep(4_000);
-      // While it is down: a create is a 503 with the JSON error (also checked for every publisher reply).
-      const down = await call(s.url, 'POST', `/v1/sessions/${sessions[0]}/handoffs`, {
-        token,
-        body: { intent: 'escalate', reason: 'while down', severity: 'high' },
-      });
-      log(`starting Postgres (a create while down answered ${down.status})`);
-      await s.startDatabase();
-      // Recovery: creates succeed again within a bounded time.
-      let recovered = false;
-      for (let i = 0; i < 60 && !recovered; i++) {
-        const r = await call(s.url, 'POST', `/v1/sessions/${sessions[1]}/handoffs`, {
-          token,
-          body: { intent: 'escalate', reason: 'after', severity: 'low' },
-        });
-        recovered = r.status === 201;
-        if (!recovered) await sleep(500);
-      }
-      await sleep(2_000);
-      stop = true;
-      const pubs = await publishing;
-      const c = await relayUntilDelivered(s, token, sessions, counter.created, REDELIVER_S);
-      const last = await settledLastId(s, token);
-      const v = await verifySubscribers(subs, from, last);
-      for (const x of subs) x.close();
-      const failures = [...v.problems, ...pubs.badErrors.slice(0, 5)];
+      const { during, pubs, c, v, failures } = await publishThroughFault(
+        s,
+        { subscribers: 10, sessionTitle: 'pg' },
+        async (sessions, token) => {
+          await sleep(1_500);
+          log('stopping Postgres');
+          await s.stopDatabase();
+          await sleep(4_000);
+          // While it is down: a create is a 503 with the JSON error (also checked for every
+          // publisher reply).
+          const down = await call(s.url, 'POST', `/v1/sessions/${sessions[0]}/handoffs`, {
+            token,
+            body: { intent: 'escalate', reason: 'while down', severity: 'high' },
+          });
+          log(`starting Postgres (a create while down answered ${down.status})`);
+          await s.startDatabase();
+          // Recovery: creates succeed again within a bounded time.
+          let recovered = false;
+          for (let i = 0; i < 60 && !recovered; i++) {
+            const r = await call(s.url, 'POST', `/v1/sessions/${sessions[1]}/handoffs`, {
+              token,
+              body: { intent: 'escalate', reason: 'after', severity: 'low' },
+            });
+            recovered = r.status === 201;
+            if (!recovered) await sleep(500);
+          }
+          await sleep(2_000);
+          return { down, recovered };
+        },
+      );
+      const { down, recovered } = during;
       const unexpected = [...pubs.statuses.keys()].filter((st) => st !== 201 && st !== 503);
       if (down.status !== 503)
         failures.push(`a create while Postgres was down answered ${down.status}: ${down.text.slice(0, 200)}`);
@@ -604,17 +620,7 @@ try {
         body: { intent: 'escalate', reason: 'fuzz', severity: 'low' },
       });
       const handoffId = (h.json as { id: string }).id;
-      const g = await call(s.url, 'POST', '/v1/graphs', {
-        token,
-        body: {
-          name: 'fuzz',
-          schema: {
-            entry: 'a',
-            nodes: [{ id: 'a', type: 'human_input', prompt: 'x?', output_key: 'x' }],
-            edges: [{ from: 'a', to: '__end__' }],
-          },
-        },
-      });
+      const g = await call(s.url, 'POST', '/v1/graphs', { token, body: FUZZ_GRAPH });
       const graphId = g.status === 201 ? (g.json as { id: string }).id : undefined;
       let runId: string | undefined;
       if (graphId) {

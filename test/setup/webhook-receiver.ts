@@ -11,25 +11,11 @@
 //   POST /__release/<key>   answers the held deliveries to <key> and holds no more: {released}
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOnLoopback } from './listen';
+import type { Received, Step } from './webhook-receiver-protocol';
 
 export interface WebhookReceiver {
   url: string;
   close(): Promise<void>;
-}
-
-interface Step {
-  status?: number;
-  body?: string;
-  bytes?: number;
-  hang?: boolean;
-  hold?: boolean;
-  location?: string;
-}
-
-interface Received {
-  headers: Record<string, string>;
-  body: string;
-  at: number;
 }
 
 const readBody = (req: IncomingMessage) =>
