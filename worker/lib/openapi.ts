@@ -1,10 +1,11 @@
 import { createRoute, type Hook, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { ACTING_ROLES } from '../contract/statuses';
-import { IdParam } from '../schemas/common';
+import { IdParam, pageOf } from '../schemas/common';
 import type { AppEnv, Role } from './app-env';
 import { requireRole } from './auth';
 import { type FieldIssue, validationFailed } from './errors';
+import { pageQuery } from './pagination';
 
 // The pieces every router uses to declare its routes with @hono/zod-openapi: one zod schema both
 // validates a request and describes it in /openapi.json.
@@ -209,11 +210,41 @@ export function routesOf<const D extends Roles = Roles>(tag: string, resource?: 
       };
       return createRoute(declared as unknown as Declared<M, P, S, D>);
     };
+  const get = declare('get');
   return {
-    get: declare('get'),
+    get,
     post: declare('post'),
     put: declare('put'),
     patch: declare('patch'),
     delete: declare('delete'),
+    /**
+     * A list as every list of the API is (DESIGN "HTTP API"): newest first, `limit` and `cursor`
+     * (`pageQuery`, or a query that adds filters to it), answered with one page of `item`s, named
+     * `<name>Page` in the document.
+     */
+    list: <const P extends string, T extends z.ZodType, Q extends typeof pageQuery = typeof pageQuery>(
+      path: P,
+      spec: { summary: string; description?: string; item: T; name: string; what: string; query?: Q },
+    ) =>
+      get(path, {
+        summary: spec.summary,
+        ...(spec.description === undefined ? {} : { description: spec.description }),
+        request: { query: (spec.query ?? pageQuery) as Q },
+        answers: {
+          200: jsonResponse(pageOf(spec.item).openapi(`${spec.name}Page`), `One page of ${spec.what}`),
+        },
+      }),
+    /**
+     * An event stream as every stream of the API is (DESIGN "Event streams"): Server-Sent Events
+     * for the acting roles, resumed from `Last-Event-ID`, 429 past `MAX_STREAMS_PER_USER`.
+     */
+    stream: <const P extends string>(path: P, spec: { summary: string; description: string }) =>
+      get(path, {
+        ...spec,
+        roles: ACTING_ROLES,
+        request: lastEventIdDoc,
+        answers: { 200: eventStreamResponse('Server-Sent Events') },
+        errors: [429],
+      }),
   };
 }

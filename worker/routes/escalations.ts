@@ -1,10 +1,9 @@
-import { ACTING_ROLES } from '../contract/statuses';
 import { type CardFilter, cardJson, countCardsByStatus, loadCards } from '../escalations/cards';
 import { escalationMetrics } from '../escalations/escalation-metrics';
 import { sweepAccount } from '../escalations/outbox';
 import { ESCALATIONS_TOPIC } from '../escalations/topic';
 import { hubFor } from '../hub/hub-client';
-import { createRouter, eventStreamResponse, jsonResponse, lastEventIdDoc, routesOf } from '../lib/openapi';
+import { createRouter, jsonResponse, routesOf } from '../lib/openapi';
 import { decodeCursor, page } from '../lib/pagination';
 import {
   EscalationMetricsSchema,
@@ -24,14 +23,10 @@ const snapshot = route.get('/', {
   answers: { 200: jsonResponse(EscalationSnapshotSchema, 'One page of cards and the stream position') },
 });
 
-const stream = route.get('/stream', {
+const stream = route.stream('/stream', {
   summary: 'The escalation events, live',
   description:
     'Events `escalation.created`, `escalation.assessed`, `escalation.picked_up`, `escalation.released` (+ `by`, `reason`), `escalation.reescalated` (+ `level`, `notify`), `escalation.sla_warning` and `escalation.sla_breached` (+ `clock`), `escalation.resolved`, `escalation.cancelled`, each with `{card, version}`; `reset` when the requested position is older than the log. Ephemeral `presence` frames (no id, never replayed): `{online, viewing}` when the stream opens and when it changes, at most once a second. 429 when the caller already holds `MAX_STREAMS_PER_USER` open streams.',
-  roles: ACTING_ROLES,
-  request: lastEventIdDoc,
-  answers: { 200: eventStreamResponse('Server-Sent Events') },
-  errors: [429],
 });
 
 const metrics = route.get('/metrics', {

@@ -3,7 +3,6 @@ import { validateGraph } from '../graphs/validate-graph';
 import { badRequest, forbidden, notFound } from '../lib/errors';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { listPage } from '../lib/pagination';
-import { pageOf } from '../schemas/common';
 import { CreateGraphBody, GraphListQuery, GraphSchema, graphJson } from '../schemas/graphs';
 
 const route = routesOf('Graphs');
@@ -16,10 +15,12 @@ const store = route.post('/', {
   answers: { 201: jsonResponse(GraphSchema, 'The stored graph') },
 });
 
-const list = route.get('/', {
+const list = route.list('/', {
   summary: 'List the account’s graphs, newest first',
-  request: { query: GraphListQuery },
-  answers: { 200: jsonResponse(pageOf(GraphSchema).openapi('GraphPage'), 'One page of graphs') },
+  query: GraphListQuery,
+  item: GraphSchema,
+  name: 'Graph',
+  what: 'graphs',
 });
 
 const one = route.get('/{id}', {

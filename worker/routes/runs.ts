@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { ACTING_ROLES, isTerminalStatus } from '../contract/statuses';
+import { isTerminalStatus } from '../contract/statuses';
 import type { RunRow } from '../db/schema';
 import { findGraph } from '../graphs/graph-store';
 import { hubFor } from '../hub/hub-client';
@@ -15,14 +15,7 @@ import {
   tooManyRequests,
 } from '../lib/errors';
 import { hubCall } from '../lib/hub-call';
-import {
-  createRouter,
-  eventStreamResponse,
-  jsonBody,
-  jsonResponse,
-  lastEventIdDoc,
-  routesOf,
-} from '../lib/openapi';
+import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
 import { decodeCursor, page } from '../lib/pagination';
 import { currentRunView } from '../runs/current-run';
 import { RUN_CHECKPOINT_RETENTION_MS } from '../runs/run-checkpoints';
@@ -40,7 +33,6 @@ import type {
   RunLimits,
 } from '../runs/run-types';
 import { runJson } from '../runs/run-view';
-import { pageOf } from '../schemas/common';
 import {
   checkpointsAnswer,
   RerunBody,
@@ -135,10 +127,12 @@ const start = route.post('/graphs/{id}/run', {
   errors: [409, 422, 429],
 });
 
-const list = route.get('/runs', {
+const list = route.list('/runs', {
   summary: 'List the account’s runs, newest first',
-  request: { query: RunListQuery },
-  answers: { 200: jsonResponse(pageOf(RunSchema).openapi('RunPage'), 'One page of runs') },
+  query: RunListQuery,
+  item: RunSchema,
+  name: 'Run',
+  what: 'runs',
 });
 
 const status = route.get('/runs/{id}/status', {
@@ -146,14 +140,10 @@ const status = route.get('/runs/{id}/status', {
   answers: { 200: jsonResponse(RunSchema, 'The run, live from its hub while it has it, else from Postgres') },
 });
 
-const stream = route.get('/runs/{id}/stream', {
+const stream = route.stream('/runs/{id}/stream', {
   summary: 'The run’s events, live',
   description:
     'From the run’s first event unless `Last-Event-ID` says otherwise; ends after `graph_completed` or `error`. A finished run whose log is gone sends its terminal event from Postgres and closes.',
-  roles: ACTING_ROLES,
-  request: lastEventIdDoc,
-  answers: { 200: eventStreamResponse('Server-Sent Events') },
-  errors: [429],
 });
 
 const resume = route.post('/runs/{id}/resume', {

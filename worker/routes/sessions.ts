@@ -1,7 +1,6 @@
 import { conflict, notFound } from '../lib/errors';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
-import { listPage, pageQuery } from '../lib/pagination';
-import { pageOf } from '../schemas/common';
+import { listPage } from '../lib/pagination';
 import {
   CreateSessionBody,
   CreateStepBody,
@@ -28,10 +27,11 @@ const openSession = route.post('/', {
   answers: { 201: jsonResponse(SessionDetailSchema, 'The new session, with no steps yet') },
 });
 
-const list = route.get('/', {
+const list = route.list('/', {
   summary: 'List the account’s sessions, newest first',
-  request: { query: pageQuery },
-  answers: { 200: jsonResponse(pageOf(SessionSchema).openapi('SessionPage'), 'One page of sessions') },
+  item: SessionSchema,
+  name: 'Session',
+  what: 'sessions',
 });
 
 const one = route.get('/{id}', {

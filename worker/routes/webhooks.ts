@@ -5,8 +5,7 @@ import type { AppEnv } from '../lib/app-env';
 import { badRequest, conflict, notFound, tooManyRequests } from '../lib/errors';
 import { hubCall } from '../lib/hub-call';
 import { createRouter, jsonBody, jsonResponse, routesOf } from '../lib/openapi';
-import { decodeCursor, page, pageQuery } from '../lib/pagination';
-import { pageOf } from '../schemas/common';
+import { decodeCursor, page } from '../lib/pagination';
 import {
   CreateWebhookBody,
   DeliveryListQuery,
@@ -49,10 +48,11 @@ const create = route.post('/', {
   errors: [409],
 });
 
-const list = route.get('/', {
+const list = route.list('/', {
   summary: 'List the account’s endpoints, newest first',
-  request: { query: pageQuery },
-  answers: { 200: jsonResponse(pageOf(WebhookSchema).openapi('WebhookPage'), 'One page of endpoints') },
+  item: WebhookSchema,
+  name: 'Webhook',
+  what: 'endpoints',
 });
 
 const one = route.get('/{id}', {
@@ -78,12 +78,12 @@ const remove = route.delete('/{id}', {
   answers: { 204: { description: 'Deleted; pending deliveries are dropped' } },
 });
 
-const deliveries = route.get('/{id}/deliveries', {
+const deliveries = route.list('/{id}/deliveries', {
   summary: 'The endpoint’s delivery log: every attempt, newest first',
-  request: { query: DeliveryListQuery },
-  answers: {
-    200: jsonResponse(pageOf(DeliverySchema).openapi('WebhookDeliveryPage'), 'One page of attempts'),
-  },
+  query: DeliveryListQuery,
+  item: DeliverySchema,
+  name: 'WebhookDelivery',
+  what: 'attempts',
 });
 
 const test = route.post('/{id}/test', {
