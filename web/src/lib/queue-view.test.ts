@@ -137,6 +137,28 @@ describe('the queue view', () => {
     expect(ids(view)).toHaveLength(250);
   });
 
+  it('an empty list read again stays read: no placeholders while the answer is on its way', async () => {
+    // Regression: an empty queue showed skeletons again on every stream `reset`.
+    const s = server(() => []);
+    const view = new QueueView({ load: (...a) => s.load(...a), user }, DEFAULT_FILTER);
+    expect(view.state.get()).toMatchObject({ unread: true, loading: true });
+    await view.reload();
+    expect(view.state.get()).toMatchObject({ unread: false, loading: false, cards: [] });
+    let release = () => {};
+    s.holdNext(new Promise((r) => (release = r)));
+    const reloading = view.reload();
+    expect(view.state.get()).toMatchObject({ unread: false, loading: true });
+    release();
+    await reloading;
+    // Another filter has not been read yet.
+    s.holdNext(new Promise((r) => (release = r)));
+    const filtering = view.setFilter({ ...DEFAULT_FILTER, statuses: ['open'] });
+    expect(view.state.get()).toMatchObject({ unread: true });
+    release();
+    await filtering;
+    expect(view.state.get()).toMatchObject({ unread: false });
+  });
+
   it('a card heard while the list is read again stays, and a "more" in flight then ends', async () => {
     // Regressions: the page's answer replaced the list, dropping a card created after the server
     // read it; and an older "more" answer, dropped, left `loadingMore` set, so "Show more" stuck.
@@ -202,6 +224,7 @@ describe('the queue view', () => {
     await view.reload();
     expect(view.state.get()).toMatchObject({
       loading: false,
+      unread: false,
       error: 'The server could not be reached',
       cards: [],
     });

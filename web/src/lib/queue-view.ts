@@ -28,6 +28,11 @@ export interface QueueViewState {
   loading: boolean;
   /** The next page is being read. */
   loadingMore: boolean;
+  /**
+   * No answer yet for this filter, so there is nothing to show but placeholders. A list read again
+   * (a stream `reset`) is not unread: an empty queue stays "nothing here" rather than flashing.
+   */
+  unread: boolean;
   error: string | null;
 }
 
@@ -72,13 +77,22 @@ export class QueueView {
       counts: null,
       loading: true,
       loadingMore: false,
+      unread: true,
       error: null,
     });
   }
 
   /** Shows another filter: its first page, from the server. */
   setFilter(filter: QueueFilter): Promise<void> {
-    this.state.update((s) => ({ ...s, filter, cards: [], nextCursor: null, loading: true, error: null }));
+    this.state.update((s) => ({
+      ...s,
+      filter,
+      cards: [],
+      nextCursor: null,
+      loading: true,
+      unread: true,
+      error: null,
+    }));
     this.live.clear();
     return this.reload();
   }
@@ -143,10 +157,11 @@ export class QueueView {
         nextCursor: page.next_cursor,
         counts: page.counts,
         [busy]: false,
+        unread: false,
       }));
     } catch (err) {
       if (generation !== this.generation) return;
-      this.state.update((s) => ({ ...s, [busy]: false, error: (err as Error).message }));
+      this.state.update((s) => ({ ...s, [busy]: false, unread: false, error: (err as Error).message }));
     }
   }
 

@@ -322,8 +322,8 @@ function Queue({ feed: f, user, query }: { feed: EscalationFeed; user: Session; 
           </button>
         </p>
       )}
-      {/* Read again (a stream reset, Try again), the cards stay until the page replaces them. */}
-      {state.loading && cards.length === 0 ? (
+      {/* Read again (a stream reset, Try again), the cards (or "nothing here") stay until the answer. */}
+      {state.unread && cards.length === 0 ? (
         <ul class="cards" aria-busy="true" aria-label="Escalations">
           {[0, 1, 2].map((i) => (
             <li key={i} class="card skeleton" aria-hidden="true" />
