@@ -253,6 +253,33 @@ describe('the first minute', () => {
     await context.close();
   });
 
+  it('a card picked up elsewhere while in focus hands the focus to the card that took its place', async () => {
+    // Regression: the focus fell to the page, and the next j started again from the first card.
+    const unique = `Otter${Date.now()}`;
+    const api = as(tokens.alice);
+    const [third, second, first] = [
+      await api.escalate({ title: `${unique} one`, severity: 'low' }),
+      await api.escalate({ title: `${unique} two`, severity: 'low' }),
+      await api.escalate({ title: `${unique} three`, severity: 'low' }),
+    ];
+    const { context, page } = await signedInWith(tokens.bob);
+    await page.goto(`${siteUrl()}/#/?status=open&q=${unique}`);
+    await connection(page, 'live');
+    await page.getByTestId('shown-count').filter({ hasText: '3' }).waitFor();
+    expect(await cardIds(page)).toEqual([first?.id, second?.id, third?.id]);
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-id') ?? null);
+    await expect(focused()).resolves.toBe(second?.id);
+    await as(tokens.ada).post(`/v1/handoffs/${second?.id}/pickup`);
+    await cardLocator(page, second?.id as string).waitFor({ state: 'detached' });
+    await page.waitForFunction((id) => document.activeElement?.getAttribute('data-id') === id, third?.id);
+    await expect(page.locator('li.card.selected').getAttribute('data-id')).resolves.toBe(third?.id);
+    await page.keyboard.press('k');
+    await expect(focused()).resolves.toBe(first?.id);
+    await context.close();
+  });
+
   it('shows the metrics over a range of the reader’s days, kept in the URL', async () => {
     const { context, page } = await signedInWith(tokens.ada);
     await page.getByRole('link', { name: 'Metrics' }).click();

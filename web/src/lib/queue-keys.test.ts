@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTyping, moveSelection, queueKey } from './queue-keys';
+import { isTyping, moveSelection, queueKey, selectionAfter } from './queue-keys';
 
 const press = (
   key: string,
@@ -52,5 +52,18 @@ describe('the queue’s keys', () => {
     expect(moveSelection(ids, 'a', 'previous')).toBe('a');
     expect(moveSelection(ids, 'gone', 'next')).toBe('a');
     expect(moveSelection([], 'a', 'next')).toBeNull();
+  });
+
+  it('a chosen card that leaves hands the choice to the card that took its place', () => {
+    // Regression: a focused card removed by a live change or a reload sent the focus to the page,
+    // and the next j started again from the first card.
+    expect(selectionAfter(['a', 'b', 'c'], ['a', 'b', 'c'], 'b')).toBe('b');
+    expect(selectionAfter(['a', 'b', 'c'], ['a', 'c'], 'b')).toBe('c');
+    expect(selectionAfter(['a', 'b', 'c', 'd'], ['a', 'd'], 'b')).toBe('d');
+    expect(selectionAfter(['a', 'b', 'c'], ['x', 'a', 'b'], 'c')).toBe('b');
+    expect(selectionAfter(['a', 'b'], ['x'], 'b')).toBe('x');
+    expect(selectionAfter(['a', 'b'], [], 'b')).toBeNull();
+    expect(selectionAfter(['a'], ['a'], null)).toBeNull();
+    expect(selectionAfter([], ['a'], 'gone')).toBeNull();
   });
 });

@@ -57,3 +57,23 @@ export function moveSelection(
   const next = key === 'next' ? Math.min(at + 1, ids.length - 1) : Math.max(at - 1, 0);
   return ids[next] as string;
 }
+
+/**
+ * The chosen card once the list changed under it: itself while it is listed, else the card that
+ * took its place (the next one still listed after it, or the one before at the end), so that a
+ * card leaving (picked up elsewhere, a list read again) leaves the keyboard where it was rather
+ * than back at the first card. Null when nothing is left.
+ */
+export function selectionAfter(
+  before: readonly string[],
+  after: readonly string[],
+  current: string | null,
+): string | null {
+  if (current === null || after.includes(current)) return current;
+  const listed = new Set(after);
+  const at = before.indexOf(current);
+  if (at === -1) return null;
+  const following = before.slice(at + 1).find((id) => listed.has(id));
+  if (following) return following;
+  return before.slice(0, at).findLast((id) => listed.has(id)) ?? after.at(-1) ?? null;
+}

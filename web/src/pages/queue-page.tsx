@@ -17,7 +17,7 @@ import {
   type QueueFilter,
   STATUS_WORDS,
 } from '../lib/queue-filter';
-import { moveSelection, queueKey } from '../lib/queue-keys';
+import { moveSelection, queueKey, selectionAfter } from '../lib/queue-keys';
 import { QueueView } from '../lib/queue-view';
 import { navigate, paths, replaceHash } from '../lib/router';
 import { isAskingMe } from '../lib/sla';
@@ -149,6 +149,19 @@ function Queue({ feed: f, user, query }: { feed: EscalationFeed; user: Session; 
     const el = document.querySelector<HTMLElement>(`li.card[data-id="${CSS.escape(id)}"]`);
     el?.focus();
   };
+
+  // A chosen card that left the list hands its place to its neighbour; the focus follows when it
+  // was on the card (removing a focused element leaves the focus on the page).
+  const listed = useRef<string[]>([]);
+  const idsKey = ids.join();
+  useEffect(() => {
+    const replacement = selectionAfter(listed.current, ids, selected);
+    listed.current = ids;
+    if (replacement === selected) return;
+    setSelected(replacement);
+    if (replacement && (document.activeElement === document.body || document.activeElement === null))
+      focusCard(replacement);
+  }, [idsKey]);
 
   // j/k move, Enter opens, p picks up, / searches; never while typing in a field.
   const keys = useRef({ ids, selected, cards });
