@@ -62,6 +62,8 @@ describe('the queue’s keys', () => {
     expect(selectionAfter(['a', 'b', 'c', 'd'], ['a', 'd'], 'b')).toBe('d');
     expect(selectionAfter(['a', 'b', 'c'], ['x', 'a', 'b'], 'c')).toBe('b');
     expect(selectionAfter(['a', 'b'], ['x'], 'b')).toBe('x');
+    // None of its neighbours is left: the card at its place, not the last of a new list.
+    expect(selectionAfter(['a', 'b'], ['x', 'y', 'z'], 'a')).toBe('x');
     expect(selectionAfter(['a', 'b'], [], 'b')).toBeNull();
     expect(selectionAfter(['a'], ['a'], null)).toBeNull();
     expect(selectionAfter([], ['a'], 'gone')).toBeNull();

@@ -60,7 +60,8 @@ export function moveSelection(
 
 /**
  * The chosen card once the list changed under it: itself while it is listed, else the card that
- * took its place (the next one still listed after it, or the one before at the end), so that a
+ * took its place (the next one still listed after it, else the one before, else the card now at
+ * its position), so that a
  * card leaving (picked up elsewhere, a list read again) leaves the keyboard where it was rather
  * than back at the first card. Null when nothing is left.
  */
@@ -75,5 +76,7 @@ export function selectionAfter(
   if (at === -1) return null;
   const following = before.slice(at + 1).find((id) => listed.has(id));
   if (following) return following;
-  return before.slice(0, at).findLast((id) => listed.has(id)) ?? after.at(-1) ?? null;
+  return (
+    before.slice(0, at).findLast((id) => listed.has(id)) ?? after[Math.min(at, after.length - 1)] ?? null
+  );
 }

@@ -224,7 +224,7 @@ describe('the queue view', () => {
     await view.reload();
     expect(view.state.get()).toMatchObject({
       loading: false,
-      unread: false,
+      unread: true,
       error: 'The server could not be reached',
       cards: [],
     });

@@ -29,8 +29,9 @@ export interface QueueViewState {
   /** The next page is being read. */
   loadingMore: boolean;
   /**
-   * No answer yet for this filter, so there is nothing to show but placeholders. A list read again
-   * (a stream `reset`) is not unread: an empty queue stays "nothing here" rather than flashing.
+   * No answer yet for this filter (a failed read is none), so there is nothing to show but
+   * placeholders. A list read again (a stream `reset`) is not unread: an empty queue stays
+   * "nothing here" rather than flashing.
    */
   unread: boolean;
   error: string | null;
@@ -161,7 +162,8 @@ export class QueueView {
       }));
     } catch (err) {
       if (generation !== this.generation) return;
-      this.state.update((s) => ({ ...s, [busy]: false, unread: false, error: (err as Error).message }));
+      // Not an answer: a list never read stays unread (no "nothing here" for a queue not seen).
+      this.state.update((s) => ({ ...s, [busy]: false, error: (err as Error).message }));
     }
   }
 

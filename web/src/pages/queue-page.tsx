@@ -145,23 +145,47 @@ function Queue({ feed: f, user, query }: { feed: EscalationFeed; user: Session; 
     }
   };
 
-  const focusCard = (id: string) => {
-    const el = document.querySelector<HTMLElement>(`li.card[data-id="${CSS.escape(id)}"]`);
-    el?.focus();
+  const focusCard = (id: string, options?: FocusOptions) => {
+    document.querySelector<HTMLElement>(`li.card[data-id="${CSS.escape(id)}"]`)?.focus(options);
   };
 
-  // A chosen card that left the list hands its place to its neighbour; the focus follows when it
-  // was on the card (removing a focused element leaves the focus on the page).
-  const listed = useRef<string[]>([]);
-  const idsKey = ids.join();
+  // The chosen card follows the focus (a click or Tab onto a card chooses it too), and the card
+  // that last had the focus is remembered: removing a focused element fires no event, it only
+  // leaves the focus on the page.
+  const lastFocused = useRef<string | null>(null);
   useEffect(() => {
-    const replacement = selectionAfter(listed.current, ids, selected);
-    listed.current = ids;
+    const onFocusIn = (e: FocusEvent) => {
+      const target = e.target instanceof Element ? e.target : null;
+      const id = target?.closest('li.card[data-id]')?.getAttribute('data-id') ?? null;
+      lastFocused.current = id;
+      if (id) setSelected(id);
+    };
+    document.addEventListener('focusin', onFocusIn);
+    return () => document.removeEventListener('focusin', onFocusIn);
+  }, []);
+
+  // A chosen card that left the list under the reader (picked up elsewhere, gone on a read again)
+  // hands its place to its neighbour, and the focus follows when it was on the card, without
+  // scrolling. Another filter's list is not a change under the reader: the choice stays if it is
+  // listed there, and nothing moves.
+  const listed = useRef({ filter: '', ids: [] as string[] });
+  const idsKey = ids.join();
+  const filterKey = filterToQuery(filter);
+  useEffect(() => {
+    if (state.unread) return;
+    const before = listed.current;
+    listed.current = { filter: filterKey, ids };
+    if (before.filter !== filterKey) {
+      if (selected !== null && !ids.includes(selected)) setSelected(null);
+      return;
+    }
+    const replacement = selectionAfter(before.ids, ids, selected);
     if (replacement === selected) return;
+    const focusLost = document.activeElement === document.body || document.activeElement === null;
+    const hadFocus = selected !== null && lastFocused.current === selected && focusLost;
     setSelected(replacement);
-    if (replacement && (document.activeElement === document.body || document.activeElement === null))
-      focusCard(replacement);
-  }, [idsKey]);
+    if (replacement && hadFocus) focusCard(replacement, { preventScroll: true });
+  }, [idsKey, filterKey, state.unread]);
 
   // j/k move, Enter opens, p picks up, / searches; never while typing in a field.
   const keys = useRef({ ids, selected, cards });
@@ -337,11 +361,14 @@ function Queue({ feed: f, user, query }: { feed: EscalationFeed; user: Session; 
       )}
       {/* Read again (a stream reset, Try again), the cards (or "nothing here") stay until the answer. */}
       {state.unread && cards.length === 0 ? (
-        <ul class="cards" aria-busy="true" aria-label="Escalations">
-          {[0, 1, 2].map((i) => (
-            <li key={i} class="card skeleton" aria-hidden="true" />
-          ))}
-        </ul>
+        // Not read yet: placeholders, or nothing beside the error of a first read that failed.
+        state.error ? null : (
+          <ul class="cards" aria-busy="true" aria-label="Escalations">
+            {[0, 1, 2].map((i) => (
+              <li key={i} class="card skeleton" aria-hidden="true" />
+            ))}
+          </ul>
+        )
       ) : cards.length === 0 ? (
         filter.asking ? (
           <p class="empty">
