@@ -116,6 +116,12 @@ export async function tourShot(page: Page, name: string) {
 
 export type DemoName = 'Alice Engineer' | 'Bob Engineer' | 'Ada Admin';
 
+/**
+ * How long a test file's own setup may wait for the stack: files read their tokens at the top
+ * (top-level await), where no hook timeout applies, so a stuck stack would hang the run.
+ */
+const SETUP_READ_MS = 120_000;
+
 export type SeededPerson = 'alice' | 'bob' | 'ada';
 
 /**
@@ -128,6 +134,7 @@ export async function seededAccount(): Promise<{ accountId: string; tokens: Reco
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ account_id: accountId, tz: Intl.DateTimeFormat().resolvedOptions().timeZone }),
+    signal: AbortSignal.timeout(SETUP_READ_MS),
   });
   expect(res.status).toBe(201);
   const people: SeededPerson[] = ['alice', 'bob', 'ada'];
@@ -158,7 +165,7 @@ export function signedInWith(
 
 /** Tokens of the demo users, from the dev-only endpoint the sign-in screen uses. */
 export async function demoTokens(): Promise<Record<DemoName, string>> {
-  const res = await fetch(`${apiUrl()}/dev/tokens`);
+  const res = await fetch(`${apiUrl()}/dev/tokens`, { signal: AbortSignal.timeout(SETUP_READ_MS) });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { users: { name: DemoName; token: string }[] };
   return Object.fromEntries(body.users.map((u) => [u.name, u.token])) as Record<DemoName, string>;

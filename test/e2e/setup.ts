@@ -14,6 +14,9 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await closeBrowser();
-  expect(policyViolations, 'CSP violations in the site').toEqual([]);
+  try {
+    expect(policyViolations, 'CSP violations in the site').toEqual([]);
+  } finally {
+    await closeBrowser();
+  }
 });
