@@ -242,7 +242,8 @@ function Queue({ feed: f, user, query }: { feed: EscalationFeed; user: Session; 
       <div class="page-head">
         <h1 id="queue-heading">Escalation queue</h1>
         <p class="counts" aria-live="polite" data-testid="queue-counts">
-          {total === null ? (
+          {/* Not "Showing 0 of N" while another filter's first page is on its way. */}
+          {total === null || state.unread ? (
             'Loading…'
           ) : (
             <>
