@@ -61,9 +61,8 @@ export function moveSelection(
 /**
  * The chosen card once the list changed under it: itself while it is listed, else the card that
  * took its place (the next one still listed after it, else the one before, else the card now at
- * its position), so that a
- * card leaving (picked up elsewhere, a list read again) leaves the keyboard where it was rather
- * than back at the first card. Null when nothing is left.
+ * its position), so that a card leaving (picked up elsewhere, a list read again) leaves the
+ * keyboard where it was rather than back at the first card. Null when nothing is left.
  */
 export function selectionAfter(
   before: readonly string[],

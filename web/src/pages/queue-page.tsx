@@ -236,7 +236,7 @@ function Queue({ feed: f, user, query }: { feed: EscalationFeed; user: Session; 
     return () => document.removeEventListener('keydown', onKey);
   }, []);
 
-  const changed = filterToQuery(filter) !== '';
+  const changed = filterKey !== '';
   return (
     <section aria-labelledby="queue-heading" class="queue">
       <div class="page-head">
